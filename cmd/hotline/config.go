@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// config is everything the daemon can be told. Each field has one YAML key,
+// one HOTLINE_* environment variable and one flag, all listed in settings.
+type config struct {
+	DataDir        string        `yaml:"data_dir"`
+	HTTPAddr       string        `yaml:"http_addr"`
+	SIPAddr        string        `yaml:"sip_addr"`
+	DatabaseURL    string        `yaml:"database_url"`
+	Demo           bool          `yaml:"demo"`
+	LogLevel       string        `yaml:"log_level"`
+	SIPRealm       string        `yaml:"sip_realm"`
+	RTPPortMin     int           `yaml:"rtp_port_min"`
+	RTPPortMax     int           `yaml:"rtp_port_max"`
+	MediaBackend   string        `yaml:"media_backend"`
+	ShutdownGrace  time.Duration `yaml:"shutdown_grace"`
+	BootstrapToken string        `yaml:"-"` // environment only: a secret does not belong in a file or argv
+}
+
+// defaultConfig is the one place that holds every default.
+func defaultConfig() config {
+	return config{
+		DataDir:       "./data",
+		HTTPAddr:      "127.0.0.1:8080",
+		SIPAddr:       "127.0.0.1:5060",
+		DatabaseURL:   "", // empty: the embedded SQLite store in DataDir
+		LogLevel:      "info",
+		SIPRealm:      "hotline",
+		RTPPortMin:    20000,
+		RTPPortMax:    29999,
+		MediaBackend:  "native",
+		ShutdownGrace: 10 * time.Second,
+	}
+}
+
+// setting ties a config field to its environment variable and flag.
+type setting struct {
+	env, flag, usage string
+	value            flag.Value
+}
+
+func settings(c *config) []setting {
+	return []setting{
+		{"HOTLINE_DATA_DIR", "data", "data directory (embedded database, recordings, prompts)", stringValue{&c.DataDir}},
+		{"HOTLINE_HTTP_ADDR", "http", "HTTP listen address for the API", stringValue{&c.HTTPAddr}},
+		{"HOTLINE_SIP_ADDR", "sip", "SIP listen address of the native media core (UDP and TCP)", stringValue{&c.SIPAddr}},
+		{"HOTLINE_DATABASE_URL", "database-url", "PostgreSQL URL; empty uses the embedded store in the data directory", stringValue{&c.DatabaseURL}},
+		{"HOTLINE_DEMO", "demo", "seed an empty store with a small demo call center", boolValue{&c.Demo}},
+		{"HOTLINE_LOG_LEVEL", "log-level", "log level: debug, info, warn, error", stringValue{&c.LogLevel}},
+		{"HOTLINE_SIP_REALM", "sip-realm", "SIP digest realm for agent phones", stringValue{&c.SIPRealm}},
+		{"HOTLINE_RTP_PORT_MIN", "rtp-port-min", "lowest RTP port of the native media core", intValue{&c.RTPPortMin}},
+		{"HOTLINE_RTP_PORT_MAX", "rtp-port-max", "highest RTP port of the native media core", intValue{&c.RTPPortMax}},
+		{"HOTLINE_MEDIA_BACKEND", "media-backend", "media core backend: native", stringValue{&c.MediaBackend}},
+		{"HOTLINE_SHUTDOWN_GRACE", "shutdown-grace", "how long a graceful shutdown may take", durationValue{&c.ShutdownGrace}},
+	}
+}
+
+// errConfig marks a configuration the daemon refuses.
+var errConfig = errors.New("config")
+
+// loadConfig builds the configuration: defaults, then the YAML file named by
+// --config (or HOTLINE_CONFIG), then HOTLINE_* variables, then flags.
+func loadConfig(args []string, getenv func(string) string) (config, error) {
+	c := defaultConfig()
+	fs := flag.NewFlagSet("hotline", flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	configPath := fs.String("config", getenv("HOTLINE_CONFIG"), "YAML configuration file")
+	// Flags are parsed into a scratch config first, so that the file and the
+	// environment can be applied before the flags override them.
+	var fromFlags config
+	flagSettings := settings(&fromFlags)
+	for _, s := range flagSettings {
+		fs.Var(s.value, s.flag, s.usage+" ($"+s.env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return config{}, fmt.Errorf("%w: %w", errConfig, err)
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("%w: unexpected argument %q", errConfig, fs.Arg(0))
+	}
+	if *configPath != "" {
+		raw, err := os.ReadFile(*configPath)
+		if err != nil {
+			return config{}, fmt.Errorf("%w: %w", errConfig, err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(raw))
+		dec.KnownFields(true) // an unknown key is a typo, not something to ignore
+		// An empty file decodes to io.EOF: nothing to apply.
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+			return config{}, fmt.Errorf("%w: %s: %w", errConfig, *configPath, err)
+		}
+	}
+	for _, s := range settings(&c) {
+		if v := getenv(s.env); v != "" {
+			if err := s.value.Set(v); err != nil {
+				return config{}, fmt.Errorf("%w: %s: %w", errConfig, s.env, err)
+			}
+		}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	target := settings(&c)
+	for i, s := range flagSettings {
+		if set[s.flag] {
+			if err := target[i].value.Set(s.value.String()); err != nil {
+				return config{}, fmt.Errorf("%w: --%s: %w", errConfig, s.flag, err)
+			}
+		}
+	}
+	c.BootstrapToken = getenv("HOTLINE_BOOTSTRAP_TOKEN")
+	return c, c.validate()
+}
+
+func (c config) validate() error {
+	if c.DataDir == "" {
+		return fmt.Errorf("%w: data_dir is empty", errConfig)
+	}
+	for name, addr := range map[string]string{"http_addr": c.HTTPAddr, "sip_addr": c.SIPAddr} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return fmt.Errorf("%w: %s %q: %w", errConfig, name, addr, err)
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("%w: log_level %q: want debug, info, warn or error", errConfig, c.LogLevel)
+	}
+	if c.RTPPortMin < 1024 || c.RTPPortMax > 65535 || c.RTPPortMax-c.RTPPortMin < 2 {
+		return fmt.Errorf("%w: rtp ports %d-%d: want a range of at least 2 inside 1024-65535", errConfig, c.RTPPortMin, c.RTPPortMax)
+	}
+	if c.MediaBackend != "native" {
+		return fmt.Errorf("%w: media_backend %q: only native is available", errConfig, c.MediaBackend)
+	}
+	if c.ShutdownGrace <= 0 {
+		return fmt.Errorf("%w: shutdown_grace must be positive", errConfig)
+	}
+	if c.BootstrapToken != "" && len(c.BootstrapToken) < 16 {
+		return fmt.Errorf("%w: HOTLINE_BOOTSTRAP_TOKEN must be at least 16 characters", errConfig)
+	}
+	return nil
+}
+
+type stringValue struct{ p *string }
+
+func (v stringValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return *v.p
+}
+func (v stringValue) Set(s string) error { *v.p = s; return nil }
+
+type boolValue struct{ p *bool }
+
+func (v boolValue) String() string {
+	if v.p == nil {
+		return "false"
+	}
+	return strconv.FormatBool(*v.p)
+}
+func (v boolValue) Set(s string) error {
+	b, err := strconv.ParseBool(strings.TrimSpace(s))
+	if err != nil {
+		return err
+	}
+	*v.p = b
+	return nil
+}
+func (v boolValue) IsBoolFlag() bool { return true }
+
+type intValue struct{ p *int }
+
+func (v intValue) String() string {
+	if v.p == nil {
+		return "0"
+	}
+	return strconv.Itoa(*v.p)
+}
+func (v intValue) Set(s string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return err
+	}
+	*v.p = n
+	return nil
+}
+
+type durationValue struct{ p *time.Duration }
+
+func (v durationValue) String() string {
+	if v.p == nil {
+		return "0s"
+	}
+	return v.p.String()
+}
+func (v durationValue) Set(s string) error {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		return err
+	}
+	*v.p = d
+	return nil
+}

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"hotline/api"
+	"hotline/controller/store"
+	"hotline/controller/store/postgres"
+	"hotline/controller/store/sqlite"
+
+	// The schedules' time zones must load on hosts without a zoneinfo database.
+	_ "time/tzdata"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is main without the process: tests call it with their own arguments,
+// environment and a context they cancel to stop the daemon.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "version":
+		fmt.Fprintln(stdout, "hotline", version)
+		return 0
+	case "serve", "migrate":
+	case "help":
+		fmt.Fprintln(stdout, "usage: hotline [serve|migrate|version] [flags]; hotline serve -h lists the flags")
+		return 0
+	default:
+		fmt.Fprintf(stderr, "hotline: unknown command %q (want serve, migrate or version)\n", cmd)
+		return 2
+	}
+	cfg, err := loadConfig(args, getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "hotline:", err)
+		return 2
+	}
+	logger := newLogger(stderr, cfg.LogLevel)
+	if cmd == "migrate" {
+		err = migrate(ctx, cfg, logger)
+	} else {
+		err = serve(ctx, cfg, logger, stdout)
+	}
+	if err != nil {
+		logger.Error("hotline stopped", "command", cmd, "err", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level)) // validated by config.validate
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// openStore opens the configured store and applies its migrations: the
+// embedded SQLite database in the data directory, or PostgreSQL.
+func openStore(ctx context.Context, cfg config, logger *slog.Logger) (store.Store, error) {
+	if cfg.DatabaseURL != "" {
+		return postgres.Open(ctx, cfg.DatabaseURL, logger)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, err
+	}
+	return sqlite.Open(ctx, filepath.Join(cfg.DataDir, "hotline.db"), logger)
+}
+
+func migrate(ctx context.Context, cfg config, logger *slog.Logger) error {
+	st, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	logger.Info("migrations applied")
+	return st.Close()
+}
+
+func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer) error {
+	st, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer st.Close()
+
+	if cfg.BootstrapToken != "" {
+		if err := api.EnsureBootstrapToken(ctx, st, cfg.BootstrapToken, time.Now()); err != nil {
+			return fmt.Errorf("bootstrap token: %w", err)
+		}
+	}
+	if cfg.Demo {
+		if err := seedDemo(ctx, st, cfg.SIPRealm, stdout); err != nil {
+			return fmt.Errorf("demo seed: %w", err)
+		}
+	}
+
+	srv, err := api.New(api.Options{Store: st, Logger: logger, Version: version, SIPRealm: cfg.SIPRealm})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("http listen: %w", err)
+	}
+	httpSrv := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	fmt.Fprintf(stdout, "Hotline %s: API listening on http://%s/api/v1 (health: http://%s/healthz)\n",
+		version, ln.Addr(), ln.Addr())
+	logger.Info("http listening", "addr", ln.Addr().String())
+
+	served := make(chan error, 1)
+	go func() { served <- httpSrv.Serve(ln) }()
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("http: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "grace", cfg.ShutdownGrace.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	defer cancel()
+	if err := httpSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,18 @@
+// Package store defines what the controller persists and the small,
+// ctx-first interfaces through which it does so: one repository per
+// aggregate (users, tokens, agents, skills, queues, numbers, trunks,
+// schedules, lists, audit log), gathered by the Store interface.
+//
+// Implementations live in sub-packages: store/sqlite (embedded, pure Go,
+// the zero-setup default for one node) and store/postgres (pgx/v5, for
+// production and several controller nodes). Both pass the one conformance
+// suite in store/storetest. Migrations are embedded SQL applied on start.
+//
+// Optimistic concurrency: every aggregate carries a Version; Update and
+// Delete take the version the caller read and fail with ErrVersionMismatch
+// when someone else wrote in between, so two admins never silently overwrite
+// each other (the API maps it to 412 / 409).
+//
+// This package holds types and interfaces only. It must not import net/http,
+// gin, any database driver, or any other hotline package.
+package store
