@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hotline/internal/testenv"
+)
+
+// syncBuffer is a bytes.Buffer safe for the daemon's and the test's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex // guards buf
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// daemon is one `hotline serve` running inside the test process.
+type daemon struct {
+	base   string
+	stdout *syncBuffer
+	stop   func() int
+}
+
+func startDaemon(t *testing.T, dataDir string, env map[string]string, extra ...string) *daemon {
+	t.Helper()
+	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreeTCPPort(t))
+	sip := fmt.Sprintf("127.0.0.1:%d", testenv.FreeUDPPort(t))
+	args := append([]string{"serve", "--data", dataDir, "--http", addr, "--sip", sip, "--log-level", "warn"}, extra...)
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, args, envMap(env), out, errOut) }()
+	d := &daemon{base: "http://" + addr, stdout: out}
+	var once sync.Once
+	code := -1
+	d.stop = func() int {
+		once.Do(func() {
+			cancel()
+			select {
+			case code = <-done:
+			case <-time.After(20 * time.Second):
+				t.Errorf("daemon did not stop after cancel; stderr:\n%s", errOut)
+			}
+		})
+		return code
+	}
+	t.Cleanup(func() { d.stop() })
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(d.base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return d
+			}
+		}
+		select {
+		case c := <-done:
+			t.Fatalf("daemon exited with %d before answering /healthz; stderr:\n%s", c, errOut)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/healthz did not answer within 10 s (last error %v); stderr:\n%s", err, errOut)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (d *daemon) do(t *testing.T, method, path, token, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, d.base+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			t.Fatalf("%s %s: body %q is not a JSON object: %v", method, path, raw, err)
+		}
+	}
+	return resp.StatusCode, out
+}
+
+const bootstrapToken = "test-bootstrap-token-0123456789"
+
+// TestServeBootstrapScriptAndRestart is the foundation issue's "done when":
+// a fresh data dir answers /healthz, a script with the bootstrap token
+// creates a queue and an agent and reads them back, an invalid one gets 400
+// with the field named, an agent's token gets 403 on POST /queues, and a
+// restart on the same data dir keeps everything.
+func TestServeBootstrapScriptAndRestart(t *testing.T) {
+	dataDir := t.TempDir()
+	env := map[string]string{"HOTLINE_BOOTSTRAP_TOKEN": bootstrapToken}
+	d := startDaemon(t, dataDir, env)
+
+	code, agent := d.do(t, "POST", "/api/v1/agents", bootstrapToken,
+		`{"name":"Test Agent","extension":"2001","sip_password":"s3cret-pass","skills":[]}`)
+	if code != http.StatusCreated {
+		t.Fatalf("create agent: %d %v", code, agent)
+	}
+	agentID, _ := agent["id"].(string)
+	code, queue := d.do(t, "POST", "/api/v1/queues", bootstrapToken,
+		fmt.Sprintf(`{"name":"billing","strategy":"round-robin","members":[{"agent_id":%q,"penalty":0}]}`, agentID))
+	if code != http.StatusCreated {
+		t.Fatalf("create queue: %d %v", code, queue)
+	}
+	queueID, _ := queue["id"].(string)
+	if code, got := d.do(t, "GET", "/api/v1/queues/"+queueID, bootstrapToken, ""); code != 200 || got["name"] != "billing" {
+		t.Fatalf("read queue back: %d %v", code, got)
+	}
+	if code, got := d.do(t, "GET", "/api/v1/agents/"+agentID, bootstrapToken, ""); code != 200 || got["extension"] != "2001" {
+		t.Fatalf("read agent back: %d %v", code, got)
+	}
+	if _, leaked := agent["sip_password"]; leaked {
+		t.Errorf("agent response carries the SIP password: %v", agent)
+	}
+
+	code, bad := d.do(t, "POST", "/api/v1/queues", bootstrapToken, `{"name":"bad","strategy":"fastest"}`)
+	if code != http.StatusBadRequest {
+		t.Fatalf("invalid queue: got %d %v, want 400", code, bad)
+	}
+	if e, _ := bad["error"].(map[string]any); e == nil || e["field"] != "strategy" {
+		t.Errorf("invalid queue error does not name the field strategy: %v", bad)
+	}
+
+	// An agent user logs in and may not create queues.
+	code, user := d.do(t, "POST", "/api/v1/users", bootstrapToken,
+		fmt.Sprintf(`{"username":"agent2001","password":"agent-password-1","role":"agent","agent_id":%q}`, agentID))
+	if code != http.StatusCreated {
+		t.Fatalf("create agent user: %d %v", code, user)
+	}
+	code, login := d.do(t, "POST", "/api/v1/auth/login", "", `{"username":"agent2001","password":"agent-password-1"}`)
+	agentToken, _ := login["token"].(string)
+	if code != http.StatusOK || agentToken == "" {
+		t.Fatalf("agent login: %d %v", code, login)
+	}
+	if code, got := d.do(t, "POST", "/api/v1/queues", agentToken, `{"name":"sneaky"}`); code != http.StatusForbidden {
+		t.Fatalf("agent POST /queues: got %d %v, want 403", code, got)
+	}
+
+	if c := d.stop(); c != 0 {
+		t.Fatalf("graceful stop exited %d", c)
+	}
+
+	d2 := startDaemon(t, dataDir, env)
+	if code, got := d2.do(t, "GET", "/api/v1/queues/"+queueID, bootstrapToken, ""); code != 200 || got["name"] != "billing" {
+		t.Fatalf("after restart: %d %v", code, got)
+	}
+	if code, _ := d2.do(t, "GET", "/api/v1/agents/"+agentID, agentToken, ""); code != 200 {
+		t.Fatalf("agent's session after restart: %d", code)
+	}
+}
+
+// TestServeDemoSeedsOnce checks --demo: the first start seeds and prints the
+// admin password, which logs in; the second start leaves the store alone.
+func TestServeDemoSeedsOnce(t *testing.T) {
+	dataDir := t.TempDir()
+	d := startDaemon(t, dataDir, nil, "--demo")
+	out := d.stdout.String()
+	i := strings.Index(out, "password=")
+	if i < 0 {
+		t.Fatalf("demo printed no admin password:\n%s", out)
+	}
+	password := strings.Fields(out[i+len("password="):])[0]
+	code, login := d.do(t, "POST", "/api/v1/auth/login", "", fmt.Sprintf(`{"username":"admin","password":%q}`, password))
+	token, _ := login["token"].(string)
+	if code != 200 || token == "" {
+		t.Fatalf("admin login with the printed password: %d %v", code, login)
+	}
+	code, agents := d.do(t, "GET", "/api/v1/agents?limit=100", token, "")
+	items, _ := agents["items"].([]any)
+	if code != 200 || len(items) != 6 {
+		t.Fatalf("demo agents: %d, %d items, want 6", code, len(items))
+	}
+	code, queues := d.do(t, "GET", "/api/v1/queues", token, "")
+	if items, _ := queues["items"].([]any); code != 200 || len(items) != 2 {
+		t.Fatalf("demo queues: %d %v", code, queues)
+	}
+	d.stop()
+
+	d2 := startDaemon(t, dataDir, nil, "--demo")
+	if strings.Contains(d2.stdout.String(), "password=") {
+		t.Errorf("second start seeded again:\n%s", d2.stdout.String())
+	}
+}
+
+func TestVersionAndUnknownCommand(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"version"}, envMap(nil), &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "hotline ") {
+		t.Errorf("version: code %d, out %q", code, out.String())
+	}
+	if code := run(context.Background(), []string{"frobnicate"}, envMap(nil), &out, &errOut); code != 2 {
+		t.Errorf("unknown command exited %d, want 2", code)
+	}
+}
+
+func TestMigrateOnFreshDataDir(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"migrate", "--data", t.TempDir()}, envMap(nil), &out, &errOut); code != 0 {
+		t.Fatalf("migrate exited %d: %s", code, errOut.String())
+	}
+}

@@ -1,0 +1,589 @@
+package mediatest
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"hotline/mediacore"
+	"hotline/mediacore/audio"
+	"hotline/mediacore/mediatest/sippeer"
+)
+
+// Harness adapts the suite to one backend.
+type Harness interface {
+	// NewBackend returns a fresh backend, not started, for one scenario.
+	// Phones call it from 127.0.0.1 without registering.
+	NewBackend(t *testing.T) mediacore.Backend
+	// InboundURI is the SIP URI a phone dials to reach the started backend
+	// b with the called number.
+	InboundURI(b mediacore.Backend, called string) string
+	// RegisterUser makes phone reachable as "user/"+user on b (for SIP
+	// backends: a REGISTER with digest), failing t otherwise.
+	RegisterUser(t *testing.T, b mediacore.Backend, phone *sippeer.Phone, user string)
+	// ReadRecording returns the WAV bytes of a finished recording at path
+	// (as reported by RecordingFinished).
+	ReadRecording(t *testing.T, path string) []byte
+}
+
+// Tones used by the scenarios: far from each other and from each other's
+// harmonics, all inside the G.711 band.
+const (
+	toneCaller = 1000.0
+	toneAgent  = 400.0
+	toneThird  = 1700.0
+	tonePrompt = 800.0
+	toneMusic  = 600.0
+)
+
+// Run runs every scenario as a subtest.
+func Run(t *testing.T, h Harness) {
+	scenarios := []struct {
+		name string
+		fn   func(*testing.T, *env)
+	}{
+		{"InboundPromptDTMF", scenarioInboundPromptDTMF},
+		{"OriginateRegisteredAndBridge", scenarioOriginateBridge},
+		{"ThreePartyMix", scenarioThreeParty},
+		{"Whisper", scenarioWhisper},
+		{"ListenOnly", scenarioListenOnly},
+		{"StereoRecordingPause", scenarioStereoRecording},
+		{"HoldWithMusic", scenarioHold},
+		{"HangupCauses", scenarioHangupCauses},
+	}
+	for _, s := range scenarios {
+		t.Run(s.name, func(t *testing.T) {
+			e := newEnv(t, h)
+			s.fn(t, e)
+			e.checkOrder(t)
+		})
+	}
+}
+
+// env is one scenario's backend, core and event log.
+type env struct {
+	h    Harness
+	b    mediacore.Backend
+	core *mediacore.Core
+	ctx  context.Context
+
+	mu     sync.Mutex // guards events
+	events []mediacore.Event
+	notify chan struct{}
+	phones int
+}
+
+func newEnv(t *testing.T, h Harness) *env {
+	t.Helper()
+	e := &env{h: h, notify: make(chan struct{}, 1)}
+	e.b = h.NewBackend(t)
+	core, err := mediacore.New(e.b, mediacore.Options{Handler: e.record})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.core = core
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	e.ctx = ctx
+	if err := core.Start(ctx); err != nil {
+		t.Fatalf("start backend: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := core.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+		cancel()
+	})
+	return e
+}
+
+func (e *env) record(ev mediacore.Event) {
+	e.mu.Lock()
+	e.events = append(e.events, ev)
+	e.mu.Unlock()
+	select {
+	case e.notify <- struct{}{}:
+	default:
+	}
+}
+
+// wait returns the first event (from index 0) matching pred, failing after
+// timeout.
+func (e *env) wait(t *testing.T, what string, timeout time.Duration, pred func(mediacore.Event) bool) mediacore.Event {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		e.mu.Lock()
+		for _, ev := range e.events {
+			if pred(ev) {
+				e.mu.Unlock()
+				return ev
+			}
+		}
+		e.mu.Unlock()
+		select {
+		case <-e.notify:
+		case <-time.After(50 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s; events: %s", what, e.dump())
+		}
+	}
+}
+
+func (e *env) waitType(t *testing.T, ch mediacore.ChannelID, typ mediacore.EventType) mediacore.Event {
+	t.Helper()
+	return e.wait(t, fmt.Sprintf("%v on %s", typ, ch), 10*time.Second, func(ev mediacore.Event) bool {
+		return ev.Channel == ch && ev.Type == typ
+	})
+}
+
+func (e *env) channelEvents(ch mediacore.ChannelID) []mediacore.Event {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []mediacore.Event
+	for _, ev := range e.events {
+		if ev.Channel == ch {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+func (e *env) dump() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := ""
+	for _, ev := range e.events {
+		s += fmt.Sprintf("\n  %s #%d %v cause=%v digit=%q", ev.Channel, ev.Seq, ev.Type, ev.Cause, ev.Digit)
+	}
+	return s
+}
+
+// checkOrder verifies, for every channel, that Seq increases by one in
+// delivery order and that the call-state events come in a legal order.
+func (e *env) checkOrder(t *testing.T) {
+	t.Helper()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	last := map[mediacore.ChannelID]uint64{}
+	phase := map[mediacore.ChannelID]int{}
+	rank := map[mediacore.EventType]int{
+		mediacore.EventChannelCreated: 1, mediacore.EventRinging: 2, mediacore.EventAnswered: 3, mediacore.EventHangup: 4,
+	}
+	for _, ev := range e.events {
+		if ev.Channel == "" {
+			continue
+		}
+		if ev.Seq != last[ev.Channel]+1 {
+			t.Errorf("channel %s: event %v has seq %d after %d", ev.Channel, ev.Type, ev.Seq, last[ev.Channel])
+		}
+		last[ev.Channel] = ev.Seq
+		r, ok := rank[ev.Type]
+		if !ok {
+			if phase[ev.Channel] == 0 {
+				t.Errorf("channel %s: %v before ChannelCreated", ev.Channel, ev.Type)
+			}
+			continue
+		}
+		if r <= phase[ev.Channel] && !(r == 2 && phase[ev.Channel] == 2) {
+			t.Errorf("channel %s: %v after phase %d", ev.Channel, ev.Type, phase[ev.Channel])
+		}
+		phase[ev.Channel] = r
+	}
+}
+
+// phone starts a sippeer phone closed with the test.
+func (e *env) phone(t *testing.T, user string, cfg sippeer.Config) *sippeer.Phone {
+	t.Helper()
+	cfg.User = user
+	p, err := sippeer.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+// inbound makes phone call the backend, answers it through the Core, and
+// returns the phone's call and the channel id.
+func (e *env) inbound(t *testing.T, p *sippeer.Phone, called string) (*sippeer.Call, mediacore.ChannelID) {
+	t.Helper()
+	res := p.DialAsync(e.ctx, e.h.InboundURI(e.b, called))
+	created := e.wait(t, "ChannelCreated for "+called, 10*time.Second, func(ev mediacore.Event) bool {
+		return ev.Type == mediacore.EventChannelCreated && ev.Direction == mediacore.Inbound && ev.Called == called
+	})
+	if err := e.core.Ring(e.ctx, created.Channel); err != nil {
+		t.Fatalf("ring: %v", err)
+	}
+	if err := e.core.Answer(e.ctx, created.Channel); err != nil {
+		t.Fatalf("answer: %v", err)
+	}
+	r := <-res
+	if r.Err != nil {
+		t.Fatalf("dial: %v", r.Err)
+	}
+	e.waitType(t, created.Channel, mediacore.EventAnswered)
+	return r.Call, created.Channel
+}
+
+// outbound registers an agent phone as user and originates to it.
+func (e *env) outbound(t *testing.T, p *sippeer.Phone, user string) (*sippeer.Call, mediacore.ChannelID) {
+	t.Helper()
+	e.h.RegisterUser(t, e.b, p, user)
+	id, err := e.core.Originate(e.ctx, mediacore.OriginateRequest{
+		Endpoint: "user/" + user, CallerIDNumber: "4000", Timeout: 10 * time.Second,
+		Variables: map[string]string{"Hotline-Call": "c-1"},
+	})
+	if err != nil {
+		t.Fatalf("originate: %v", err)
+	}
+	var call *sippeer.Call
+	select {
+	case call = <-p.Incoming():
+	case <-time.After(10 * time.Second):
+		t.Fatalf("agent phone got no call; events: %s", e.dump())
+	}
+	e.waitType(t, id, mediacore.EventAnswered)
+	return call, id
+}
+
+// settle lets audio flow through jitter buffers and mixers before a check.
+func settle() { time.Sleep(700 * time.Millisecond) }
+
+// listen is 400 ms of what the call heard, after clearing older audio.
+func listen(c *sippeer.Call) []int16 {
+	c.ClearHeard()
+	time.Sleep(500 * time.Millisecond)
+	return c.Heard(400 * time.Millisecond)
+}
+
+func hears(t *testing.T, who string, s []int16, freq float64) {
+	t.Helper()
+	if r := audio.ToneRatio(s, audio.SampleRate, freq); r < 0.2 || audio.LevelDBm0(s) < -45 {
+		t.Errorf("%s should hear %v Hz: ratio %.3f, level %.1f dBm0 (%d samples)", who, freq, r, audio.LevelDBm0(s), len(s))
+	}
+}
+
+func hearsNot(t *testing.T, who string, s []int16, freq float64) {
+	t.Helper()
+	if len(s) < 1600 {
+		t.Errorf("%s: only %d samples heard", who, len(s))
+		return
+	}
+	if r := audio.ToneRatio(s, audio.SampleRate, freq); r > 0.05 && audio.LevelDBm0(s) > -45 {
+		t.Errorf("%s must not hear %v Hz: ratio %.3f", who, freq, r)
+	}
+}
+
+func scenarioInboundPromptDTMF(t *testing.T, e *env) {
+	caller := e.phone(t, "2000", sippeer.Config{})
+	call, ch := e.inbound(t, caller, "100")
+	pb, err := e.core.Play(e.ctx, mediacore.ChannelTarget(ch), mediacore.PlayRequest{Media: []mediacore.Media{
+		mediacore.ToneFor(mediacore.Tone{Freqs: []float64{tonePrompt}}, 1500*time.Millisecond),
+	}})
+	if err != nil {
+		t.Fatalf("play: %v", err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	hears(t, "caller", listen(call), tonePrompt)
+	e.wait(t, "PlaybackFinished", 5*time.Second, func(ev mediacore.Event) bool {
+		return ev.Type == mediacore.EventPlaybackFinished && ev.Playback == pb && ev.Channel == ch
+	})
+	call.SendDTMF("19#*0")
+	var got []byte
+	e.wait(t, "5 digits", 10*time.Second, func(ev mediacore.Event) bool {
+		got = got[:0]
+		for _, d := range e.channelEvents(ch) {
+			if d.Type == mediacore.EventDTMF {
+				got = append(got, d.Digit)
+			}
+		}
+		return len(got) >= 5
+	})
+	if string(got) != "19#*0" {
+		t.Errorf("digits %q, want %q", got, "19#*0")
+	}
+	if err := e.core.Hangup(e.ctx, ch, mediacore.CauseNormal); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-call.Done():
+	case <-time.After(5 * time.Second):
+		t.Error("caller did not see the BYE")
+	}
+	if ev := e.waitType(t, ch, mediacore.EventHangup); ev.Cause != mediacore.CauseNormal {
+		t.Errorf("cause %v", ev.Cause)
+	}
+}
+
+// bridged sets up a caller (1 kHz) and an originated agent (400 Hz) in a
+// bridge.
+func (e *env) bridged(t *testing.T) (caller, agent *sippeer.Call, a, b mediacore.ChannelID) {
+	t.Helper()
+	pc := e.phone(t, "2001", sippeer.Config{})
+	pa := e.phone(t, "1001", sippeer.Config{})
+	caller, a = e.inbound(t, pc, "200")
+	agent, b = e.outbound(t, pa, "1001")
+	if err := e.core.CreateBridge(e.ctx, "br1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range []mediacore.ChannelID{a, b} {
+		if err := e.core.AddToBridge(e.ctx, "br1", ch, mediacore.Member{Role: mediacore.RoleSpeak}); err != nil {
+			t.Fatalf("add %s: %v", ch, err)
+		}
+	}
+	caller.SetTone(toneCaller)
+	agent.SetTone(toneAgent)
+	settle()
+	return caller, agent, a, b
+}
+
+func scenarioOriginateBridge(t *testing.T, e *env) {
+	caller, agent, _, b := e.bridged(t)
+	if v := agent.HeaderValue("X-Hotline-Call"); v != "c-1" {
+		t.Errorf("originate variable header = %q", v)
+	}
+	sc, sa := listen(caller), listen(agent)
+	hears(t, "caller", sc, toneAgent)
+	hearsNot(t, "caller", sc, toneCaller)
+	hears(t, "agent", sa, toneCaller)
+	hearsNot(t, "agent", sa, toneAgent)
+	if err := agent.Hangup(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ev := e.waitType(t, b, mediacore.EventHangup); ev.Cause != mediacore.CauseNormal {
+		t.Errorf("agent hangup cause %v", ev.Cause)
+	}
+	e.waitType(t, b, mediacore.EventRinging)
+}
+
+func (e *env) third(t *testing.T, m mediacore.Member) (*sippeer.Call, mediacore.ChannelID) {
+	t.Helper()
+	p := e.phone(t, "3000", sippeer.Config{})
+	call, ch := e.inbound(t, p, "300")
+	if err := e.core.AddToBridge(e.ctx, "br1", ch, m); err != nil {
+		t.Fatalf("add third: %v", err)
+	}
+	call.SetTone(toneThird)
+	settle()
+	return call, ch
+}
+
+func scenarioThreeParty(t *testing.T, e *env) {
+	caller, agent, _, _ := e.bridged(t)
+	third, _ := e.third(t, mediacore.Member{Role: mediacore.RoleSpeak})
+	all := map[string]struct {
+		c   *sippeer.Call
+		own float64
+	}{"caller": {caller, toneCaller}, "agent": {agent, toneAgent}, "third": {third, toneThird}}
+	for name, p := range all {
+		s := listen(p.c)
+		for other, o := range all {
+			if other == name {
+				hearsNot(t, name, s, p.own)
+			} else {
+				hears(t, name+" (from "+other+")", s, o.own)
+			}
+		}
+	}
+}
+
+func scenarioWhisper(t *testing.T, e *env) {
+	caller, agent, _, b := e.bridged(t)
+	sup, _ := e.third(t, mediacore.Member{Role: mediacore.RoleWhisper, WhisperTo: b})
+	sa, sc, ss := listen(agent), listen(caller), listen(sup)
+	hears(t, "agent", sa, toneThird)
+	hears(t, "agent", sa, toneCaller)
+	hearsNot(t, "caller", sc, toneThird)
+	hears(t, "caller", sc, toneAgent)
+	hears(t, "supervisor", ss, toneCaller)
+	hears(t, "supervisor", ss, toneAgent)
+}
+
+func scenarioListenOnly(t *testing.T, e *env) {
+	caller, agent, _, _ := e.bridged(t)
+	sup, _ := e.third(t, mediacore.Member{Role: mediacore.RoleListen})
+	sa, sc, ss := listen(agent), listen(caller), listen(sup)
+	hearsNot(t, "agent", sa, toneThird)
+	hearsNot(t, "caller", sc, toneThird)
+	hears(t, "agent", sa, toneCaller)
+	hears(t, "caller", sc, toneAgent)
+	hears(t, "supervisor", ss, toneCaller)
+	hears(t, "supervisor", ss, toneAgent)
+}
+
+func scenarioStereoRecording(t *testing.T, e *env) {
+	_, _, a, _ := e.bridged(t)
+	rec, err := e.core.Record(e.ctx, mediacore.ChannelTarget(a), mediacore.RecordRequest{Stereo: true})
+	if err != nil {
+		t.Fatalf("record: %v", err)
+	}
+	time.Sleep(time.Second)
+	if err := e.core.PauseRecording(e.ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if err := e.core.ResumeRecording(e.ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if err := e.core.StopRecording(e.ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	fin := e.wait(t, "RecordingFinished", 5*time.Second, func(ev mediacore.Event) bool {
+		return ev.Type == mediacore.EventRecordingFinished && ev.Recording == rec
+	})
+	if fin.Duration < 2500*time.Millisecond || fin.Duration > 4*time.Second {
+		t.Errorf("recording duration %v, want about 3 s", fin.Duration)
+	}
+	left, right, err := decodeStereoWAV(e.h.ReadRecording(t, fin.Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	win := func(s []int16, from, to time.Duration) []int16 {
+		i, j := int(from.Seconds()*8000), int(to.Seconds()*8000)
+		if j > len(s) {
+			t.Fatalf("recording has %d samples, want > %d", len(s), j)
+		}
+		return s[i:j]
+	}
+	for _, w := range [][2]time.Duration{{300 * time.Millisecond, 800 * time.Millisecond}, {2300 * time.Millisecond, 2800 * time.Millisecond}} {
+		hears(t, "recording left", win(left, w[0], w[1]), toneCaller)
+		hearsNot(t, "recording left", win(left, w[0], w[1]), toneAgent)
+		hears(t, "recording right", win(right, w[0], w[1]), toneAgent)
+		hearsNot(t, "recording right", win(right, w[0], w[1]), toneCaller)
+	}
+	for name, ch := range map[string][]int16{"left": left, "right": right} {
+		if lvl := audio.LevelDBm0(win(ch, 1300*time.Millisecond, 1700*time.Millisecond)); lvl > -60 {
+			t.Errorf("paused stretch of %s channel holds audio: %.1f dBm0", name, lvl)
+		}
+	}
+}
+
+// decodeStereoWAV splits a 16-bit stereo PCM WAV into its channels.
+func decodeStereoWAV(b []byte) (left, right []int16, err error) {
+	if len(b) < 44 || string(b[0:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
+		return nil, nil, errors.New("mediatest: not a WAV file")
+	}
+	for p := 12; p+8 <= len(b); {
+		id := string(b[p : p+4])
+		size := int(binary.LittleEndian.Uint32(b[p+4:]))
+		p += 8
+		if id == "fmt " {
+			if binary.LittleEndian.Uint16(b[p+2:]) != 2 || binary.LittleEndian.Uint16(b[p+14:]) != 16 {
+				return nil, nil, errors.New("mediatest: recording is not 16-bit stereo")
+			}
+		}
+		if id == "data" {
+			end := min(p+size, len(b))
+			for i := p; i+4 <= end; i += 4 {
+				left = append(left, int16(binary.LittleEndian.Uint16(b[i:])))
+				right = append(right, int16(binary.LittleEndian.Uint16(b[i+2:])))
+			}
+			return left, right, nil
+		}
+		p += size + size&1
+	}
+	return nil, nil, errors.New("mediatest: no data chunk")
+}
+
+func scenarioHold(t *testing.T, e *env) {
+	caller, agent, a, _ := e.bridged(t)
+	music := mediacore.ToneFor(mediacore.Tone{Freqs: []float64{toneMusic}}, 0)
+	music.Duration = time.Hour
+	if err := e.core.Hold(e.ctx, a, &music); err != nil {
+		t.Fatalf("hold: %v", err)
+	}
+	if d := caller.Direction(); d != "sendonly" {
+		t.Errorf("held phone was offered %q, want sendonly (RFC 3264 §8.4)", d)
+	}
+	settle()
+	sc := listen(caller)
+	hears(t, "held caller", sc, toneMusic)
+	hearsNot(t, "held caller", sc, toneAgent)
+	if err := e.core.Unhold(e.ctx, a); err != nil {
+		t.Fatalf("unhold: %v", err)
+	}
+	if d := caller.Direction(); d != "sendrecv" {
+		t.Errorf("after unhold the phone was offered %q", d)
+	}
+	settle()
+	sc, sa := listen(caller), listen(agent)
+	hears(t, "caller after unhold", sc, toneAgent)
+	hearsNot(t, "caller after unhold", sc, toneMusic)
+	hears(t, "agent after unhold", sa, toneCaller)
+	e.waitType(t, a, mediacore.EventHold)
+	e.waitType(t, a, mediacore.EventUnhold)
+}
+
+func scenarioHangupCauses(t *testing.T, e *env) {
+	t.Run("busy agent", func(t *testing.T) {
+		p := e.phone(t, "1101", sippeer.Config{Answer: func(*sip.Request) int { return 486 }})
+		e.h.RegisterUser(t, e.b, p, "1101")
+		id, err := e.core.Originate(e.ctx, mediacore.OriginateRequest{Endpoint: "user/1101", Timeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev := e.waitType(t, id, mediacore.EventHangup); ev.Cause != mediacore.CauseBusy {
+			t.Errorf("cause %v, want busy", ev.Cause)
+		}
+	})
+	t.Run("no answer", func(t *testing.T) {
+		p := e.phone(t, "1102", sippeer.Config{AnswerDelay: time.Minute})
+		e.h.RegisterUser(t, e.b, p, "1102")
+		id, err := e.core.Originate(e.ctx, mediacore.OriginateRequest{Endpoint: "user/1102", Timeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.waitType(t, id, mediacore.EventRinging)
+		if ev := e.waitType(t, id, mediacore.EventHangup); ev.Cause != mediacore.CauseNoAnswer {
+			t.Errorf("cause %v, want no_answer", ev.Cause)
+		}
+	})
+	t.Run("unregistered user", func(t *testing.T) {
+		_, err := e.core.Originate(e.ctx, mediacore.OriginateRequest{Endpoint: "user/9999"})
+		if !errors.Is(err, mediacore.ErrNotFound) {
+			t.Errorf("err %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("reject inbound busy", func(t *testing.T) {
+		p := e.phone(t, "2101", sippeer.Config{})
+		res := p.DialAsync(e.ctx, e.h.InboundURI(e.b, "501"))
+		ev := e.wait(t, "created", 10*time.Second, func(ev mediacore.Event) bool {
+			return ev.Type == mediacore.EventChannelCreated && ev.Called == "501"
+		})
+		if err := e.core.Hangup(e.ctx, ev.Channel, mediacore.CauseBusy); err != nil {
+			t.Fatal(err)
+		}
+		r := <-res
+		var se *sippeer.StatusError
+		if !errors.As(r.Err, &se) || se.Code != 486 {
+			t.Errorf("caller got %v, want 486", r.Err)
+		}
+		if h := e.waitType(t, ev.Channel, mediacore.EventHangup); h.Cause != mediacore.CauseBusy || h.SIPCode != 486 {
+			t.Errorf("hangup %v/%d", h.Cause, h.SIPCode)
+		}
+	})
+	t.Run("caller cancels", func(t *testing.T) {
+		p := e.phone(t, "2102", sippeer.Config{})
+		ctx, cancel := context.WithCancel(e.ctx)
+		res := p.DialAsync(ctx, e.h.InboundURI(e.b, "502"))
+		ev := e.wait(t, "created", 10*time.Second, func(ev mediacore.Event) bool {
+			return ev.Type == mediacore.EventChannelCreated && ev.Called == "502"
+		})
+		if err := e.core.Ring(e.ctx, ev.Channel); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		cancel()
+		<-res
+		if h := e.waitType(t, ev.Channel, mediacore.EventHangup); h.Cause != mediacore.CauseCancelled {
+			t.Errorf("cause %v, want cancelled", h.Cause)
+		}
+	})
+}

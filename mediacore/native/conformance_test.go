@@ -1,0 +1,82 @@
+package native
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"hotline/mediacore"
+	"hotline/mediacore/mediatest"
+	"hotline/mediacore/mediatest/sippeer"
+	"hotline/mediacore/native/registrar"
+)
+
+// testPassword is every test user's password.
+const testPassword = "s3cret"
+
+// harness runs the conformance suite against the native backend with its
+// built-in registrar.
+type harness struct{}
+
+func testLogger(t *testing.T) *slog.Logger {
+	if os.Getenv("HOTLINE_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func newTestBackend(t *testing.T, mutate func(*Config)) *Backend {
+	t.Helper()
+	dir := t.TempDir()
+	users := map[string]string{}
+	for _, u := range []string{"1001", "1002", "1101", "1102", "agent"} {
+		users[u] = testPassword
+	}
+	cfg := Config{
+		Listen:              "127.0.0.1:0",
+		MediaDir:            dir,
+		AllowUnknownSources: true,
+		Credentials:         registrar.NewStaticCredentials(registrar.DefaultRealm, users),
+		Logger:              testLogger(t),
+		SetupTimeout:        20 * time.Second,
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	b, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func (harness) NewBackend(t *testing.T) mediacore.Backend { return newTestBackend(t, nil) }
+
+func (harness) InboundURI(b mediacore.Backend, called string) string {
+	return "sip:" + called + "@" + b.(*Backend).Addr().String()
+}
+
+func (harness) RegisterUser(t *testing.T, b mediacore.Backend, p *sippeer.Phone, user string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	code, err := p.Register(ctx, b.(*Backend).Addr().String(), testPassword, 300)
+	if err != nil || code != 200 {
+		t.Fatalf("register %s: %d %v", user, code, err)
+	}
+}
+
+func (harness) ReadRecording(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func TestConformance(t *testing.T) {
+	mediatest.Run(t, harness{})
+}

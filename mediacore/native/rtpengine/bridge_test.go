@@ -1,0 +1,348 @@
+package rtpengine
+
+import (
+	"encoding/binary"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// setupPair makes two legs A and B with peers streaming fa and fb, bridged.
+func setupPair(t *testing.T, e *Engine, fa, fb float64) (a, b *Leg, pa, pb *peer, br *Bridge) {
+	t.Helper()
+	pa, pb = newPeer(t, fa), newPeer(t, fb)
+	a = newLegTo(t, e, "a", pa, 101, nil)
+	b = newLegTo(t, e, "b", pb, 101, nil)
+	br = e.NewBridge("br")
+	t.Cleanup(br.Close)
+	if err := br.Add(a, Speak, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := br.Add(b, Speak, nil); err != nil {
+		t.Fatal(err)
+	}
+	return
+}
+
+func TestTwoPartyBridgeRelay(t *testing.T) {
+	e := newTestEngine(t, nil)
+	a, b, pa, pb, br := setupPair(t, e, 1000, 400)
+	if !br.Relayed() {
+		t.Fatal("two sendrecv Speak legs on PCMU with nothing to decode should relay")
+	}
+	defer pa.stream(a.LocalAddr())()
+	defer pb.stream(b.LocalAddr())()
+	gotA := pa.waitAudio(t, 8000)
+	gotB := pb.waitAudio(t, 8000)
+	if r := ratio(tail(gotA, 4000), 400); r < 0.8 {
+		t.Errorf("A hears 400 Hz ratio %.2f, want >= 0.8", r)
+	}
+	if r := ratio(tail(gotB, 4000), 1000); r < 0.8 {
+		t.Errorf("B hears 1 kHz ratio %.2f, want >= 0.8", r)
+	}
+	// Each outbound stream: one SSRC (ours, not the source's), sequence +1.
+	hs := pb.receivedHeaders()
+	for i := 1; i < len(hs); i++ {
+		if hs[i].SSRC != hs[0].SSRC {
+			t.Fatalf("SSRC changed %x -> %x", hs[0].SSRC, hs[i].SSRC)
+		}
+	}
+	if hs[0].SSRC == pa.ssrc {
+		t.Error("relay kept the source's SSRC; want our own")
+	}
+	if !hs[0].Marker {
+		t.Error("first relayed packet has no marker bit")
+	}
+	gaps := 0
+	for i := 1; i < len(hs); i++ {
+		if hs[i].SequenceNumber != hs[i-1].SequenceNumber+1 {
+			gaps++
+		}
+		if d := hs[i].Timestamp - hs[i-1].Timestamp; d != frameSamples && hs[i].SequenceNumber == hs[i-1].SequenceNumber+1 {
+			t.Errorf("timestamp step %d at %d", d, i)
+		}
+	}
+	if gaps > 0 {
+		t.Errorf("%d sequence gaps on loopback", gaps)
+	}
+}
+
+// TestRelayToMixContinuity switches a bridge from relay to mixing (a
+// recording starts) and checks the outbound stream stays one stream with
+// no sequence gap and a forward timestamp.
+func TestRelayToMixContinuity(t *testing.T) {
+	e := newTestEngine(t, nil)
+	a, b, pa, pb, br := setupPair(t, e, 1000, 400)
+	defer pa.stream(a.LocalAddr())()
+	defer pb.stream(b.LocalAddr())()
+	pb.waitAudio(t, 1600)
+	rec, err := br.Record(&memFile{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if br.Relayed() {
+		t.Fatal("recording bridge still relays")
+	}
+	n := len(pb.received())
+	pb.waitAudio(t, n+4000)
+	if _, err := rec.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !br.Relayed() {
+		t.Fatal("bridge did not return to relay after the recording stopped")
+	}
+	n = len(pb.received())
+	got := pb.waitAudio(t, n+4000)
+	if r := ratio(tail(got, 2000), 1000); r < 0.8 {
+		t.Errorf("B hears 1 kHz ratio %.2f after mode switches", r)
+	}
+	hs := pb.receivedHeaders()
+	for i := 1; i < len(hs); i++ {
+		if hs[i].SSRC != hs[0].SSRC {
+			t.Fatalf("SSRC changed at packet %d", i)
+		}
+		if hs[i].SequenceNumber != hs[i-1].SequenceNumber+1 {
+			t.Fatalf("sequence jump %d -> %d at packet %d", hs[i-1].SequenceNumber, hs[i].SequenceNumber, i)
+		}
+		if d := int32(hs[i].Timestamp - hs[i-1].Timestamp); d <= 0 {
+			t.Fatalf("timestamp went back by %d at packet %d", -d, i)
+		}
+	}
+}
+
+func TestBridgeStereoRecordingWithPause(t *testing.T) {
+	e := newTestEngine(t, nil)
+	a, b, pa, pb, br := setupPair(t, e, 1000, 400)
+	path := filepath.Join(t.TempDir(), "rec.wav")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	bev := &eventLog{}
+	br.OnEvent(bev.add)
+	defer pa.stream(a.LocalAddr())()
+	defer pb.stream(b.LocalAddr())()
+	pb.waitAudio(t, 800)
+	rec, err := br.Record(f, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(800 * time.Millisecond)
+	rec.Pause()
+	time.Sleep(800 * time.Millisecond)
+	rec.Resume()
+	time.Sleep(800 * time.Millisecond)
+	d, err := rec.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d < 2*time.Second {
+		t.Fatalf("recorded %v, want >= 2s", d)
+	}
+	waitFor(t, "RecordingFinished", func() bool {
+		for _, ev := range bev.all() {
+			if _, ok := ev.(RecordingFinished); ok {
+				return true
+			}
+		}
+		return false
+	})
+	left, right := readStereoWAV(t, path)
+	sec := len(left) / 3
+	// First third: tones (skip the jitter buffer fill); middle: paused.
+	first := 400 * 8 // samples 0.4 s in
+	win := 2400
+	if r := ratio(left[first:first+win], 1000); r < 0.8 {
+		t.Errorf("left 1 kHz ratio %.2f", r)
+	}
+	if r := ratio(right[first:first+win], 400); r < 0.8 {
+		t.Errorf("right 400 Hz ratio %.2f", r)
+	}
+	mid := sec + sec/2 - win/2
+	if v := rms(left[mid : mid+win]); v > 1 {
+		t.Errorf("paused left RMS %.1f, want ~0", v)
+	}
+	if v := rms(right[mid : mid+win]); v > 1 {
+		t.Errorf("paused right RMS %.1f, want ~0", v)
+	}
+	end := len(left) - win - 800
+	if r := ratio(left[end:end+win], 1000); r < 0.8 {
+		t.Errorf("after resume left 1 kHz ratio %.2f", r)
+	}
+	if r := ratio(right[end:end+win], 400); r < 0.8 {
+		t.Errorf("after resume right 400 Hz ratio %.2f", r)
+	}
+}
+
+// readStereoWAV reads a 16-bit stereo WAV written by the recorder.
+func readStereoWAV(t *testing.T, path string) (left, right []int16) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 44 || string(b[0:4]) != "RIFF" || binary.LittleEndian.Uint16(b[22:]) != 2 {
+		t.Fatalf("not a stereo WAV")
+	}
+	size := int(binary.LittleEndian.Uint32(b[40:]))
+	if size != len(b)-44 {
+		t.Fatalf("data size %d, file holds %d", size, len(b)-44)
+	}
+	data := b[44:]
+	for i := 0; i+4 <= len(data); i += 4 {
+		left = append(left, int16(binary.LittleEndian.Uint16(data[i:])))
+		right = append(right, int16(binary.LittleEndian.Uint16(data[i+2:])))
+	}
+	return left, right
+}
+
+func TestThreePartyMixMinus(t *testing.T) {
+	e := newTestEngine(t, nil)
+	freqs := []float64{500, 1000, 1500}
+	br := e.NewBridge("conf")
+	t.Cleanup(br.Close)
+	var peers []*peer
+	for i, f := range freqs {
+		p := newPeer(t, f)
+		l := newLegTo(t, e, string(rune('a'+i)), p, 101, nil)
+		if err := br.Add(l, Speak, nil); err != nil {
+			t.Fatal(err)
+		}
+		defer p.stream(l.LocalAddr())()
+		peers = append(peers, p)
+	}
+	if br.Relayed() {
+		t.Fatal("three members must mix")
+	}
+	for i, p := range peers {
+		got := tail(p.waitAudio(t, 8000), 4000)
+		for j, f := range freqs {
+			r := ratio(got, f)
+			if i == j && r > 0.02 {
+				t.Errorf("peer %d hears itself (%.0f Hz ratio %.3f)", i, f, r)
+			}
+			if i != j && r < 0.3 {
+				t.Errorf("peer %d hears %.0f Hz at ratio %.3f, want >= 0.3", i, f, r)
+			}
+		}
+	}
+}
+
+// TestRoles: caller (500 Hz) and agent (1000 Hz) talk; a supervisor
+// (1500 Hz) whispers to the agent, then listens only.
+func TestRoles(t *testing.T) {
+	e := newTestEngine(t, nil)
+	pc, pa, ps := newPeer(t, 500), newPeer(t, 1000), newPeer(t, 1500)
+	caller := newLegTo(t, e, "caller", pc, 101, nil)
+	agent := newLegTo(t, e, "agent", pa, 101, nil)
+	sup := newLegTo(t, e, "sup", ps, 101, nil)
+	br := e.NewBridge("call")
+	t.Cleanup(br.Close)
+	for _, l := range []*Leg{caller, agent} {
+		if err := br.Add(l, Speak, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := br.Add(sup, Whisper, agent); err != nil {
+		t.Fatal(err)
+	}
+	defer pc.stream(caller.LocalAddr())()
+	defer pa.stream(agent.LocalAddr())()
+	defer ps.stream(sup.LocalAddr())()
+
+	check := func(name string, p *peer, hear, notHear []float64) {
+		t.Helper()
+		p.reset()
+		got := tail(p.waitAudio(t, 6400), 4000)
+		for _, f := range hear {
+			if r := ratio(got, f); r < 0.3 {
+				t.Errorf("%s: %.0f Hz ratio %.3f, want audible", name, f, r)
+			}
+		}
+		for _, f := range notHear {
+			if r := ratio(got, f); r > 0.02 {
+				t.Errorf("%s: %.0f Hz ratio %.3f, want inaudible", name, f, r)
+			}
+		}
+	}
+	t.Run("whisper", func(t *testing.T) {
+		check("agent", pa, []float64{500, 1500}, []float64{1000})
+		check("caller", pc, []float64{1000}, []float64{500, 1500})
+		check("supervisor", ps, []float64{500, 1000}, []float64{1500})
+	})
+	t.Run("listen-only", func(t *testing.T) {
+		if err := br.SetRole(sup, ListenOnly, nil); err != nil {
+			t.Fatal(err)
+		}
+		check("agent", pa, []float64{500}, []float64{1000, 1500})
+		check("caller", pc, []float64{1000}, []float64{500, 1500})
+		check("supervisor", ps, []float64{500, 1000}, []float64{1500})
+	})
+	t.Run("barge", func(t *testing.T) {
+		if err := br.SetRole(sup, Speak, nil); err != nil {
+			t.Fatal(err)
+		}
+		check("caller", pc, []float64{1000, 1500}, []float64{500})
+	})
+}
+
+// TestHold: the held leg (SendOnly) hears only its music, not the other
+// party, and the other party no longer hears it.
+func TestHold(t *testing.T) {
+	e := newTestEngine(t, nil)
+	a, b, pa, pb, br := setupPair(t, e, 1000, 400)
+	defer pa.stream(a.LocalAddr())()
+	defer pb.stream(b.LocalAddr())()
+	pa.waitAudio(t, 1600)
+	a.SetDirection(SendOnly)
+	moh := mustTone(t, 700)
+	if _, err := a.Play(moh, true); err != nil {
+		t.Fatal(err)
+	}
+	if br.Relayed() {
+		t.Fatal("held bridge still relays")
+	}
+	pa.reset()
+	pb.reset()
+	got := tail(pa.waitAudio(t, 6400), 4000)
+	if r := ratio(got, 700); r < 0.8 {
+		t.Errorf("held party hears music ratio %.2f", r)
+	}
+	if r := ratio(got, 400); r > 0.02 {
+		t.Errorf("held party hears the other party (ratio %.3f)", r)
+	}
+	gotB := tail(pb.waitAudio(t, 6400), 4000)
+	if r := ratio(gotB, 1000); r > 0.02 {
+		t.Errorf("other party hears the held party (ratio %.3f)", r)
+	}
+}
+
+// memFile is an in-memory io.WriteSeeker.
+type memFile struct {
+	b   []byte
+	off int64
+}
+
+func (m *memFile) Write(p []byte) (int, error) {
+	if need := int(m.off) + len(p); need > len(m.b) {
+		m.b = append(m.b, make([]byte, need-len(m.b))...)
+	}
+	copy(m.b[m.off:], p)
+	m.off += int64(len(p))
+	return len(p), nil
+}
+
+func (m *memFile) Seek(off int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+		m.off = off
+	case io.SeekCurrent:
+		m.off += off
+	case io.SeekEnd:
+		m.off = int64(len(m.b)) + off
+	}
+	return m.off, nil
+}

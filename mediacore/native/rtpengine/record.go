@@ -1,0 +1,166 @@
+package rtpengine
+
+import (
+	"errors"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"hotline/mediacore/audio"
+)
+
+// Recording is an active WAV recording of a leg or a bridge. The ticker
+// writes one 20 ms frame per tick; the WAV header is rewritten every second
+// so a file cut by a crash stays playable (audio.WAVWriter).
+type Recording struct {
+	dst    io.WriteSeeker
+	stereo bool
+	events *eventQueue
+	detach func(*Recording)
+
+	mu      sync.Mutex // guards the fields below
+	w       *audio.WAVWriter
+	paused  bool
+	stopped bool
+	err     error
+	frames  int64
+}
+
+var silentFrame [frameSamples]int16
+
+func newRecording(w io.WriteSeeker, stereo bool, events *eventQueue, detach func(*Recording)) (*Recording, error) {
+	if w == nil {
+		return nil, ErrInvalidArgument
+	}
+	ch := 1
+	if stereo {
+		ch = 2
+	}
+	ww, err := audio.NewWAVWriter(w, ch, audio.SampleRate)
+	if err != nil {
+		return nil, err
+	}
+	return &Recording{dst: w, stereo: stereo, events: events, detach: detach, w: ww}, nil
+}
+
+// writeFrame appends one frame (right is ignored for mono). While paused it
+// writes silence instead, so the file keeps the call's timing and holds no
+// trace of what was said (card data, R6.5).
+func (r *Recording) writeFrame(left, right []int16) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped || r.err != nil {
+		return
+	}
+	if r.paused {
+		left, right = silentFrame[:], silentFrame[:]
+	}
+	var err error
+	if r.stereo {
+		if right == nil {
+			right = silentFrame[:]
+		}
+		err = r.w.WriteStereo(left, right)
+	} else {
+		err = r.w.WriteFrame(left)
+	}
+	if err != nil {
+		r.err = err
+		return
+	}
+	r.frames++
+}
+
+// Pause makes the recording write silence until Resume.
+func (r *Recording) Pause() {
+	r.mu.Lock()
+	r.paused = true
+	r.mu.Unlock()
+}
+
+// Resume ends a Pause.
+func (r *Recording) Resume() {
+	r.mu.Lock()
+	r.paused = false
+	r.mu.Unlock()
+}
+
+// Stop ends the recording: it flushes the audio, finalizes the WAV header
+// and, when the writer is an *os.File, fsyncs it (the caller still owns and
+// closes the file). It returns the recorded duration and the first error
+// met while recording or stopping, and raises RecordingFinished. Calling
+// Stop again returns ErrClosed.
+func (r *Recording) Stop() (time.Duration, error) {
+	d, err, ok := r.finish()
+	if !ok {
+		return 0, ErrClosed
+	}
+	r.detach(r)
+	return d, err
+}
+
+// stop is Stop for an owner that is closing (it already detached).
+func (r *Recording) stop() (time.Duration, error) {
+	d, err, _ := r.finish()
+	return d, err
+}
+
+func (r *Recording) finish() (time.Duration, error, bool) {
+	r.mu.Lock()
+	if r.stopped {
+		r.mu.Unlock()
+		return 0, nil, false
+	}
+	r.stopped = true
+	err := errors.Join(r.err, r.w.Close())
+	if f, ok := r.dst.(*os.File); ok && err == nil {
+		err = f.Sync()
+	}
+	d := time.Duration(r.frames) * frameDur
+	r.mu.Unlock()
+	r.events.push(RecordingFinished{Duration: d, Err: err})
+	return d, err, true
+}
+
+// Record starts recording the leg into w as WAV (8 kHz, 16-bit). Mono:
+// what the leg received. Stereo: left what it received, right what we sent
+// it (playbacks, the bridge's mix). Recording needs decoded audio, so it
+// turns a relayed bridge into a mixing one while it runs.
+func (l *Leg) Record(w io.WriteSeeker, stereo bool) (*Recording, error) {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if l.rec != nil {
+		l.mu.Unlock()
+		return nil, ErrRecording
+	}
+	rec, err := newRecording(w, stereo, l.events, func(r *Recording) {
+		l.mu.Lock()
+		changed := l.rec == r
+		if changed {
+			l.rec = nil
+			l.updateRouteLocked()
+		}
+		b := l.bridge
+		l.mu.Unlock()
+		if changed && b != nil {
+			b.reconfigure()
+		}
+	})
+	if err != nil {
+		l.mu.Unlock()
+		return nil, err
+	}
+	l.rec = rec
+	l.resetJitterLocked()
+	l.updateRouteLocked()
+	b := l.bridge
+	l.mu.Unlock()
+	if b != nil {
+		b.reconfigure()
+	}
+	return rec, nil
+}

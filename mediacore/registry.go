@@ -1,0 +1,73 @@
+package mediacore
+
+import (
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+)
+
+// FactoryOptions is what Open hands to a backend's Factory.
+type FactoryOptions struct {
+	// Logger is the backend's logger (never nil).
+	Logger *slog.Logger
+	// Decode fills the backend's own config struct from the configuration
+	// section for this backend (e.g. yaml.Node.Decode); nil means "no
+	// section": the backend uses its defaults.
+	Decode func(v any) error
+}
+
+// Factory builds a backend from its configuration.
+type Factory func(opts FactoryOptions) (Backend, error)
+
+// registry is the table of backends, written by Register from init
+// functions and read by Open. Like database/sql's driver table it is the one
+// package-level state here: a backend package registers itself when it is
+// linked in. mu guards factories.
+var registry = struct {
+	mu        sync.RWMutex
+	factories map[string]Factory
+}{factories: map[string]Factory{}}
+
+// Register makes a backend available under name. It panics when name is
+// empty, f is nil, or name is already registered: each is a programmer error.
+func Register(name string, f Factory) {
+	if name == "" || f == nil {
+		panic("mediacore: Register with empty name or nil factory")
+	}
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	if _, dup := registry.factories[name]; dup {
+		panic("mediacore: Register called twice for backend " + name)
+	}
+	registry.factories[name] = f
+}
+
+// Backends returns the registered backend names, sorted.
+func Backends() []string {
+	registry.mu.RLock()
+	defer registry.mu.RUnlock()
+	names := make([]string, 0, len(registry.factories))
+	for n := range registry.factories {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Open builds the backend registered under name.
+func Open(name string, opts FactoryOptions) (Backend, error) {
+	registry.mu.RLock()
+	f := registry.factories[name]
+	registry.mu.RUnlock()
+	if f == nil {
+		return nil, fmt.Errorf("%w: %q (registered: %v)", ErrUnknownBackend, name, Backends())
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Decode == nil {
+		opts.Decode = func(any) error { return nil }
+	}
+	return f(opts)
+}
