@@ -467,3 +467,52 @@ func TestSetQueueAddsMember(t *testing.T) {
 	h.enqueue(Call{ID: "c2", Queue: "s"})
 	wantOffers(t, h.do(h.e.SetAgent(AgentConfig{ID: "a", Skills: map[Skill]int{"x": 1}})), "c2>a")
 }
+
+// A late tick does not move decisions in time: each timer's events carry
+// its own due time, and a command first fires the timers already due.
+func TestLateTickAndCommandsFireDueTimers(t *testing.T) {
+	h := newHarness(t)
+	h.agents("a")
+	h.queue(QueueConfig{ID: "q", Members: members("a"), MaxWait: time.Minute, WrapUp: 30 * time.Second})
+	h.enqueue(Call{ID: "c1", Queue: "q"})
+	evs := h.advance(5 * time.Minute)
+	if ov := kinds(evs, EventOverflow); len(ov) != 1 || !ov[0].At.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("overflow %+v", ov)
+	}
+	h.ready("a")
+	h.serve(h.offerOne("c2", "q"), "a")
+	h.wantState("a", StateWrapUp)
+	// No tick at the end of wrap-up: the next arrival fires it first and is
+	// offered to the agent in the same command.
+	h.clk.Advance(time.Hour)
+	evs = h.enqueue(Call{ID: "c3", Queue: "q"})
+	wantOffers(t, evs, "c3>a")
+	st := kinds(evs, EventAgentState)
+	if len(st) < 1 || st[0].To != StateReady || !st[0].At.Equal(h.clk.Now().Add(-time.Hour).Add(30*time.Second)) {
+		t.Fatalf("wrap-up end %+v", st)
+	}
+	if off := kinds(evs, EventOffer); !off[0].At.Equal(h.clk.Now()) {
+		t.Fatalf("offer at %v, want now", off[0].At)
+	}
+}
+
+// The sticky memory forgets callers beyond the look-back window, so it
+// does not grow with a day's traffic.
+func TestStickyMemoryIsBounded(t *testing.T) {
+	h := newHarness(t)
+	h.agents("a")
+	h.queue(QueueConfig{ID: "q", Members: members("a"), StickyLookback: time.Minute, StickyWait: time.Second})
+	h.ready("a")
+	for i := range 500 {
+		h.clk.Advance(10 * time.Second)
+		id := CallID(fmt.Sprint("c", i))
+		h.enqueue(Call{ID: id, Queue: "q", Caller: fmt.Sprint("+", i)})
+		h.serve(id, "a")
+	}
+	if n := len(h.e.sticky); n > 8 {
+		t.Fatalf("sticky memory holds %d callers", n)
+	}
+	if n := len(h.e.stickyLog); n > 16 {
+		t.Fatalf("sticky log holds %d entries", n)
+	}
+}

@@ -61,12 +61,27 @@ func (e *Engine) routeAgent(a *agent) {
 			continue
 		}
 		q := m.q
-		for _, l := range q.lists {
-			if len(l.h) == 0 {
+		maxRelax := q.steps[len(q.steps)-1].relax
+		for i := range q.heads {
+			hd := &q.heads[i]
+			if hd.n == 0 {
 				continue
 			}
-			if best != nil && l.prio < best.prio {
-				break
+			if best != nil && !hd.better(best) {
+				if hd.prio < best.prio {
+					break
+				}
+				continue
+			}
+			// Not even the most relaxed step admits the agent?
+			if hd.skill0 >= 0 {
+				if lv := a.level(hd.skill0); lv < 0 || lv < int(hd.min0)-maxRelax {
+					continue
+				}
+			}
+			l := q.lists[i]
+			if hd.nreq > 1 && !classOK(a, l.class, maxRelax) {
+				continue
 			}
 			c, ok := orderedScan(l.h, callLess, &e.fr, func(c *call) verdict {
 				if best != nil && !callBetter(c, best) {

@@ -267,6 +267,11 @@ func (s *Server) handleLogin(c *gin.Context) {
 		return
 	}
 	c.Set(ctxAuditResourceID, t.ID)
+	// Logins are rare and each adds a session: a good moment to sweep
+	// expired ones, so the token table does not grow without bound.
+	if _, err := s.st.Tokens().DeleteExpired(ctx, now); err != nil {
+		s.log.WarnContext(ctx, "sweeping expired tokens failed", "request_id", requestID(c), "err", err)
+	}
 	c.JSON(http.StatusOK, loginResponse{Token: secret, ExpiresAt: exp, User: u})
 }
 

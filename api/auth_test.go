@@ -115,11 +115,30 @@ func TestLoginLogout(t *testing.T) {
 	e.must(req{method: "POST", path: "/api/v1/auth/logout", token: lr.Token}, http.StatusNoContent, nil)
 	e.must(req{method: "GET", path: "/api/v1/me", token: lr.Token}, http.StatusUnauthorized, nil)
 
-	t.Run("session expires", func(t *testing.T) {
+	t.Run("session expires and is swept", func(t *testing.T) {
 		var lr loginResponse
 		e.must(req{method: "POST", path: "/api/v1/auth/login", body: map[string]any{"username": "ann", "password": "password-1"}}, http.StatusOK, &lr)
 		e.clock.Advance(defaultSessionTTL + time.Second)
 		e.must(req{method: "GET", path: "/api/v1/me", token: lr.Token}, http.StatusUnauthorized, nil)
+		before, _ := e.st.Tokens().ListByUser(t.Context(), u.ID)
+		e.must(req{method: "POST", path: "/api/v1/auth/login", body: map[string]any{"username": "ann", "password": "password-1"}}, http.StatusOK, nil)
+		after, _ := e.st.Tokens().ListByUser(t.Context(), u.ID)
+		if len(after) != len(before) { // one expired session swept, one new
+			t.Fatalf("tokens before login %d, after %d", len(before), len(after))
+		}
+	})
+	t.Run("forwarded address not trusted", func(t *testing.T) {
+		for range loginMaxFailures {
+			e.do(req{method: "POST", path: "/api/v1/auth/login", body: map[string]any{"username": "ann", "password": "wrong-wrong"},
+				header: map[string]string{"X-Forwarded-For": "198.51.100.9"}})
+		}
+		// A new forged address does not escape the lockout of 127.0.0.1.
+		r := e.do(req{method: "POST", path: "/api/v1/auth/login", body: map[string]any{"username": "ann", "password": "password-1"},
+			header: map[string]string{"X-Forwarded-For": "198.51.100.10"}})
+		if r.Code != http.StatusTooManyRequests {
+			t.Fatalf("forged X-Forwarded-For escaped the lockout: %d", r.Code)
+		}
+		e.srv.lockout.reset("ann\x00127.0.0.1")
 	})
 	t.Run("disabled user", func(t *testing.T) {
 		var lr loginResponse

@@ -81,6 +81,9 @@ type crud[T any, B any] struct {
 	// create. Errors name the field. It is a method expression of Server,
 	// hence the receiver before ctx.
 	build func(s *Server, ctx context.Context, b *B, old *T) (T, error)
+	// guard, when set, refuses to delete (next nil) or replace a record
+	// that others refer to (see refs.go).
+	guard func(s *Server, ctx context.Context, old T, next *T) error
 	// afterDelete, when set, cleans up after a successful delete.
 	afterDelete func(ctx context.Context, id string)
 	// canRead, when set, further restricts GET of one record.
@@ -196,6 +199,12 @@ func (r *crud[T, B]) replace(s *Server) gin.HandlerFunc {
 			s.abortWith(c, store.ErrVersionMismatch)
 			return
 		}
+		if r.guard != nil {
+			if err := r.guard(s, ctx, old, &v); err != nil {
+				s.abortWith(c, err)
+				return
+			}
+		}
 		m := metaOfPtr(&v)
 		*m = store.Meta{ID: id, Version: want, CreatedAt: om.CreatedAt}
 		if err := r.repo(s.st).Update(ctx, &v); err != nil {
@@ -223,12 +232,24 @@ func (r *crud[T, B]) remove(s *Server) gin.HandlerFunc {
 			s.abortWith(c, err)
 			return
 		}
-		if err := r.repo(s.st).Delete(c.Request.Context(), c.Param("id"), want); err != nil {
+		ctx := c.Request.Context()
+		if r.guard != nil {
+			old, err := r.repo(s.st).Get(ctx, c.Param("id"))
+			if err != nil {
+				s.abortWith(c, err)
+				return
+			}
+			if err := r.guard(s, ctx, old, nil); err != nil {
+				s.abortWith(c, err)
+				return
+			}
+		}
+		if err := r.repo(s.st).Delete(ctx, c.Param("id"), want); err != nil {
 			s.abortWith(c, err)
 			return
 		}
 		if r.afterDelete != nil {
-			r.afterDelete(c.Request.Context(), c.Param("id"))
+			r.afterDelete(ctx, c.Param("id"))
 		}
 		c.Status(http.StatusNoContent)
 	}

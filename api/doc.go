@@ -10,7 +10,8 @@
 //   - authentication: bcrypt user passwords, login sessions and API tokens
 //     ("hl_" + base64url of 32 random bytes, stored as SHA-256 hashes), a
 //     per-username+address login lockout, and the bootstrap admin token;
-//   - role-based access per route (RBAC, rbac.go documents the matrix);
+//   - role-based access per route (the matrix is documented in routes.go;
+//     tokens: every user lists, creates and revokes its own, an admin all);
 //   - strict JSON decoding and validation of every resource, with the one
 //     place (errors.go) that maps errors to HTTP statuses and the error body
 //     {"error":{"code","message","field"}};

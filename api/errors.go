@@ -31,6 +31,7 @@ const (
 	codeUnauthorized         = "unauthorized"
 	codeForbidden            = "forbidden"
 	codeNotFound             = "not_found"
+	codeMethodNotAllowed     = "method_not_allowed"
 	codeConflict             = "conflict"
 	codeVersionMismatch      = "version_mismatch"
 	codePreconditionRequired = "precondition_required"
@@ -72,8 +73,8 @@ func errNotFound() *apiError {
 	return &apiError{Status: http.StatusNotFound, Code: codeNotFound, Message: "no such resource"}
 }
 
-// errorBody is the JSON shape of every error answer.
-type errorBody struct {
+// errorResponse is the JSON shape of every error answer.
+type errorResponse struct {
 	Error apiError `json:"error"`
 }
 
@@ -104,5 +105,5 @@ func (s *Server) abortWith(c *gin.Context, err error) {
 	if ae.Status >= http.StatusInternalServerError {
 		s.log.ErrorContext(c.Request.Context(), "request failed", "request_id", requestID(c), "err", err)
 	}
-	c.AbortWithStatusJSON(ae.Status, errorBody{Error: *ae})
+	c.AbortWithStatusJSON(ae.Status, errorResponse{Error: *ae})
 }

@@ -118,7 +118,7 @@ func jsonContent(schema any) map[string]any {
 // renderOpenAPI documents s.routes as an OpenAPI 3.1 document.
 func (s *Server) renderOpenAPI() ([]byte, error) {
 	g := &schemaGen{comps: map[string]any{}}
-	errRef := g.schema(reflect.TypeFor[errorBody]())
+	errRef := g.schema(reflect.TypeFor[errorResponse]())
 	errResp := func(desc string) map[string]any {
 		return map[string]any{"description": desc, "content": jsonContent(errRef)}
 	}
@@ -190,6 +190,9 @@ func (s *Server) renderOpenAPI() ([]byte, error) {
 		}
 		if r.req != nil && r.resource != "auth" {
 			responses["409"] = errResp("unique key taken (field names it)")
+		}
+		if r.method == http.MethodDelete && r.ifMatch {
+			responses["409"] = errResp("another record refers to this one")
 		}
 		if r.ifMatch {
 			responses["412"] = errResp("version mismatch: re-read and retry")

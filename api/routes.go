@@ -135,16 +135,16 @@ func (s *Server) routeTable() []route {
 		afterDelete: s.revokeTokensOf}
 	agents := &crud[store.Agent, agentBody]{name: "agents", key: "extension",
 		repo: func(st store.Store) store.Repo[store.Agent] { return st.Agents() },
-		body: func() agentBody { return agentBody{Agent: defaultAgent()} }, build: (*Server).buildAgent,
+		body: func() agentBody { return agentBody{Agent: defaultAgent()} }, build: (*Server).buildAgent, guard: (*Server).guardAgent,
 		canRead: func(p principal, id string) bool {
 			return p.User.Role != store.RoleAgent || (p.User.AgentID != "" && p.User.AgentID == id)
 		}}
 	skills := &crud[store.Skill, skillBody]{name: "skills", key: "name",
 		repo: func(st store.Store) store.Repo[store.Skill] { return st.Skills() },
-		body: func() skillBody { return skillBody{defaultSkill()} }, build: (*Server).buildSkill}
+		body: func() skillBody { return skillBody{defaultSkill()} }, build: (*Server).buildSkill, guard: (*Server).guardSkill}
 	queues := &crud[store.Queue, queueBody]{name: "queues", key: "name",
 		repo: func(st store.Store) store.Repo[store.Queue] { return st.Queues() },
-		body: func() queueBody { return queueBody{defaultQueue()} }, build: (*Server).buildQueue}
+		body: func() queueBody { return queueBody{defaultQueue()} }, build: (*Server).buildQueue, guard: (*Server).guardQueue}
 	numbers := &crud[store.Number, numberBody]{name: "numbers", key: "number",
 		repo: func(st store.Store) store.Repo[store.Number] { return st.Numbers() },
 		body: func() numberBody { return numberBody{defaultNumber()} }, build: (*Server).buildNumber}
@@ -153,7 +153,7 @@ func (s *Server) routeTable() []route {
 		body: func() trunkBody { return trunkBody{Trunk: defaultTrunk()} }, build: (*Server).buildTrunk}
 	schedules := &crud[store.Schedule, scheduleBody]{name: "schedules", key: "name",
 		repo: func(st store.Store) store.Repo[store.Schedule] { return st.Schedules() },
-		body: func() scheduleBody { return scheduleBody{defaultSchedule()} }, build: (*Server).buildSchedule}
+		body: func() scheduleBody { return scheduleBody{defaultSchedule()} }, build: (*Server).buildSchedule, guard: (*Server).guardSchedule}
 	lists := &crud[store.ListEntry, listEntryBody]{name: "lists", key: "pattern",
 		repo: func(st store.Store) store.Repo[store.ListEntry] { return st.Lists() },
 		body: func() listEntryBody { return listEntryBody{defaultListEntry()} }, build: (*Server).buildListEntry}

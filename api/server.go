@@ -37,6 +37,11 @@ type Options struct {
 	// BcryptCost hashes user passwords (default bcrypt cost 10); tests
 	// lower it to bcrypt.MinCost.
 	BcryptCost int
+	// TrustedProxies are the addresses or CIDRs of reverse proxies whose
+	// X-Forwarded-For is believed. nil trusts none: the client address is
+	// the peer's, so nobody can forge the address that the audit log
+	// records and the login lockout counts.
+	TrustedProxies []string
 }
 
 // Server is the HTTP API. Build it with New and serve Handler.
@@ -112,7 +117,7 @@ func New(opt Options) (*Server, error) {
 		return nil, fmt.Errorf("%w: bcrypt: %w", ErrInvalidOptions, err)
 	}
 	s.dummyHash = h
-	if err := s.build(); err != nil {
+	if err := s.build(opt.TrustedProxies); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -123,27 +128,32 @@ func (s *Server) Handler() http.Handler { return s.engine }
 
 // build registers the route table on a fresh gin engine and renders the
 // OpenAPI document from the same table.
-func (s *Server) build() error {
+func (s *Server) build(trustedProxies []string) error {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
+	if err := e.SetTrustedProxies(trustedProxies); err != nil {
+		return fmt.Errorf("%w: TrustedProxies: %w", ErrInvalidOptions, err)
+	}
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
 	e.Use(s.requestIDMiddleware, s.accessLogMiddleware, s.recoveryMiddleware)
 	e.NoRoute(func(c *gin.Context) { s.abortWith(c, errNotFound()) })
 	e.NoMethod(func(c *gin.Context) {
-		s.abortWith(c, &apiError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "method not allowed on this path"})
+		s.abortWith(c, &apiError{Status: http.StatusMethodNotAllowed, Code: codeMethodNotAllowed, Message: "method not allowed on this path"})
 	})
 	s.routes = s.routeTable()
 	for _, r := range s.routes {
 		if err := r.validate(); err != nil {
 			return err
 		}
+		// Audit wraps authentication so that refused writes (403) by an
+		// authenticated user are recorded too.
 		chain := []gin.HandlerFunc{}
-		if !r.access.public {
-			chain = append(chain, s.authMiddleware(r))
-		}
 		if isWrite(r.method) || r.alwaysAudit {
 			chain = append(chain, s.auditMiddleware(r))
+		}
+		if !r.access.public {
+			chain = append(chain, s.authMiddleware(r))
 		}
 		chain = append(chain, r.handler)
 		e.Handle(r.method, r.path, chain...)
@@ -237,7 +247,7 @@ func (s *Server) recoveryMiddleware(c *gin.Context) {
 			s.log.ErrorContext(c.Request.Context(), "handler panic", "request_id", requestID(c),
 				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			if !c.Writer.Written() {
-				c.AbortWithStatusJSON(http.StatusInternalServerError, errorBody{Error: apiError{Code: codeInternal, Message: "internal error"}})
+				c.AbortWithStatusJSON(http.StatusInternalServerError, errorResponse{Error: apiError{Code: codeInternal, Message: "internal error"}})
 			}
 		}
 	}()
@@ -254,7 +264,7 @@ func (s *Server) handleReadyz(c *gin.Context) {
 	defer cancel()
 	if err := s.st.Ping(ctx); err != nil {
 		s.log.WarnContext(ctx, "store not ready", "request_id", requestID(c), "err", err)
-		c.JSON(http.StatusServiceUnavailable, errorBody{Error: apiError{Code: codeUnavailable, Message: "the database is unavailable"}})
+		c.JSON(http.StatusServiceUnavailable, errorResponse{Error: apiError{Code: codeUnavailable, Message: "the database is unavailable"}})
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})

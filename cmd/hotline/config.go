@@ -1,13 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -75,10 +75,10 @@ var errConfig = errors.New("config")
 
 // loadConfig builds the configuration: defaults, then the YAML file named by
 // --config (or HOTLINE_CONFIG), then HOTLINE_* variables, then flags.
-func loadConfig(args []string, getenv func(string) string) (config, error) {
+func loadConfig(args []string, getenv func(string) string, usage io.Writer) (config, error) {
 	c := defaultConfig()
 	fs := flag.NewFlagSet("hotline", flag.ContinueOnError)
-	fs.SetOutput(os.Stderr)
+	fs.SetOutput(usage)
 	configPath := fs.String("config", getenv("HOTLINE_CONFIG"), "YAML configuration file")
 	// Flags are parsed into a scratch config first, so that the file and the
 	// environment can be applied before the flags override them.
@@ -98,10 +98,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 		if err != nil {
 			return config{}, fmt.Errorf("%w: %w", errConfig, err)
 		}
-		dec := yaml.NewDecoder(bytes.NewReader(raw))
-		dec.KnownFields(true) // an unknown key is a typo, not something to ignore
-		// An empty file decodes to io.EOF: nothing to apply.
-		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		if err := decodeConfigFile(raw, &c); err != nil {
 			return config{}, fmt.Errorf("%w: %s: %w", errConfig, *configPath, err)
 		}
 	}
@@ -124,6 +121,41 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	c.BootstrapToken = getenv("HOTLINE_BOOTSTRAP_TOKEN")
 	return c, c.validate()
+}
+
+// decodeConfigFile applies a YAML mapping to c key by key, so that an
+// unknown key or a value of the wrong type is reported with its key's name
+// and line.
+func decodeConfigFile(raw []byte, c *config) error {
+	var root yaml.Node
+	if err := yaml.Unmarshal(raw, &root); err != nil {
+		return err
+	}
+	if len(root.Content) == 0 {
+		return nil // an empty file changes nothing
+	}
+	doc := root.Content[0]
+	if doc.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: want a mapping of keys to values", doc.Line)
+	}
+	fields := map[string]any{}
+	v := reflect.ValueOf(c).Elem()
+	for i := range v.NumField() {
+		if tag := v.Type().Field(i).Tag.Get("yaml"); tag != "" && tag != "-" {
+			fields[tag] = v.Field(i).Addr().Interface()
+		}
+	}
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		key, value := doc.Content[i], doc.Content[i+1]
+		field, ok := fields[key.Value]
+		if !ok {
+			return fmt.Errorf("line %d: unknown key %q", key.Line, key.Value)
+		}
+		if err := value.Decode(field); err != nil {
+			return fmt.Errorf("line %d: %s: %w", key.Line, key.Value, err)
+		}
+	}
+	return nil
 }
 
 func (c config) validate() error {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,7 +96,7 @@ func TestLoadConfigPrecedence(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := loadConfig(tt.args, envMap(tt.env))
+			c, err := loadConfig(tt.args, envMap(tt.env), io.Discard)
 			if err != nil {
 				t.Fatalf("loadConfig: %v", err)
 			}
@@ -114,6 +115,8 @@ func TestLoadConfigRejects(t *testing.T) {
 	}{
 		{name: "unknown key", file: "http_adr: 127.0.0.1:1\n", mention: "http_adr"},
 		{name: "wrong type", file: "demo: maybe\n", mention: "demo"},
+		{name: "not a mapping", file: "- a\n- b\n", mention: "mapping"},
+		{name: "malformed yaml", file: "http_addr: [\n", mention: "yaml"},
 		{name: "bad address", args: []string{"--http", "nonsense"}, mention: "http_addr"},
 		{name: "bad env bool", env: map[string]string{"HOTLINE_DEMO": "sure"}, mention: "HOTLINE_DEMO"},
 		{name: "bad log level", args: []string{"--log-level", "loud"}, mention: "log_level"},
@@ -130,7 +133,7 @@ func TestLoadConfigRejects(t *testing.T) {
 			if tt.file != "" {
 				args = append([]string{"--config", writeFile(t, tt.file)}, args...)
 			}
-			_, err := loadConfig(args, envMap(tt.env))
+			_, err := loadConfig(args, envMap(tt.env), io.Discard)
 			if !errors.Is(err, errConfig) {
 				t.Fatalf("err = %v, want errConfig", err)
 			}
@@ -142,7 +145,7 @@ func TestLoadConfigRejects(t *testing.T) {
 }
 
 func TestLoadConfigEmptyFile(t *testing.T) {
-	c, err := loadConfig([]string{"--config", writeFile(t, "")}, envMap(nil))
+	c, err := loadConfig([]string{"--config", writeFile(t, "")}, envMap(nil), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "hotline: unknown command %q (want serve, migrate or version)\n", cmd)
 		return 2
 	}
-	cfg, err := loadConfig(args, getenv)
+	cfg, err := loadConfig(args, getenv, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "hotline:", err)
 		return 2

@@ -2,10 +2,16 @@ package audio
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"hotline/internal/testenv"
 )
 
 // dtmfSignal builds in-band DTMF for digits: each tone on for on, then off
@@ -221,5 +227,42 @@ func TestDTMFDetectorZeroAllocs(t *testing.T) {
 	})
 	if a != 0 {
 		t.Fatalf("%v allocs per frame", a)
+	}
+}
+
+// TestDTMFDetectorWithSox detects digits that sox synthesized at 16 kHz,
+// read through the WAV reader's down-sampler: an independent generator
+// and the full player-side path.
+func TestDTMFDetectorWithSox(t *testing.T) {
+	sox := testenv.RequireTool(t, "sox")
+	dir := t.TempDir()
+	const digits = "0123456789*#ABCD"
+	var sig []int16
+	for i, dg := range digits {
+		row, col, _ := dtmfPosition(dg)
+		path := filepath.Join(dir, fmt.Sprintf("d%d.wav", i))
+		cmd := exec.Command(sox, "-n", "-r", "16000", "-b", "16", "-c", "1", path,
+			"synth", "0.06", "sine", fmt.Sprint(DTMFRowFrequencies[row]), "sine", fmt.Sprint(DTMFColumnFrequencies[col]),
+			"remix", "-", "vol", "0.3", "pad", "0", "0.05")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("sox: %v\n%s", err, out)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := NewWAVSource(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := ReadAll(src, 1<<20)
+		_ = f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig = append(sig, s...)
+	}
+	if got := detectAll(t, DefaultDTMFDetectorConfig(), sig); got != digits {
+		t.Fatalf("detected %q, want %q", got, digits)
 	}
 }

@@ -113,7 +113,23 @@ type Frame struct {
 
 // JitterStats counts what a [JitterBuffer] saw since it was made.
 type JitterStats struct {
-	Pushed, Played, Lost, Late, Duplicates, TooLarge, Skipped, Resyncs uint64
+	// Pushed counts packets accepted by Push (all but TooLarge).
+	Pushed uint64
+	// Played counts frames Pop returned with PopFrame.
+	Played uint64
+	// Lost counts ticks Pop reported PopLost.
+	Lost uint64
+	// Late counts packets dropped because their frame had been played.
+	Late uint64
+	// Duplicates counts packets ignored as already stored.
+	Duplicates uint64
+	// TooLarge counts packets dropped for exceeding MaxPayload.
+	TooLarge uint64
+	// Skipped counts frames dropped unplayed to bound the delay when the
+	// sender ran ahead by more than Capacity.
+	Skipped uint64
+	// Resyncs counts restarts on a timestamp jump or a run of late packets.
+	Resyncs uint64
 }
 
 type jitterSlot struct {
@@ -160,7 +176,9 @@ func NewJitterBuffer(cfg JitterConfig) (*JitterBuffer, error) {
 }
 
 // Push stores a copy of one packet's payload. It never blocks and never
-// keeps payload.
+// keeps payload. A timestamp jump beyond ResyncFrames, or a run of late
+// packets, restarts the buffer from this packet (PushResynced); call Reset
+// when the caller itself sees the SSRC change.
 func (j *JitterBuffer) Push(seq uint16, ts uint32, payload []byte) PushResult {
 	if len(payload) > j.cfg.MaxPayload {
 		j.stats.TooLarge++

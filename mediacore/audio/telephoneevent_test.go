@@ -174,6 +174,8 @@ func TestDTMFReceiver(t *testing.T) {
 		{"same digit twice", cat(d1, d1again), "11"},
 		{"two digits", cat(d1, d2), "12"},
 		{"start lost", d1[1:], "1"},
+		{"same digit again, its start lost", cat(d1, d1again[1:]), "11"},
+		{"same digit again, ends of the first all lost", cat(d1[:4], d1again), "11"},
 		{"all but the end lost", d1[:1], "1"},
 		{"only an end packet", d1[5:6], "1"},
 		{"duplicated packets", cat(d1[:3], d1[:3], d1[3:], d1), "1"},

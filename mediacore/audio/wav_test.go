@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -559,4 +560,21 @@ func FuzzWAVReader(f *testing.F) {
 			t.Fatalf("%d samples from %d bytes", total, len(data))
 		}
 	})
+}
+
+func TestWAVSourceZeroAllocs(t *testing.T) {
+	for _, rate := range []int{8000, 16000} {
+		t.Run(fmt.Sprint(rate), func(t *testing.T) {
+			in := make([]int16, rate*2)
+			data := wavBytes(WAVFormatPCM, 1, rate, 16, nil, uint32(2*len(in)), pcmBytes(in))
+			src, err := NewWAVSource(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]int16, FrameSamples)
+			if a := testing.AllocsPerRun(50, func() { _, _ = src.ReadFrame(buf) }); a != 0 {
+				t.Fatalf("%v allocs per frame", a)
+			}
+		})
+	}
 }

@@ -119,13 +119,13 @@ func (e *env) wait(t *testing.T, what string, timeout time.Duration, pred func(m
 	deadline := time.After(timeout)
 	for {
 		e.mu.Lock()
-		for _, ev := range e.events {
+		evs := append([]mediacore.Event(nil), e.events...)
+		e.mu.Unlock()
+		for _, ev := range evs {
 			if pred(ev) {
-				e.mu.Unlock()
 				return ev
 			}
 		}
-		e.mu.Unlock()
 		select {
 		case <-e.notify:
 		case <-time.After(50 * time.Millisecond):

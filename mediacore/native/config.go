@@ -114,7 +114,8 @@ func (c Config) withDefaults() (Config, error) {
 	if err != nil {
 		return c, fmt.Errorf("%w: listen IP %q: %w", ErrConfig, host, err)
 	}
-	if p, err := strconv.Atoi(port); err != nil || p <= 0 || p > 65535 {
+	// Port 0 picks a free port (tests); Backend.Addr tells which.
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		return c, fmt.Errorf("%w: listen port %q", ErrConfig, port)
 	}
 	if c.RTPIP == "" {

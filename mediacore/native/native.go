@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -56,6 +57,8 @@ type Backend struct {
 	started bool
 	host    string
 	port    int
+	// listeners are closed by Close (sipgo leaves them open).
+	listeners []io.Closer
 
 	wg sync.WaitGroup // background goroutines (originates, registrations)
 
@@ -199,10 +202,10 @@ func (b *Backend) Start(ctx context.Context, sink func(mediacore.Event)) error {
 	}
 	b.port = udp.LocalAddr().(*net.UDPAddr).Port
 	b.dua.ContactHDR.Address.Port = b.port
+	b.listeners = []io.Closer{udp, tcp}
 	b.wg.Add(2)
 	go func() { defer b.wg.Done(); _ = srv.ServeUDP(udp) }()
 	go func() { defer b.wg.Done(); _ = srv.ServeTCP(tcp) }()
-	// sipgo's Serve functions close their listeners when the UA closes.
 	b.startTrunkRegistrations()
 	if b.reg != nil {
 		b.wg.Add(1)
@@ -246,6 +249,10 @@ func (b *Backend) Close() error {
 	b.cancel()
 	b.unregisterTrunks()
 	err := b.ua.Close()
+	// sipgo does not close listeners handed to ServeUDP/ServeTCP.
+	for _, l := range b.listeners {
+		_ = l.Close()
+	}
 	b.wg.Wait()
 	b.mu.Lock()
 	bridges := make([]*bridge, 0, len(b.bridges))

@@ -13,9 +13,17 @@ var ErrMalformed = errors.New("sipdigest: malformed digest credentials")
 var ErrUnsupportedAlgorithm = errors.New("sipdigest: unsupported algorithm")
 
 // ErrBadResponse reports a response that does not match: wrong password, an
-// unknown user, a wrong realm or a nonce this verifier never issued. The
-// caller answers with a fresh challenge and counts a failed attempt.
+// unknown user or a wrong realm. The caller answers with a fresh challenge
+// and counts a failed attempt.
 var ErrBadResponse = errors.New("sipdigest: digest response does not match")
+
+// ErrBadNonce reports a nonce this verifier (or a node sharing its secret)
+// never issued: forged, corrupted, or issued before a restart changed the
+// secret. The response is not judged, so the answer says nothing about the
+// password or the user; the caller answers with a fresh challenge and need
+// not count it as a guess (every phone of an office behind one NAT sends
+// one after a restart).
+var ErrBadNonce = errors.New("sipdigest: nonce not issued here")
 
 // ErrStale reports a correct response computed over an expired nonce (or one
 // whose nonce-count record was evicted). The caller answers a fresh challenge

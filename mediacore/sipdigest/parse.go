@@ -61,7 +61,10 @@ func ParseCredentials(header string) (*Credentials, error) {
 
 	var c Credentials
 	var alg string
-	seen := make(map[string]struct{}, 10)
+	// Names seen so far, for the duplicate check; a slice beats a map at
+	// maxParams entries and does not allocate for typical headers.
+	var seenBuf [12]string
+	seen := seenBuf[:0]
 	for {
 		s = skipLWS(s)
 		name, rest := cutToken(s)
@@ -87,13 +90,15 @@ func ParseCredentials(header string) (*Credentials, error) {
 			}
 		}
 		lname := strings.ToLower(name)
-		if _, dup := seen[lname]; dup {
-			return nil, fmt.Errorf("%w: duplicate parameter %q", ErrMalformed, lname)
+		for _, n := range seen {
+			if n == lname {
+				return nil, fmt.Errorf("%w: duplicate parameter %q", ErrMalformed, lname)
+			}
 		}
 		if len(seen) == maxParams {
 			return nil, fmt.Errorf("%w: more than %d parameters", ErrMalformed, maxParams)
 		}
-		seen[lname] = struct{}{}
+		seen = append(seen, lname)
 		switch lname {
 		case "username":
 			c.Username = value
@@ -198,6 +203,19 @@ func cutToken(s string) (token, rest string) {
 // characters (CR, LF, NUL, ...) are rejected, so nothing parsed here can
 // split a header when echoed.
 func cutQuoted(s string) (value, rest string, err error) {
+	// Fast path: no escapes, so the value is a substring of s.
+	for i := 1; i < len(s); i++ {
+		ch := s[i]
+		if ch == '\\' {
+			break
+		}
+		if ch == '"' {
+			return s[1:i], s[i+1:], nil
+		}
+		if isCTL(ch) {
+			return "", "", fmt.Errorf("%w: control character 0x%02x in quoted string", ErrMalformed, ch)
+		}
+	}
 	var b strings.Builder
 	for i := 1; i < len(s); i++ {
 		ch := s[i]

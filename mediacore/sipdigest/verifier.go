@@ -21,8 +21,11 @@ const (
 	// stale=true. Phones re-register every few minutes to an hour; five
 	// minutes bounds how long a captured nonce is worth anything.
 	DefaultNonceTTL = 5 * time.Minute
-	// DefaultMaxNonces bounds the nonce-count table (about 150 bytes each).
-	DefaultMaxNonces = 16384
+	// DefaultMaxNonces bounds the nonce-count table (about 150 bytes a
+	// record, so about 10 MB when full). One record per nonce in use: with
+	// the default TTL it holds over 200 new nonces a second before live
+	// records are evicted (whose clients then get one extra stale 401).
+	DefaultMaxNonces = 65536
 )
 
 // Nonce layout: 8 bytes issue time (Unix ns, big endian), 12 random bytes,
@@ -239,10 +242,10 @@ func (v *Verifier) nonceIssued(nonce string) (int64, bool) {
 // returns the same ErrBadResponse a wrong password gets.
 //
 // Errors: ErrMalformed (with ErrUnsupportedAlgorithm for a refused
-// algorithm, or for a missing qop=auth), ErrBadResponse (wrong password,
-// unknown user, wrong realm, foreign or forged nonce), ErrStale (right answer,
-// old nonce), ErrReplay (nonce count not increasing). Only a nil error
-// authenticates the request.
+// algorithm, or for a missing qop=auth), ErrBadNonce (a nonce not issued
+// here, whatever the user or password), ErrBadResponse (wrong password,
+// unknown user, wrong realm), ErrStale (right answer, old nonce), ErrReplay
+// (nonce count not increasing). Only a nil error authenticates the request.
 //
 // The digest-uri is used as the client sent it; checking it against the
 // Request-URI is left to the caller, since proxies may rewrite the latter.
@@ -267,8 +270,11 @@ func (v *Verifier) Verify(c *Credentials, method string, ha1 string, known bool)
 	// over equal lengths (ConstantTimeCompare returns early only on length,
 	// which is public).
 	match := subtle.ConstantTimeCompare([]byte(strings.ToLower(c.Response)), []byte(want)) == 1
-	realmOK := c.Realm == v.realm
-	if !match || !known || !realmOK || !nonceOK {
+	if !nonceOK {
+		// Checked after the digest work so every failure costs the same.
+		return ErrBadNonce
+	}
+	if !match || !known || c.Realm != v.realm {
 		return ErrBadResponse
 	}
 

@@ -67,12 +67,23 @@ func New(now func() time.Time) *Store {
 		return string(e.List) + "\x00" + e.Pattern + "\x00" + string(e.Match)
 	}, func(e store.ListEntry) store.ListEntry {
 		e.Target = clonePtr(e.Target)
-		e.ExpiresAt = clonePtr(e.ExpiresAt)
+		e.ExpiresAt = normPtr(e.ExpiresAt)
 		return e
 	})
 	s.tokens = &tokenRepo{s: s, byID: map[string]store.Token{}}
 	s.audit = &auditRepo{s: s}
 	return s
+}
+
+// norm is how the real stores keep times: UTC, microsecond precision.
+func norm(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+func normPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := norm(*t)
+	return &v
 }
 
 func clonePtr[T any](p *T) *T {
@@ -86,6 +97,9 @@ func clonePtr[T any](p *T) *T {
 // SetDown makes every later call fail with store.ErrUnavailable (true) or
 // work again (false).
 func (s *Store) SetDown(down bool) { s.down.Store(down) }
+
+// stamp is the store's current time, normalised.
+func (s *Store) stamp() time.Time { return norm(s.now()) }
 
 func (s *Store) check(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
@@ -130,8 +144,12 @@ func (s *Store) Audit() store.AuditRepo { return s.audit }
 // Ping implements store.Store.
 func (s *Store) Ping(ctx context.Context) error { return s.check(ctx) }
 
-// Close implements store.Store.
-func (s *Store) Close() error { return nil }
+// Close implements store.Store: like a closed database, every later call
+// fails with store.ErrUnavailable.
+func (s *Store) Close() error {
+	s.down.Store(true)
+	return nil
+}
 
 // metaOf reaches the Meta of any aggregate through its pointer.
 type metaOf interface{ GetMeta() *store.Meta }
@@ -172,7 +190,7 @@ func (r *repo[T]) Create(ctx context.Context, v *T) error {
 		return fmt.Errorf("%w: %q", store.ErrConflict, r.key(*v))
 	}
 	m := meta(v)
-	now := r.s.now().UTC()
+	now := r.s.stamp()
 	m.ID = store.NewID()
 	m.Version = 1
 	m.CreatedAt, m.UpdatedAt = now, now
@@ -230,7 +248,7 @@ func (r *repo[T]) Update(ctx context.Context, v *T) error {
 	}
 	m.Version++
 	m.CreatedAt = om.CreatedAt
-	m.UpdatedAt = r.s.now().UTC()
+	m.UpdatedAt = r.s.stamp()
 	r.byID[m.ID] = r.clone(*v)
 	return nil
 }
@@ -327,7 +345,7 @@ func (r listRepo) Match(ctx context.Context, list store.ListKind, number string,
 	defer r.mu.Unlock()
 	var out []store.ListEntry
 	for _, e := range r.byID {
-		if e.List != list || (e.ExpiresAt != nil && e.ExpiresAt.Before(now)) {
+		if e.List != list || expired(e.ExpiresAt, now) {
 			continue
 		}
 		if (e.Match == store.MatchExact && e.Pattern == number) ||
@@ -347,10 +365,14 @@ type tokenRepo struct {
 }
 
 func cloneToken(t store.Token) store.Token {
-	t.ExpiresAt = clonePtr(t.ExpiresAt)
-	t.LastUsedAt = clonePtr(t.LastUsedAt)
+	t.CreatedAt = norm(t.CreatedAt)
+	t.ExpiresAt = normPtr(t.ExpiresAt)
+	t.LastUsedAt = normPtr(t.LastUsedAt)
 	return t
 }
+
+// expired: a record is dead from the instant it expires on.
+func expired(exp *time.Time, now time.Time) bool { return exp != nil && !now.Before(*exp) }
 
 func (r *tokenRepo) Create(ctx context.Context, t *store.Token) error {
 	if err := r.s.check(ctx); err != nil {
@@ -364,7 +386,7 @@ func (r *tokenRepo) Create(ctx context.Context, t *store.Token) error {
 		}
 	}
 	t.ID = store.NewID()
-	t.CreatedAt = r.s.now().UTC()
+	t.CreatedAt = r.s.stamp()
 	r.byID[t.ID] = cloneToken(*t)
 	return nil
 }
@@ -376,7 +398,7 @@ func (r *tokenRepo) GetByHash(ctx context.Context, hash string, now time.Time) (
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, t := range r.byID {
-		if t.Hash == hash && (t.ExpiresAt == nil || t.ExpiresAt.After(now)) {
+		if t.Hash == hash && !expired(t.ExpiresAt, now) {
 			return cloneToken(t), nil
 		}
 	}
@@ -393,7 +415,7 @@ func (r *tokenRepo) Touch(ctx context.Context, id string, at time.Time) error {
 	if !ok {
 		return fmt.Errorf("%w: %q", store.ErrNotFound, id)
 	}
-	t.LastUsedAt = &at
+	t.LastUsedAt = normPtr(&at)
 	r.byID[id] = t
 	return nil
 }
@@ -460,7 +482,7 @@ func (r *tokenRepo) DeleteExpired(ctx context.Context, now time.Time) (int, erro
 	defer r.mu.Unlock()
 	n := 0
 	for id, t := range r.byID {
-		if t.ExpiresAt != nil && t.ExpiresAt.Before(now) {
+		if expired(t.ExpiresAt, now) {
 			delete(r.byID, id)
 			n++
 		}
@@ -482,6 +504,10 @@ func (r *auditRepo) Append(ctx context.Context, e *store.AuditEntry) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e.ID = store.NewID()
+	if e.At.IsZero() {
+		e.At = r.s.now()
+	}
+	e.At = norm(e.At)
 	r.entries = append(r.entries, *e)
 	return nil
 }
@@ -501,7 +527,7 @@ func (r *auditRepo) List(ctx context.Context, f store.AuditFilter, opt store.Lis
 			continue
 		}
 		if (f.UserID != "" && e.UserID != f.UserID) || (f.Resource != "" && e.Resource != f.Resource) ||
-			(!f.Since.IsZero() && e.At.Before(f.Since)) || (!f.Until.IsZero() && e.At.After(f.Until)) {
+			(!f.Since.IsZero() && e.At.Before(f.Since)) || (!f.Until.IsZero() && !e.At.Before(f.Until)) {
 			continue
 		}
 		if len(p.Items) == opt.Limit {

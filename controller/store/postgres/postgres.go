@@ -29,6 +29,9 @@ var migrationFS embed.FS
 // schemas of one database migrate independently.
 const migrationLockKey = "hotline.store.migrate:"
 
+// lockSQL takes the migration lock until the end of the transaction.
+const lockSQL = "SELECT pg_advisory_xact_lock(hashtext($1::text || coalesce(current_schema()::text, '')))"
+
 // DefaultConnectTimeout bounds each connection attempt when the URL sets no
 // connect_timeout, so an outage is reported instead of hanging.
 const DefaultConnectTimeout = 5 * time.Second
@@ -113,7 +116,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return migrateErr(err)
 	}
 	defer func() { _ = tx.Rollback() }() // a no-op after Commit
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext($1::text || current_schema()::text))", migrationLockKey); err != nil {
+	if _, err := tx.ExecContext(ctx, lockSQL, migrationLockKey); err != nil {
 		return migrateErr(err)
 	}
 	n, err := sqlstore.ApplyPending(ctx, tx, dialect, s.ms, s.logger)

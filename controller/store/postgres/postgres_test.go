@@ -22,14 +22,14 @@ import (
 	"hotline/internal/testenv"
 )
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 // freshSchema creates an empty schema hotline_test_<random> on the test
 // server, drops it when the test ends, and returns a pool configuration
 // whose search_path points at it.
-func freshSchema(t *testing.T) *pgxpool.Config {
+func freshSchema(t testing.TB) *pgxpool.Config {
 	t.Helper()
 	base := testenv.PostgresURL(t)
 	var b [6]byte
@@ -67,7 +67,7 @@ func freshSchema(t *testing.T) *pgxpool.Config {
 	return cfg
 }
 
-func openConfig(t *testing.T, cfg *pgxpool.Config) *Store {
+func openConfig(t testing.TB, cfg *pgxpool.Config) *Store {
 	t.Helper()
 	s, err := OpenConfig(t.Context(), cfg, testLogger(t))
 	if err != nil {
@@ -273,4 +273,10 @@ func TestPingOutage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ping after the server came back: %v", err)
 	}
+}
+
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) store.Store {
+		return openConfig(b, freshSchema(b))
+	})
 }

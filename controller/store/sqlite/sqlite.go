@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -89,6 +90,17 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		db.SetConnMaxLifetime(0)
 		db.SetConnMaxIdleTime(0)
 		return finish(ctx, db, db, db.Close, logger, ms)
+	}
+
+	// The file holds password hashes and trunk secrets: create it readable
+	// by its owner only. SQLite gives the -wal and -shm files the same
+	// permissions as the database file.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("%w: sqlite: %w", store.ErrUnavailable, err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("%w: sqlite: %w", store.ErrUnavailable, err)
 	}
 
 	write, err := sql.Open("sqlite", path+"?"+writeQ.Encode())

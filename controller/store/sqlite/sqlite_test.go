@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -36,9 +37,48 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-func TestConformanceMemory(t *testing.T) {
+// TestMemory covers what differs for MemoryPath (one shared connection):
+// reads see writes, racing writers still get ErrVersionMismatch, and each
+// Open is its own database.
+func TestMemory(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T) store.Store { return openFile(t, MemoryPath) })
+	ctx := t.Context()
+	s := openFile(t, MemoryPath)
+	q := store.Queue{Name: "q", Strategy: store.StrategyRingAll, Members: []store.QueueMember{{AgentID: "a"}}}
+	if err := s.Queues().Create(ctx, &q); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Queues().GetByName(ctx, "q")
+	if err != nil || got.ID != q.ID || len(got.Members) != 1 {
+		t.Fatalf("get = %+v, %v; want %+v", got, err, q)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		cp := q
+		cp.Priority = i + 1
+		wg.Go(func() { errs[i] = s.Queues().Update(ctx, &cp) })
+	}
+	wg.Wait()
+	wins := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+		case !errors.Is(err, store.ErrVersionMismatch):
+			t.Fatalf("update: %v", err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d racing updates won, want 1", wins)
+	}
+	other := openFile(t, MemoryPath)
+	if n, err := other.Queues().List(ctx, store.ListOptions{}); err != nil || len(n.Items) != 0 {
+		t.Fatalf("a second memory store sees %d queues (%v), want 0", len(n.Items), err)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
 }
 
 func migrationCount(t *testing.T, s *Store) int {
@@ -80,6 +120,13 @@ func TestReopen(t *testing.T) {
 	}
 	if got.ID != q.ID || got.Version != 1 || len(got.Members) != 1 || got.Overflow == nil || !got.CreatedAt.Equal(q.CreatedAt) {
 		t.Fatalf("queue after reopen = %+v, want %+v", got, q)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("database file mode = %v, want 0600", fi.Mode())
 	}
 	if n, err := s.Users().Count(ctx); err != nil || n != 1 {
 		t.Fatalf("users after reopen = %d, %v; want 1", n, err)
@@ -232,5 +279,45 @@ func TestNotADatabase(t *testing.T) {
 	_, err := Open(t.Context(), path, testLogger(t))
 	if !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("open junk: got %v, want ErrUnavailable", err)
+	}
+}
+
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) store.Store {
+		s, err := Open(b.Context(), filepath.Join(b.TempDir(), "bench.db"), slog.New(slog.DiscardHandler))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}
+
+// TestWriteTxIsImmediate checks that a transaction on the write pool (the
+// one Migrate uses) holds SQLite's write lock from BEGIN: another
+// connection that does not wait for locks fails to write at once. With a
+// deferred BEGIN the lock would only be taken at the first write, and two
+// migrators could both read the old schema version.
+func TestWriteTxIsImmediate(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "hotline.db")
+	s := openFile(t, path)
+	tx, err := s.write.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+
+	other, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(0)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	_, err = other.ExecContext(t.Context(), "INSERT INTO skills (id, version, created_at, updated_at, name, description) VALUES ('x', 1, '', '', 'n', '')")
+	if err == nil {
+		t.Fatal("another connection wrote while a write-pool transaction was open")
+	}
+	if !errors.Is(classify(err), store.ErrUnavailable) {
+		t.Fatalf("write during a held lock: got %v, want SQLITE_BUSY", err)
 	}
 }

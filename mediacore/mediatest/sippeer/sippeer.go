@@ -44,6 +44,7 @@ type Phone struct {
 	cli  *sipgo.Client
 	dua  *sipgo.DialogUA
 	port int
+	conn net.PacketConn
 
 	incoming chan *Call
 
@@ -77,7 +78,7 @@ func New(cfg Config) (*Phone, error) {
 		return nil, err
 	}
 	p := &Phone{cfg: cfg, ua: ua, srv: srv, cli: cli, port: conn.LocalAddr().(*net.UDPAddr).Port,
-		incoming: make(chan *Call, 16), calls: map[string]*Call{}}
+		conn: conn, incoming: make(chan *Call, 16), calls: map[string]*Call{}}
 	p.ctx, p.stop = context.WithCancel(context.Background())
 	p.dua = &sipgo.DialogUA{Client: cli, ContactHDR: sip.ContactHeader{
 		Address: sip.Uri{Scheme: "sip", User: cfg.User, Host: cfg.IP, Port: p.port},
@@ -117,6 +118,8 @@ func (p *Phone) Close() {
 	}
 	p.stop()
 	p.ua.Close()
+	// sipgo does not close a listener handed to ServeUDP.
+	p.conn.Close()
 	p.wg.Wait()
 }
 

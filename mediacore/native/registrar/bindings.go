@@ -135,10 +135,10 @@ type limits struct {
 type intervalError struct{ min time.Duration }
 
 func (e *intervalError) Error() string {
-	return fmt.Sprintf("%v: minimum is %d s", ErrIntervalTooBrief, int(e.min/time.Second))
+	return fmt.Sprintf("%v: minimum is %d s", errIntervalTooBrief, int(e.min/time.Second))
 }
 
-func (e *intervalError) Unwrap() error { return ErrIntervalTooBrief }
+func (e *intervalError) Unwrap() error { return errIntervalTooBrief }
 
 // bindings is the in-memory store: user -> contacts. It does no I/O and
 // takes time as an argument.
@@ -155,10 +155,10 @@ func newBindings() *bindings { return &bindings{users: make(map[string][]binding
 // is. It returns the user's bindings afterwards and the events to emit.
 func (b *bindings) apply(now time.Time, u update, lim limits) ([]Contact, []Event, error) {
 	if u.wildcard && len(u.contacts) > 0 {
-		return nil, nil, fmt.Errorf("%w: Contact * with other contacts", ErrBadRequest)
+		return nil, nil, fmt.Errorf("%w: Contact * with other contacts", errBadRequest)
 	}
 	if len(u.contacts) > lim.maxContacts {
-		return nil, nil, fmt.Errorf("%w: %d in one request, at most %d", ErrTooManyContacts, len(u.contacts), lim.maxContacts)
+		return nil, nil, fmt.Errorf("%w: %d in one request, at most %d", errTooManyContacts, len(u.contacts), lim.maxContacts)
 	}
 	// Step 5: refuse too brief intervals before touching anything.
 	for i, c := range u.contacts {
@@ -186,7 +186,7 @@ func (b *bindings) apply(now time.Time, u update, lim limits) ([]Contact, []Even
 		// at least as high, in which case the whole request fails.
 		for _, x := range cur {
 			if x.CallID == u.callID && u.cseq <= x.CSeq {
-				return nil, nil, fmt.Errorf("%w: CSeq %d <= %d", ErrOutOfOrder, u.cseq, x.CSeq)
+				return nil, nil, fmt.Errorf("%w: CSeq %d <= %d", errOutOfOrder, u.cseq, x.CSeq)
 			}
 		}
 		for _, x := range cur {
@@ -199,7 +199,7 @@ func (b *bindings) apply(now time.Time, u update, lim limits) ([]Contact, []Even
 	// Step 7, validation pass: any out-of-order contact aborts the request.
 	for _, c := range u.contacts {
 		if i := indexKey(cur, c.key); i >= 0 && cur[i].CallID == u.callID && u.cseq <= cur[i].CSeq {
-			return nil, nil, fmt.Errorf("%w: CSeq %d <= %d", ErrOutOfOrder, u.cseq, cur[i].CSeq)
+			return nil, nil, fmt.Errorf("%w: CSeq %d <= %d", errOutOfOrder, u.cseq, cur[i].CSeq)
 		}
 	}
 	// Apply pass.
@@ -266,6 +266,19 @@ func (b *bindings) lookup(user string, now time.Time) []Contact {
 	defer b.mu.Unlock()
 	live, _ := b.splitLocked(user, now)
 	return contactsOf(live)
+}
+
+// snapshot returns copies of every user's live bindings.
+func (b *bindings) snapshot(now time.Time) map[string][]Contact {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make(map[string][]Contact, len(b.users))
+	for user := range b.users {
+		if live, _ := b.splitLocked(user, now); len(live) > 0 {
+			out[user] = contactsOf(live)
+		}
+	}
+	return out
 }
 
 // sweep removes bindings expired at now and returns their events.

@@ -60,34 +60,34 @@ func TestBindingsApply(t *testing.T) {
 		}},
 		{name: "same Call-ID, CSeq not higher, aborts with 500 semantics", steps: []step{
 			{u: upd("x", 5, ct(a, 600)), wantURIs: []string{a}, wantEvents: []string{"registered:sip:a@h:"}},
-			{u: upd("x", 5, ct(a, 0)), wantErr: ErrOutOfOrder, wantURIs: []string{a}},
-			{u: upd("x", 4, ct(a, 0)), wantErr: ErrOutOfOrder, wantURIs: []string{a}},
+			{u: upd("x", 5, ct(a, 0)), wantErr: errOutOfOrder, wantURIs: []string{a}},
+			{u: upd("x", 4, ct(a, 0)), wantErr: errOutOfOrder, wantURIs: []string{a}},
 			{u: upd("x", 4, ct(b, 600)), wantURIs: []string{a, b}, wantEvents: []string{"registered:sip:b@h:"}},
 		}},
 		{name: "other Call-ID may have a lower CSeq", steps: []step{
 			{u: upd("x", 9, ct(a, 600)), wantURIs: []string{a}, wantEvents: []string{"registered:sip:a@h:"}},
 			{u: upd("y", 1, ct(a, 600)), wantURIs: []string{a}},
-			{u: upd("y", 1, ct(a, 0)), wantErr: ErrOutOfOrder, wantURIs: []string{a}},
+			{u: upd("y", 1, ct(a, 0)), wantErr: errOutOfOrder, wantURIs: []string{a}},
 		}},
 		{name: "atomic: one out-of-order contact aborts the others", steps: []step{
 			{u: upd("x", 2, ct(a, 600)), wantURIs: []string{a}, wantEvents: []string{"registered:sip:a@h:"}},
-			{u: upd("x", 2, ct(b, 600), ct(a, 600)), wantErr: ErrOutOfOrder, wantURIs: []string{a}},
+			{u: upd("x", 2, ct(b, 600), ct(a, 600)), wantErr: errOutOfOrder, wantURIs: []string{a}},
 		}},
 		{name: "too brief is refused before any change, zero is allowed", steps: []step{
 			{u: upd("x", 1, ct(a, 600)), wantURIs: []string{a}, wantEvents: []string{"registered:sip:a@h:"}},
-			{u: upd("x", 2, ct(b, 600), ct(a, 59)), wantErr: ErrIntervalTooBrief, wantURIs: []string{a}},
+			{u: upd("x", 2, ct(b, 600), ct(a, 59)), wantErr: errIntervalTooBrief, wantURIs: []string{a}},
 			{u: upd("x", 3, ct(b, 60), ct(a, 0)), wantURIs: []string{b},
 				wantEvents: []string{"registered:sip:b@h:", "unregistered:sip:a@h:removed"}},
 		}},
 		{name: "wildcard removes all", steps: []step{
 			{u: upd("x", 1, ct(a, 600), ct(b, 600)), wantURIs: []string{a, b},
 				wantEvents: []string{"registered:sip:a@h:", "registered:sip:b@h:"}},
-			{u: func() update { u := upd("x", 1); u.wildcard = true; return u }(), wantErr: ErrOutOfOrder, wantURIs: []string{a, b}},
+			{u: func() update { u := upd("x", 1); u.wildcard = true; return u }(), wantErr: errOutOfOrder, wantURIs: []string{a, b}},
 			{u: func() update { u := upd("x", 2); u.wildcard = true; return u }(),
 				wantEvents: []string{"unregistered:sip:a@h:removed", "unregistered:sip:b@h:removed"}},
 		}},
 		{name: "wildcard with contacts is a bad request", steps: []step{
-			{u: func() update { u := upd("x", 2, ct(a, 0)); u.wildcard = true; return u }(), wantErr: ErrBadRequest},
+			{u: func() update { u := upd("x", 2, ct(a, 0)); u.wildcard = true; return u }(), wantErr: errBadRequest},
 		}},
 		{name: "contact cap evicts the binding closest to expiry", steps: []step{
 			{u: upd("x", 1, ct(a, 600), ct(b, 300), ct(c, 900)), wantURIs: []string{a, b, c},
@@ -96,7 +96,7 @@ func TestBindingsApply(t *testing.T) {
 				wantEvents: []string{"unregistered:sip:b@h:evicted", "registered:sip:d@h:"}},
 		}},
 		{name: "more contacts than the cap in one request", steps: []step{
-			{u: upd("x", 1, ct(a, 600), ct(b, 600), ct(c, 600), ct(d, 600)), wantErr: ErrTooManyContacts},
+			{u: upd("x", 1, ct(a, 600), ct(b, 600), ct(c, 600), ct(d, 600)), wantErr: errTooManyContacts},
 		}},
 		{name: "expired binding leaves with the next update and gets its event", steps: []step{
 			{u: upd("x", 1, ct(a, 60)), wantURIs: []string{a}, wantEvents: []string{"registered:sip:a@h:"}},

@@ -30,8 +30,25 @@
 //     a legitimate phone behind the same NAT sees a clear error instead of
 //     retransmitting into a black hole for 32 s per attempt, and scanners
 //     gain nothing they did not already know (that a SIP server is there).
+//   - Only judged guesses count towards blocking: a wrong password, an
+//     unknown user, replayed or malformed credentials. A nonce the
+//     registrar never issued (what every phone sends after a restart) is
+//     re-challenged without counting, or one restart would block a whole
+//     office behind one NAT address. Sources are keyed by full IP address,
+//     IPv6 included.
+//   - A request whose echoed headers (Via, From, To, Call-ID, CSeq) hold
+//     control characters is dropped unanswered: sipgo v1.7.2 keeps a bare
+//     LF inside a header value and would copy it into the response.
 //   - Bindings, tracked sources and nonce records are all capped, so memory
 //     does not grow with what clients send.
+//
+// Interoperability: by default challenges offer SHA-256 first, then MD5
+// (RFC 8760 §2.4). Clients that know only MD5 do not all cope: SIPp 3.6
+// answers the first challenge and gives up on SHA-256, and baresip 1.0
+// (libre 1.1) fails registration as soon as any challenge names SHA-256,
+// in whichever position. Deployments with such phones pass
+// WithDigestOptions(sipdigest.WithAlgorithms(sipdigest.MD5)); the SIPp and
+// baresip tests run that way.
 //
 // Credentials come from the Credentials interface: the controller backs it
 // with its store of HA1 values (never passwords).

@@ -61,7 +61,9 @@ type Credentials interface {
 	// HA1 returns hex(H(user ":" realm ":" password)) for alg, with the
 	// registrar's realm. ok is false, with a nil error, when the user does
 	// not exist or has no HA1 for alg (the registrar then answers exactly
-	// as for a wrong password). A non-nil error is a store failure,
+	// as for a wrong password, so store an HA1 for every algorithm offered:
+	// a phone that picked SHA-256 does not fall back to MD5 by itself).
+	// A non-nil error is a store failure,
 	// answered 500 and not counted against the source. It must return when
 	// ctx is done.
 	HA1(ctx context.Context, user string, alg sipdigest.Algorithm) (ha1 string, ok bool, err error)
@@ -285,6 +287,12 @@ func (r *Registrar) Lookup(user string) []Contact {
 	return r.store.lookup(user, r.now())
 }
 
+// Snapshot returns every user's live bindings (copies), for status pages
+// and for handing registrations to a standby node.
+func (r *Registrar) Snapshot() map[string][]Contact {
+	return r.store.snapshot(r.now())
+}
+
 // Sweep removes the bindings expired at now, emitting Unregistered events
 // with ReasonExpired, and forgets stale blocking records. The owner calls
 // it on a ticker (every few seconds is plenty: Lookup already hides
@@ -364,6 +372,11 @@ func (r *Registrar) process(req *sip.Request) (*sip.Response, []Event) {
 	case err == nil:
 	case errors.Is(err, sipdigest.ErrStale):
 		return r.challenge(req, true), nil
+	case errors.Is(err, sipdigest.ErrBadNonce):
+		// Not a password guess (the response was not judged): after a
+		// restart every phone behind an office NAT sends one, and
+		// counting them would block the whole office.
+		return r.challenge(req, false), nil
 	default:
 		if r.fail(ip, now, cred.Username, callID(req), err) {
 			return sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil), nil
@@ -388,9 +401,9 @@ func (r *Registrar) process(req *sip.Request) (*sip.Response, []Event) {
 		res := sip.NewResponseFromRequest(req, sip.StatusIntervalToBrief, "Interval Too Brief", nil)
 		res.AppendHeader(sip.NewHeader("Min-Expires", strconv.Itoa(int(interval.min/time.Second))))
 		return res, nil
-	case errors.Is(err, ErrOutOfOrder):
+	case errors.Is(err, errOutOfOrder):
 		return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil), nil
-	case errors.Is(err, ErrTooManyContacts):
+	case errors.Is(err, errTooManyContacts):
 		return sip.NewResponseFromRequest(req, sip.StatusForbidden, "Too Many Contacts", nil), nil
 	default:
 		return badRequest(req, "Invalid Contact or Expires"), nil
@@ -402,7 +415,8 @@ func (r *Registrar) process(req *sip.Request) (*sip.Response, []Event) {
 		secs := int(math.Ceil(c.Expires.Sub(now).Seconds()))
 		res.AppendHeader(sip.NewHeader("Contact", "<"+c.URI+">;expires="+strconv.Itoa(secs)))
 	}
-	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format(time.RFC1123)))
+	// RFC 3261 §20.17: rfc1123-date, always in GMT.
+	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")))
 	for _, e := range events {
 		r.log.Info("registrar: binding "+e.Kind.String(), "user", e.User, "contact", e.Contact.URI,
 			"source", e.Contact.Source, "reason", e.Reason.String(), "call_id", e.Contact.CallID)
@@ -483,23 +497,23 @@ func (r *Registrar) parseUpdate(req *sip.Request, user string, cseq uint32) (upd
 	for _, h := range req.GetHeaders("Contact") {
 		ch, ok := h.(*sip.ContactHeader)
 		if !ok {
-			return u, fmt.Errorf("%w: unparsed Contact %q", ErrBadRequest, h.Value())
+			return u, fmt.Errorf("%w: unparsed Contact %q", errBadRequest, h.Value())
 		}
 		if ch.Address.Wildcard {
 			// RFC 3261 §10.3 step 6: "*" only with Expires: 0 and alone.
 			if hdrExpires != 0 {
-				return u, fmt.Errorf("%w: Contact * needs Expires: 0", ErrBadRequest)
+				return u, fmt.Errorf("%w: Contact * needs Expires: 0", errBadRequest)
 			}
 			u.wildcard = true
 			continue
 		}
 		scheme := strings.ToLower(ch.Address.Scheme)
 		if scheme != "sip" && scheme != "sips" || ch.Address.Host == "" {
-			return u, fmt.Errorf("%w: contact scheme %q", ErrBadRequest, ch.Address.Scheme)
+			return u, fmt.Errorf("%w: contact scheme %q", errBadRequest, ch.Address.Scheme)
 		}
 		uri := ch.Address.String()
 		if len(uri) > 512 || sanitize(uri, 512) != uri {
-			return u, fmt.Errorf("%w: contact URI", ErrBadRequest)
+			return u, fmt.Errorf("%w: contact URI", errBadRequest)
 		}
 		exp := hdrExpires
 		for _, p := range ch.Params {
@@ -520,7 +534,7 @@ func (r *Registrar) parseUpdate(req *sip.Request, user string, cseq uint32) (upd
 		u.contacts = append(u.contacts, contactUpdate{key: key.String(), uri: uri, expires: exp})
 	}
 	if u.wildcard && len(u.contacts) > 0 {
-		return u, fmt.Errorf("%w: Contact * with other contacts", ErrBadRequest)
+		return u, fmt.Errorf("%w: Contact * with other contacts", errBadRequest)
 	}
 	return u, nil
 }
@@ -531,11 +545,11 @@ func (r *Registrar) parseUpdate(req *sip.Request, user string, cseq uint32) (upd
 func parseDeltaSeconds(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" || len(s) > 20 {
-		return 0, fmt.Errorf("%w: expires %q", ErrBadRequest, s)
+		return 0, fmt.Errorf("%w: expires %q", errBadRequest, s)
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
-			return 0, fmt.Errorf("%w: expires %q", ErrBadRequest, s)
+			return 0, fmt.Errorf("%w: expires %q", errBadRequest, s)
 		}
 	}
 	n, err := strconv.ParseUint(s, 10, 64)
@@ -555,10 +569,13 @@ var echoedHeaders = [...]string{"via", "from", "to", "call-id", "cseq", "timesta
 // response verbatim, where a lenient peer would read it as a new header
 // line. Such a request is dropped rather than answered.
 func safeToEcho(req *sip.Request) bool {
-	for _, name := range echoedHeaders {
-		for _, h := range req.GetHeaders(name) {
-			if hasCTL(h.Value()) {
-				return false
+	for _, h := range req.Headers() {
+		for _, name := range echoedHeaders {
+			if strings.EqualFold(h.Name(), name) {
+				if hasCTL(h.Value()) {
+					return false
+				}
+				break
 			}
 		}
 	}

@@ -302,6 +302,15 @@ func TestProcessLifecycle(t *testing.T) {
 	}
 	rec.take()
 
+	snap := r.Snapshot()
+	if len(snap) != 1 || len(snap[testUser]) != 2 {
+		t.Fatalf("snapshot %+v", snap)
+	}
+	snap[testUser][0].URI = "changed"
+	if r.Lookup(testUser)[0].URI == "changed" {
+		t.Fatal("snapshot shares memory with the store")
+	}
+
 	// Expiry: the first lapses at 120 s, Sweep reports it.
 	clk.Advance(111 * time.Second)
 	r.Sweep(clk.Now())
@@ -310,6 +319,9 @@ func TestProcessLifecycle(t *testing.T) {
 	}
 	if got := r.Lookup(testUser); len(got) != 1 || got[0].URI != "sip:1001@127.0.0.1:5075" {
 		t.Fatalf("lookup after expiry = %+v", got)
+	}
+	if snap := r.Snapshot(); len(snap[testUser]) != 1 {
+		t.Fatalf("snapshot after expiry %+v", snap)
 	}
 
 	// Unregister with Contact: * and Expires: 0.
@@ -519,5 +531,26 @@ func TestDropUnsafeEcho(t *testing.T) {
 	req.SetSource("127.0.0.1:5060")
 	if res := r.serve(req); res != nil {
 		t.Fatalf("answered a request whose echoed headers contain LF:\n%q", res.String())
+	}
+}
+
+// After a restart (a new nonce secret) every phone of an office behind one
+// NAT answers with a nonce the registrar no longer knows. Those are not
+// password guesses and must not block the office.
+func TestProcessRestartDoesNotBlock(t *testing.T) {
+	before, _, _ := newTestRegistrar(t)
+	after, _, _ := newTestRegistrar(t)
+	for i := 0; i < 3*DefaultMaxFailures; i++ {
+		p := newPhone(t, testUser, fmt.Sprintf("127.0.0.1:%d", 6000+i))
+		old := before.serve(p.request("Contact: " + p.contact))
+		res := after.serve(p.request("Contact: "+p.contact, p.authorization(old, "SHA-256", testPass)))
+		if res.StatusCode != 401 {
+			t.Fatalf("phone %d with a pre-restart nonce: %d, want 401", i, res.StatusCode)
+		}
+		// The fresh challenge works.
+		res = after.serve(p.request("Contact: "+p.contact, p.authorization(res, "SHA-256", testPass)))
+		if res.StatusCode != 200 {
+			t.Fatalf("phone %d after re-challenge: %d, want 200", i, res.StatusCode)
+		}
 	}
 }

@@ -10,40 +10,29 @@ import (
 	"hotline/mediacore/audio"
 )
 
-// Role is a bridge member's role: whisper and barge are roles, not special
-// cases (barge is Speak).
-type Role uint8
+// Role is a bridge member's role (audio.Role): whisper and barge are
+// roles, not special cases (barge is Speak).
+type Role = audio.Role
 
 const (
 	// Speak: the member hears every other Speak member (never itself) and is
 	// heard by every member.
-	Speak Role = iota
+	Speak = audio.Speak
 	// ListenOnly: the member hears the Speak members and nobody hears it
 	// (silent monitoring).
-	ListenOnly
+	ListenOnly = audio.ListenOnly
 	// Whisper: the member hears the Speak members and only its target hears
 	// it (coaching).
-	Whisper
+	Whisper = audio.Whisper
 )
 
-// String returns the role's name.
-func (r Role) String() string {
-	switch r {
-	case Speak:
-		return "speak"
-	case ListenOnly:
-		return "listen-only"
-	case Whisper:
-		return "whisper"
-	}
-	return fmt.Sprintf("Role(%d)", uint8(r))
-}
-
-// member is one leg in a bridge, with per-tick scratch frames.
+// member is one leg in a bridge, with its mixer member and per-tick
+// scratch frames.
 type member struct {
 	leg    *Leg
 	role   Role
 	target *Leg
+	mm     *audio.Member
 	in     [frameSamples]int16 // what it sent us this tick (decoded)
 	out    [frameSamples]int16 // what it hears this tick
 	inOK   bool                // in holds audio (it may still be silence)
@@ -68,14 +57,24 @@ type Bridge struct {
 	relay   bool
 	plays   playQueue
 	rec     *Recording
-	bp      [frameSamples]int16 // bridge playback frame (ticker scratch)
-	mixAll  [frameSamples]int32 // sum of Speak members (ticker scratch)
-	dirty   bool                // reconfigure after this tick
+	dirty   bool // reconfigure after this tick
+	// mixer does the mix-minus. Two hidden members ride along: announcer
+	// (Speak) carries Bridge.Play so every member hears it, and recorder
+	// (ListenOnly, only while recording) hears what a silent monitor hears:
+	// every Speak member and the announcements, the mono recording.
+	mixer     *audio.Mixer
+	announcer *audio.Member
+	recorder  *audio.Member
+	bp        [frameSamples]int16 // bridge playback frame (ticker scratch)
+	left      [frameSamples]int16 // stereo recording scratch
+	right     [frameSamples]int16
 }
 
 // NewBridge creates an empty bridge. It mixes nothing until legs are added.
 func (e *Engine) NewBridge(id string) *Bridge {
-	b := &Bridge{eng: e, id: id, events: newEventQueue(nil)}
+	mixer, _ := audio.NewMixer(frameSamples) // cannot fail for a positive size
+	announcer, _ := mixer.Add(Speak, nil)
+	b := &Bridge{eng: e, id: id, events: newEventQueue(nil), mixer: mixer, announcer: announcer}
 	e.mu.Lock()
 	if !e.closed {
 		e.bridges[b] = struct{}{}
@@ -113,6 +112,10 @@ func (b *Bridge) Add(l *Leg, role Role, whisperTo *Leg) error {
 	if whisperTo != nil && b.find(whisperTo) < 0 {
 		return fmt.Errorf("%w: whisper target %s", ErrNotMember, whisperTo.id)
 	}
+	var target *audio.Member
+	if whisperTo != nil {
+		target = b.members[b.find(whisperTo)].mm
+	}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -122,9 +125,15 @@ func (b *Bridge) Add(l *Leg, role Role, whisperTo *Leg) error {
 		l.mu.Unlock()
 		return fmt.Errorf("%w: %s", ErrInBridge, l.id)
 	}
+	mm, err := b.mixer.Add(role, target)
+	if err != nil {
+		l.mu.Unlock()
+		return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+	}
 	l.bridge = b
+	l.resetJitterLocked()
 	l.mu.Unlock()
-	b.members = append(b.members, &member{leg: l, role: role, target: whisperTo})
+	b.members = append(b.members, &member{leg: l, role: role, target: whisperTo, mm: mm})
 	b.reconfigureLocked()
 	return nil
 }
@@ -141,8 +150,16 @@ func (b *Bridge) SetRole(l *Leg, role Role, whisperTo *Leg) error {
 	if i < 0 {
 		return fmt.Errorf("%w: %s", ErrNotMember, l.id)
 	}
-	if whisperTo != nil && b.find(whisperTo) < 0 {
-		return fmt.Errorf("%w: whisper target %s", ErrNotMember, whisperTo.id)
+	var target *audio.Member
+	if whisperTo != nil {
+		j := b.find(whisperTo)
+		if j < 0 {
+			return fmt.Errorf("%w: whisper target %s", ErrNotMember, whisperTo.id)
+		}
+		target = b.members[j].mm
+	}
+	if err := b.members[i].mm.SetRole(role, target); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 	}
 	b.members[i].role, b.members[i].target = role, whisperTo
 	b.reconfigureLocked()
@@ -158,10 +175,12 @@ func (b *Bridge) Remove(l *Leg) error {
 	if i < 0 {
 		return fmt.Errorf("%w: %s", ErrNotMember, l.id)
 	}
+	_ = b.mixer.Remove(b.members[i].mm)
 	b.members = slices.Delete(b.members, i, i+1)
 	for _, m := range b.members {
 		if m.target == l {
 			m.role, m.target = ListenOnly, nil
+			_ = m.mm.SetRole(ListenOnly, nil)
 		}
 	}
 	l.mu.Lock()
@@ -203,7 +222,6 @@ func (b *Bridge) Close() {
 	if rec != nil {
 		_, _ = rec.stop()
 	}
-	ev.wait()
 }
 
 // Play queues src for every member (an announcement), mixed into what each
@@ -253,6 +271,8 @@ func (b *Bridge) Record(w io.WriteSeeker, stereo bool) (*Recording, error) {
 		b.mu.Lock()
 		if b.rec == r {
 			b.rec = nil
+			_ = b.mixer.Remove(b.recorder)
+			b.recorder = nil
 			b.reconfigureLocked()
 		}
 		b.mu.Unlock()
@@ -260,6 +280,7 @@ func (b *Bridge) Record(w io.WriteSeeker, stereo bool) (*Recording, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.recorder, _ = b.mixer.Add(ListenOnly, nil)
 	b.rec = rec
 	b.reconfigureLocked()
 	return rec, nil
@@ -341,18 +362,29 @@ func (b *Bridge) tick(tick uint64, now time.Time) {
 		finished = append(finished, done)
 		b.dirty = true
 	}
-	if !hasBP {
-		clear(b.bp[:])
+	if hasBP {
+		_ = b.announcer.Write(b.bp[:])
 	}
 	for _, m := range b.members {
 		m.leg.mu.Lock()
 	}
 	for _, m := range b.members {
 		m.inOK = m.leg.pullRxLocked(m.in[:])
+		if m.inOK {
+			_ = m.mm.Write(m.in[:])
+		}
 	}
-	b.mixLocked(hasBP)
+	b.mixer.Mix()
 	for _, m := range b.members {
 		l := m.leg
+		// A held member (SendOnly: we send, it does not talk to us) gets
+		// nothing from the bridge: it hears only its own playback (music on
+		// hold), added next.
+		if l.dir.receives() {
+			copy(m.out[:], m.mm.Output())
+		} else {
+			clear(m.out[:])
+		}
 		if id := l.playIntoLocked(m.out[:]); id != 0 {
 			l.events.push(PlaybackFinished{ID: id})
 			b.dirty = true
@@ -384,69 +416,29 @@ func sat16(v int32) int16 {
 	return int16(max(-32768, min(32767, v)))
 }
 
-// mixLocked computes every member's out frame: mix-minus over the Speak
-// members, plus whispers addressed to the member, plus the bridge's
-// announcement. A held member (SendOnly: we send, it does not talk to us)
-// gets nothing from the bridge: it hears only its own playback (music on
-// hold), added by the caller.
-func (b *Bridge) mixLocked(hasBP bool) {
-	all := &b.mixAll
-	clear(all[:])
-	for _, m := range b.members {
-		if m.role == Speak && m.inOK {
-			for i, s := range m.in {
-				all[i] += int32(s)
-			}
-		}
-	}
-	if hasBP {
-		for i, s := range b.bp {
-			all[i] += int32(s)
-		}
-	}
-	for _, m := range b.members {
-		if !m.leg.dir.receives() {
-			clear(m.out[:])
-			continue
-		}
-		self := m.role == Speak && m.inOK
-		for i := range m.out {
-			v := all[i]
-			if self {
-				v -= int32(m.in[i])
-			}
-			m.out[i] = sat16(v)
-		}
-		for _, w := range b.members {
-			if w.role == Whisper && w.target == m.leg && w.inOK {
-				for i, s := range w.in {
-					m.out[i] = sat16(int32(m.out[i]) + int32(s))
-				}
-			}
-		}
-	}
-}
-
-// recordLocked writes one frame of the bridge recording.
+// recordLocked writes one frame of the bridge recording. Mono: the
+// recorder member's output (all Speak members and announcements). Stereo:
+// left is the first member's own audio, right that mix minus the first
+// member, i.e. the others.
 func (b *Bridge) recordLocked() {
-	first := b.members[0]
-	var left, right [frameSamples]int16
+	all := b.recorder.Output()
 	if !b.rec.stereo {
-		for i, v := range b.mixAll {
-			left[i] = sat16(v)
-		}
-		b.rec.writeFrame(left[:], nil)
+		b.rec.writeFrame(all, nil)
 		return
 	}
+	first := b.members[0]
 	self := first.role == Speak && first.inOK
-	for i, v := range b.mixAll {
+	for i, v := range all {
 		if self {
-			v -= int32(first.in[i])
+			b.right[i] = sat16(int32(v) - int32(first.in[i]))
+		} else {
+			b.right[i] = v
 		}
-		right[i] = sat16(v)
 	}
 	if first.inOK {
-		left = first.in
+		b.left = first.in
+	} else {
+		clear(b.left[:])
 	}
-	b.rec.writeFrame(left[:], right[:])
+	b.rec.writeFrame(b.left[:], b.right[:])
 }

@@ -38,6 +38,7 @@ type Config struct {
 // ticker that does every leg's and bridge's frame work (playback, mixing,
 // recording, in-band DTMF detection, RTCP, media timeouts).
 type Engine struct {
+	engineIO
 	cfg          Config
 	log          *slog.Logger
 	epoch        time.Time // monotonic origin for arrival times
@@ -105,6 +106,9 @@ func newEngine(cfg Config, startTicker bool) (*Engine, error) {
 		nextPort:     cfg.PortMin,
 		tickerDone:   make(chan struct{}),
 	}
+	if err := e.startIO(); err != nil {
+		return nil, err
+	}
 	if startTicker {
 		e.tickerWG.Add(1)
 		go e.run()
@@ -137,13 +141,14 @@ func (e *Engine) Close() error {
 	for _, l := range legs {
 		_ = l.Close()
 	}
+	e.stopIO()
 	return nil
 }
 
 // allocPorts binds an even RTP port and the odd RTCP port above it, scanning
 // the range round-robin so a just-freed pair is not reused at once (late
 // packets of the old call would land on the new one).
-func (e *Engine) allocPorts() (rtpConn, rtcpConn *net.UDPConn, err error) {
+func (e *Engine) allocPorts() (rtpSock *rawSocket, rtcpConn *net.UDPConn, err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
@@ -161,13 +166,13 @@ func (e *Engine) allocPorts() (rtpConn, rtcpConn *net.UDPConn, err error) {
 		if e.ports[p] {
 			continue
 		}
-		rc, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(e.cfg.IP, uint16(p))))
+		rc, err := bindRTP(netip.AddrPortFrom(e.cfg.IP, uint16(p)))
 		if err != nil {
 			continue
 		}
 		cc, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(e.cfg.IP, uint16(p+1))))
 		if err != nil {
-			rc.Close()
+			_ = rc.close()
 			continue
 		}
 		e.ports[p] = true
@@ -188,15 +193,32 @@ func (e *Engine) run() {
 	defer e.tickerWG.Done()
 	t := time.NewTicker(frameDur)
 	defer t.Stop()
+	start := time.Now()
+	var done uint64 // frames processed
 	for {
 		select {
 		case <-e.tickerDone:
 			return
 		case now := <-t.C:
-			e.tickOnce(now)
+			// time.Ticker drops ticks when we are late (a loaded machine, a
+			// GC pause): catch up by doing the missed frames at once, so
+			// every stream keeps 50 packets a second on average; beyond
+			// maxCatchUp frames behind, skip ahead (the audio is late
+			// anyway and a burst would overflow the remotes' buffers).
+			due := uint64((now.Sub(start) + frameDur/2) / frameDur)
+			if due > done+maxCatchUp {
+				done = due - maxCatchUp
+			}
+			for done < due {
+				e.tickOnce(now)
+				done++
+			}
 		}
 	}
 }
+
+// maxCatchUp is how many late frames the ticker makes up in one go.
+const maxCatchUp = 5
 
 // tickOnce does one frame of work. Exported to tests through the ticker
 // only; it is a method so benchmarks can drive it directly.

@@ -68,7 +68,6 @@ type eventQueue struct {
 	mu      sync.Mutex // guards q and running
 	q       []LegEvent
 	running bool
-	wg      sync.WaitGroup
 }
 
 func newEventQueue(fn func(LegEvent)) *eventQueue {
@@ -84,14 +83,12 @@ func (e *eventQueue) push(ev LegEvent) {
 	e.q = append(e.q, ev)
 	if !e.running {
 		e.running = true
-		e.wg.Add(1)
 		go e.drain()
 	}
 	e.mu.Unlock()
 }
 
 func (e *eventQueue) drain() {
-	defer e.wg.Done()
 	for {
 		e.mu.Lock()
 		if len(e.q) == 0 {
@@ -105,12 +102,5 @@ func (e *eventQueue) drain() {
 		e.q = e.q[1:]
 		e.mu.Unlock()
 		e.fn(ev)
-	}
-}
-
-// wait blocks until every queued event has been delivered.
-func (e *eventQueue) wait() {
-	if e != nil {
-		e.wg.Wait()
 	}
 }

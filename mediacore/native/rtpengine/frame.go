@@ -47,13 +47,9 @@ func (l *Leg) resetJitterLocked() {
 	l.jbMu.Unlock()
 }
 
-// maxConceal is how many lost frames in a row repeat the last good frame
-// before silence (audio.PopLost's advice).
-const maxConceal = 2
-
 // pullRxLocked fills dst with this tick's received audio from the jitter
-// buffer (silence while buffering, the last frame repeated once or twice
-// for a lost packet, then silence) and runs in-band DTMF detection on it.
+// buffer (silence while buffering, audio.LossConcealer's fill for a lost
+// packet) and runs in-band DTMF detection on it.
 // It reports whether the leg is receiving at all.
 func (l *Leg) pullRxLocked(dst []int16) bool {
 	r := l.route.Load()
@@ -67,15 +63,9 @@ func (l *Leg) pullRxLocked(dst []int16) bool {
 	case audio.PopFrame:
 		n := r.codec.Decode(dst, f.Payload)
 		clear(dst[n:])
-		copy(l.lastRx[:], dst)
-		l.lost = 0
+		l.plc.Good(dst)
 	case audio.PopLost:
-		l.lost++
-		if l.lost <= maxConceal {
-			copy(dst, l.lastRx[:])
-		} else {
-			clear(dst)
-		}
+		l.plc.Conceal(dst)
 	default:
 		clear(dst)
 	}

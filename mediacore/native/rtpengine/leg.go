@@ -51,24 +51,25 @@ func (d Direction) String() string {
 // route is the immutable snapshot of a leg's media configuration that the
 // reader goroutine loads once per packet (atomic pointer, no lock).
 type route struct {
-	gen     uint64
-	remote  netip.AddrPort
-	codec   audio.Codec
-	pt      uint8
-	dtmfPT  uint8
-	dir     Direction
-	relayTo *Leg // fast path: forward audio straight to this peer
-	decode  bool // decode audio into the jitter buffer
+	learnGen uint64 // changes only with the remote address: restarts learning
+	remote   netip.AddrPort
+	codec    audio.Codec
+	pt       uint8
+	dtmfPT   uint8
+	dir      Direction
+	relayTo  *Leg // fast path: forward audio straight to this peer
+	decode   bool // decode audio into the jitter buffer
 }
 
 // Leg is one RTP session: a socket pair, our outbound stream, the received
 // stream, and the leg's playbacks, DTMF and recording. Methods are safe for
 // concurrent use.
 type Leg struct {
+	legIO
 	eng    *Engine
 	id     string
 	port   int
-	rtp    *net.UDPConn
+	sock   *rawSocket
 	rtcp   *net.UDPConn
 	events *eventQueue
 	tx     *txStream
@@ -92,7 +93,7 @@ type Leg struct {
 
 	mu       sync.Mutex // guards the fields below
 	closed   bool
-	gen      uint64
+	learnGen uint64
 	remote   netip.AddrPort
 	codec    audio.Codec
 	pt       uint8
@@ -107,8 +108,7 @@ type Leg struct {
 	dtmfOut  dtmfOut
 	detector *audio.DTMFDetector
 	digits   [4]rune // detector output scratch
-	lastRx   [frameSamples]int16
-	lost     int // consecutive lost frames concealed
+	plc      audio.LossConcealer
 
 	// ticker-owned frame buffers
 	rxFrame  [frameSamples]int16
@@ -131,18 +131,18 @@ func (e *Engine) NewLeg(id string, events func(LegEvent)) (*Leg, error) {
 	if err != nil {
 		return nil, err
 	}
-	rtpConn, rtcpConn, err := e.allocPorts()
+	rtpSock, rtcpConn, err := e.allocPorts()
 	if err != nil {
 		return nil, err
 	}
 	l := &Leg{
 		eng:    e,
 		id:     id,
-		port:   rtpConn.LocalAddr().(*net.UDPAddr).Port,
-		rtp:    rtpConn,
+		port:   rtpSock.port,
+		sock:   rtpSock,
 		rtcp:   rtcpConn,
 		events: newEventQueue(events),
-		tx:     newTxStream(rtpConn),
+		tx:     newTxStream(rtpSock),
 		jb:     jb,
 	}
 	l.detector = det
@@ -153,15 +153,23 @@ func (e *Engine) NewLeg(id string, events func(LegEvent)) (*Leg, error) {
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
-		rtpConn.Close()
+		_ = rtpSock.close()
 		rtcpConn.Close()
 		e.releasePort(l.port)
 		return nil, ErrClosed
 	}
 	e.legs[l] = struct{}{}
 	e.mu.Unlock()
-	l.readers.Add(2)
-	go l.readRTP()
+	if err := e.startRTP(l); err != nil {
+		e.mu.Lock()
+		delete(e.legs, l)
+		e.mu.Unlock()
+		_ = rtpSock.close()
+		rtcpConn.Close()
+		e.releasePort(l.port)
+		return nil, err
+	}
+	l.readers.Add(1)
 	go l.readRTCP()
 	return l, nil
 }
@@ -198,6 +206,7 @@ func (l *Leg) SetRemote(addr netip.AddrPort, codec audio.Codec, pt uint8, dtmfPT
 	addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
 	if addr != l.remote {
 		l.learned.Store(nil)
+		l.learnGen++
 	}
 	l.remote, l.codec, l.pt, l.dtmfPT = addr, codec, pt, dtmfPT
 	if !l.inbandOn {
@@ -257,15 +266,14 @@ func (l *Leg) SetInbandDTMF(on bool) {
 
 // updateRouteLocked publishes a new route snapshot for the reader.
 func (l *Leg) updateRouteLocked() {
-	l.gen++
 	r := &route{
-		gen:     l.gen,
-		remote:  l.remote,
-		codec:   l.codec,
-		pt:      l.pt,
-		dtmfPT:  l.dtmfPT,
-		dir:     l.dir,
-		relayTo: l.relayTo,
+		learnGen: l.learnGen,
+		remote:   l.remote,
+		codec:    l.codec,
+		pt:       l.pt,
+		dtmfPT:   l.dtmfPT,
+		dir:      l.dir,
+		relayTo:  l.relayTo,
 	}
 	if !l.dir.receives() {
 		r.relayTo = nil
@@ -281,8 +289,10 @@ func (l *Leg) needsDecodedLocked() bool {
 }
 
 // Close stops the leg's readers, ends its playbacks and recording (with
-// their events), removes it from its bridge and frees its ports. Events
-// already queued are still delivered; Close waits for them.
+// their events), removes it from its bridge and frees its ports. It does
+// not wait for event delivery, so it may be called from the leg's own event
+// callback: events already queued, and those Close raises, are delivered
+// after it returns, in order.
 func (l *Leg) Close() error {
 	l.mu.Lock()
 	if l.closed {
@@ -299,7 +309,9 @@ func (l *Leg) Close() error {
 	delete(l.eng.legs, l)
 	l.eng.mu.Unlock()
 
-	err := errors.Join(l.rtp.Close(), l.rtcp.Close())
+	l.eng.stopRTP(l)
+	l.tx.close()
+	err := errors.Join(l.sock.close(), l.rtcp.Close())
 	l.readers.Wait()
 	l.eng.releasePort(l.port)
 
@@ -314,25 +326,7 @@ func (l *Leg) Close() error {
 	if rec != nil {
 		_, _ = rec.stop()
 	}
-	l.events.wait()
 	return err
-}
-
-// readRTP is the leg's RTP reader goroutine: one preallocated buffer, no
-// allocation per packet.
-func (l *Leg) readRTP() {
-	defer l.readers.Done()
-	var buf [maxPacket]byte
-	for {
-		n, from, err := l.rtp.ReadFromUDPAddrPort(buf[:])
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		l.handlePacket(buf[:n], netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), time.Now())
-	}
 }
 
 // sendErr counts a failed send and logs the first few.

@@ -160,22 +160,19 @@ func BenchmarkLoad(b *testing.B) {
 	if s, err := strconv.Atoi(os.Getenv("RTPLOAD_SECONDS")); err == nil && s > 0 {
 		window = time.Duration(s) * time.Second
 	}
-	for _, rec := range []bool{false, true} {
+	for _, mode := range []string{"floor", "relay", "stereo-record"} {
 		for _, n := range []int{50, 100, 200} {
-			name := fmt.Sprintf("calls=%d/relay", n)
-			if rec {
-				name = fmt.Sprintf("calls=%d/stereo-record", n)
-			}
-			b.Run(name, func(b *testing.B) {
+			b.Run(fmt.Sprintf("calls=%d/%s", n, mode), func(b *testing.B) {
 				for range b.N {
-					runLoad(b, n, rec, window)
+					runLoad(b, n, mode, window)
 				}
 			})
 		}
 	}
 }
 
-func runLoad(b *testing.B, n int, rec bool, window time.Duration) {
+func runLoad(b *testing.B, n int, mode string, window time.Duration) {
+	rec := mode == "stereo-record"
 	e, err := New(Config{IP: loopback, PortMin: 20000, PortMax: 60000})
 	if err != nil {
 		b.Fatal(err)
@@ -203,7 +200,20 @@ func runLoad(b *testing.B, n int, rec bool, window time.Duration) {
 	dir := b.TempDir()
 	targets := make([]string, 2*n)
 	var files []*os.File
+	if mode == "floor" {
+		f := newFloorForwarder(b, n)
+		for i, s := range f.socks {
+			p, _ := strconv.Atoi(peerPorts[i])
+			f.dst[i] = netip.AddrPortFrom(loopback, uint16(p))
+			targets[i] = strconv.Itoa(s.port)
+		}
+		go f.run()
+		defer f.close()
+	}
 	for i := range n {
+		if mode == "floor" {
+			break
+		}
 		br := e.NewBridge("call")
 		defer br.Close()
 		for side := range 2 {
@@ -249,12 +259,15 @@ func runLoad(b *testing.B, n int, rec bool, window time.Duration) {
 	}
 	// Flow check: every peer got at least 90% of the packets sent its way
 	// over the warm-up and window.
-	want := int64(float64((window + time.Second) / frameDur) * 0.9)
+	want := int64(float64((window+time.Second)/frameDur) * 0.9)
 	ok := 0
 	for _, r := range recv {
 		if v, _ := strconv.ParseInt(r, 10, 64); v >= want {
 			ok++
 		}
+	}
+	if ok < 2*n {
+		b.Logf("peer receive counts (want >= %d): %v", want, recv[:min(len(recv), 8)])
 	}
 	b.ReportMetric(cpu.Seconds()/(float64(n)*window.Seconds()), "cpu-s/call-s")
 	b.ReportMetric(float64(rss1-rss0)/float64(n)/1e6, "MB/call")

@@ -17,7 +17,7 @@ const defaultLearnPackets = 3
 type rxState struct {
 	pkt rtp.Packet // reused for every parse: no allocation per packet
 
-	gen       uint64 // route generation the learning state belongs to
+	learnGen  uint64 // remote address generation the learning state belongs to
 	locked    bool
 	candSrc   netip.AddrPort
 	candSSRC  uint32
@@ -78,8 +78,8 @@ func (l *Leg) handlePacket(buf []byte, from netip.AddrPort, now time.Time) {
 		return
 	}
 	rx := &l.rx
-	if rx.gen != r.gen {
-		rx.gen = r.gen
+	if rx.learnGen != r.learnGen {
+		rx.learnGen = r.learnGen
 		rx.locked = false
 		rx.candCount = 0
 	}

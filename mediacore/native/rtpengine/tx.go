@@ -3,7 +3,6 @@ package rtpengine
 import (
 	"crypto/rand"
 	"encoding/binary"
-	"net"
 	"net/netip"
 	"sync"
 	"time"
@@ -28,7 +27,7 @@ const (
 // continuous stream: one SSRC, sequence numbers +1 per packet, timestamps
 // advancing with the sampling clock even across pauses (RFC 3550 §5.1).
 type txStream struct {
-	conn *net.UDPConn
+	sock *rawSocket
 
 	mu       sync.Mutex // guards everything below
 	ssrc     uint32
@@ -49,15 +48,18 @@ type txStream struct {
 	// blockRelay is set while the ticker owns the stream (RFC 4733 digits
 	// being sent): relayed audio would interleave with the events.
 	blockRelay bool
+	// closed is set before the socket is closed: its descriptor number may
+	// be reused at once by another leg's socket, so no write may follow.
+	closed bool
 
 	buf [maxPacket]byte
 }
 
-func newTxStream(conn *net.UDPConn) *txStream {
+func newTxStream(sock *rawSocket) *txStream {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return &txStream{
-		conn: conn,
+		sock: sock,
 		ssrc: binary.BigEndian.Uint32(b[0:4]),
 		// RFC 3550 §5.1: initial sequence number and timestamp are random.
 		seq: binary.BigEndian.Uint16(b[4:6]),
@@ -117,6 +119,9 @@ func (s *txStream) nextEventTS(now time.Time, tick uint64) uint32 {
 // corresponds to now (ts itself except for RFC 4733 events); a zero tick
 // makes the next generated frame place itself by the wall clock.
 func (s *txStream) writeLocked(dst netip.AddrPort, pt uint8, marker bool, ts, clockTS uint32, payload []byte, tick uint64, now time.Time) error {
+	if s.closed {
+		return nil
+	}
 	s.seq++
 	b := s.buf[:rtpHeaderLen+len(payload)]
 	b[0] = 0x80 // V=2, no padding, no extension, no CSRC
@@ -137,8 +142,7 @@ func (s *txStream) writeLocked(dst netip.AddrPort, pt uint8, marker bool, ts, cl
 	s.lastTick = tick
 	s.packets++
 	s.octets += uint32(len(payload))
-	_, err := s.conn.WriteToUDPAddrPort(b, dst)
-	return err
+	return s.sock.writeTo(b, dst)
 }
 
 // relay rewrites pkt (a whole RTP packet received on the peer leg, with
@@ -150,7 +154,7 @@ func (s *txStream) relay(dst netip.AddrPort, pkt []byte, outPT uint8, now time.T
 	inSSRC := binary.BigEndian.Uint32(pkt[8:])
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.blockRelay {
+	if s.blockRelay || s.closed {
 		return nil
 	}
 	marker := pkt[1]&0x80 != 0
@@ -185,8 +189,14 @@ func (s *txStream) relay(dst netip.AddrPort, pkt []byte, outPT uint8, now time.T
 	s.lastSend = now
 	s.packets++
 	s.octets += uint32(len(pkt) - rtpHeaderLen)
-	_, err := s.conn.WriteToUDPAddrPort(pkt, dst)
-	return err
+	return s.sock.writeTo(pkt, dst)
+}
+
+// close forbids further writes; the caller closes the socket after it.
+func (s *txStream) close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
 }
 
 // snapshot returns what an RTCP sender report needs: the SSRC, the RTP

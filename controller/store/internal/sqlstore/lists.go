@@ -14,19 +14,19 @@ type listRepo struct {
 	*repo[store.ListEntry, *store.ListEntry]
 }
 
-// Match implements store.ListRepo. The prefixes of number are enumerated in
-// Go and looked up with IN, so the (list, pattern, match) unique index
-// serves the query instead of a LIKE scan, and a pattern holding % or _ is
-// never taken for a wildcard.
+// Match implements store.ListRepo. The prefixes of number (number itself
+// included) are enumerated in Go and looked up with IN, so the unique index
+// on (list_kind, pattern, match_kind) serves the query instead of a scan, and
+// a pattern holding % or _ is never taken for a LIKE wildcard. An exact
+// entry found that way matches only when it is the whole number.
 func (r *listRepo) Match(ctx context.Context, list store.ListKind, number string, now time.Time) ([]store.ListEntry, error) {
 	prefixes := make([]any, 0, len(number)+1)
 	for i := 0; i <= len(number); i++ {
 		prefixes = append(prefixes, number[:i])
 	}
-	q := r.selectSQL + " WHERE list_kind = ? AND (expires_at IS NULL OR expires_at > ?)" +
-		" AND ((match_kind = 'exact' AND pattern = ?) OR (match_kind = 'prefix' AND pattern IN (?" +
-		strings.Repeat(", ?", len(prefixes)-1) + ")))"
-	args := append([]any{string(list), r.s.timeArg(now), number}, prefixes...)
+	q := r.selectSQL + " WHERE list_kind = ? AND pattern IN (?" + strings.Repeat(", ?", len(prefixes)-1) + ")" +
+		" AND (expires_at IS NULL OR expires_at > ?)"
+	args := append(append([]any{string(list)}, prefixes...), r.s.timeArg(now))
 	rows, err := r.s.read.QueryContext(ctx, r.s.d.rebind(q), args...)
 	if err != nil {
 		return nil, r.s.wrap("match list", err)
@@ -37,6 +37,12 @@ func (r *listRepo) Match(ctx context.Context, list store.ListKind, number string
 		e, err := r.scan(rows)
 		if err != nil {
 			return nil, r.s.wrap("match list", err)
+		}
+		switch {
+		case e.Match == store.MatchPrefix:
+		case e.Match == store.MatchExact && e.Pattern == number:
+		default:
+			continue
 		}
 		out = append(out, e)
 	}

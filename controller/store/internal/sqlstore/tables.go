@@ -144,37 +144,49 @@ func (r *userRepo) Count(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-type agentRepo struct{ *repo[store.Agent, *store.Agent] }
+type agentRepo struct {
+	*repo[store.Agent, *store.Agent]
+}
 
 // GetByExtension implements store.AgentRepo.
 func (r *agentRepo) GetByExtension(ctx context.Context, extension string) (store.Agent, error) {
 	return r.getBy(ctx, "extension", extension)
 }
 
-type skillRepo struct{ *repo[store.Skill, *store.Skill] }
+type skillRepo struct {
+	*repo[store.Skill, *store.Skill]
+}
 
 // GetByName implements store.SkillRepo.
 func (r *skillRepo) GetByName(ctx context.Context, name string) (store.Skill, error) {
 	return r.getBy(ctx, "name", name)
 }
 
-type queueRepo struct{ *repo[store.Queue, *store.Queue] }
+type queueRepo struct {
+	*repo[store.Queue, *store.Queue]
+}
 
 // GetByName implements store.QueueRepo.
 func (r *queueRepo) GetByName(ctx context.Context, name string) (store.Queue, error) {
 	return r.getBy(ctx, "name", name)
 }
 
-type numberRepo struct{ *repo[store.Number, *store.Number] }
+type numberRepo struct {
+	*repo[store.Number, *store.Number]
+}
 
 // GetByNumber implements store.NumberRepo.
 func (r *numberRepo) GetByNumber(ctx context.Context, number string) (store.Number, error) {
 	return r.getBy(ctx, "number", number)
 }
 
-type trunkRepo struct{ *repo[store.Trunk, *store.Trunk] }
+type trunkRepo struct {
+	*repo[store.Trunk, *store.Trunk]
+}
 
-type scheduleRepo struct{ *repo[store.Schedule, *store.Schedule] }
+type scheduleRepo struct {
+	*repo[store.Schedule, *store.Schedule]
+}
 
 // errNotFoundf formats a not-found error for a lookup by key.
 func errNotFoundf(what, key string) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"hotline/controller/store"
@@ -42,7 +43,7 @@ func (r *tokenRepo) GetByHash(ctx context.Context, hash string, now time.Time) (
 	t, err := scanToken(r.s.read.QueryRowContext(ctx, r.s.d.rebind(q), hash, r.s.timeArg(now)))
 	if errors.Is(err, sql.ErrNoRows) {
 		// The hash is a credential: keep it out of the message.
-		return store.Token{}, errNotFoundf("token", "by hash")
+		return store.Token{}, fmt.Errorf("%w: no live token with that hash", store.ErrNotFound)
 	}
 	if err != nil {
 		return store.Token{}, r.s.wrap("get token", err)

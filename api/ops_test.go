@@ -1,0 +1,284 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/crypto/bcrypt"
+
+	"hotline/api/internal/memstore"
+	"hotline/controller/store"
+)
+
+func TestAudit(t *testing.T) {
+	e := newEnv(t)
+	var q store.Queue
+	e.must(req{method: "POST", path: "/api/v1/queues", token: adminSecret, body: map[string]any{"name": "q"},
+		header: map[string]string{"X-Request-ID": "req-create-1"}}, http.StatusCreated, &q)
+	e.admin("POST", "/api/v1/queues", map[string]any{"name": "q"}, http.StatusConflict, nil)
+	e.do(req{method: "POST", path: "/api/v1/auth/login", body: map[string]any{"username": "mallory", "password": "guess-guess"}})
+	_, supTok := e.userToken("sue", store.RoleSupervisor, "")
+	e.must(req{method: "DELETE", path: "/api/v1/queues/" + q.ID + "?version=1", token: supTok}, http.StatusForbidden, nil)
+	e.admin("DELETE", "/api/v1/queues/"+q.ID+"?version=1", nil, http.StatusNoContent, nil)
+	// Reads and unauthenticated writes are not audited.
+	e.admin("GET", "/api/v1/queues", nil, http.StatusOK, nil)
+	e.must(req{method: "POST", path: "/api/v1/queues", body: map[string]any{"name": "x"}}, http.StatusUnauthorized, nil)
+
+	var all page[store.AuditEntry]
+	e.admin("GET", "/api/v1/audit", nil, http.StatusOK, &all)
+	type row struct {
+		user, action, resource, id string
+		result                     int
+	}
+	var got []row
+	for _, a := range all.Items {
+		got = append(got, row{a.Username, a.Action, a.Resource, a.ResourceID, a.Result})
+		if a.Remote != "127.0.0.1" || a.RequestID == "" || a.At.IsZero() {
+			t.Errorf("entry lacks where/when/request id: %+v", a)
+		}
+	}
+	want := []row{ // newest first
+		{"bootstrap", "delete", "queues", q.ID, 204},
+		{"sue", "delete", "queues", q.ID, 403},
+		{"bootstrap", "create", "tokens", "", 201},
+		{"bootstrap", "create", "users", "", 201},
+		{"mallory", "login", "auth", "", 401},
+		{"bootstrap", "create", "queues", "", 409},
+		{"bootstrap", "create", "queues", q.ID, 201},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("audit rows:\n got %v\nwant %v", got, want)
+	}
+	for i := range want {
+		w := want[i]
+		if w.id == "" {
+			w.id = got[i].id // ids of users/tokens are not known here
+			if got[i].result == 409 && got[i].id != "" {
+				t.Errorf("failed create has a resource id: %+v", got[i])
+			}
+		}
+		if got[i] != w {
+			t.Errorf("row %d: got %+v want %+v", i, got[i], w)
+		}
+	}
+	if last := all.Items[len(all.Items)-1]; last.RequestID != "req-create-1" {
+		t.Errorf("request id %q, want the client's", last.RequestID)
+	}
+
+	var filtered page[store.AuditEntry]
+	e.admin("GET", "/api/v1/audit?resource=queues&limit=2", nil, http.StatusOK, &filtered)
+	if len(filtered.Items) != 2 || filtered.Next == "" || filtered.Items[0].Resource != "queues" {
+		t.Fatalf("filtered page %+v", filtered)
+	}
+	var rest page[store.AuditEntry]
+	e.admin("GET", "/api/v1/audit?resource=queues&limit=2&after="+filtered.Next, nil, http.StatusOK, &rest)
+	if len(rest.Items) != 2 || rest.Next != "" {
+		t.Fatalf("second page %+v", rest)
+	}
+	bootstrap, _ := e.st.Users().GetByUsername(t.Context(), "bootstrap")
+	var mine page[store.AuditEntry]
+	e.admin("GET", "/api/v1/audit?user_id="+bootstrap.ID, nil, http.StatusOK, &mine)
+	if len(mine.Items) != 5 {
+		t.Fatalf("bootstrap's entries: %d", len(mine.Items))
+	}
+	var none page[store.AuditEntry]
+	e.admin("GET", "/api/v1/audit?until=2000-01-01T00:00:00Z", nil, http.StatusOK, &none)
+	if len(none.Items) != 0 {
+		t.Fatalf("until filter ignored: %d", len(none.Items))
+	}
+	r := e.must(req{method: "GET", path: "/api/v1/audit?since=yesterday", token: adminSecret}, http.StatusBadRequest, nil)
+	if f := r.err(t).Field; f != "since" {
+		t.Fatalf("field %q", f)
+	}
+}
+
+func TestOpenAPICoversRoutes(t *testing.T) {
+	e := newEnv(t)
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+		Comps   struct {
+			Schemas map[string]json.RawMessage `json:"schemas"`
+		} `json:"components"`
+	}
+	e.must(req{method: "GET", path: "/api/v1/openapi.json"}, http.StatusOK, &doc)
+	if doc.OpenAPI != "3.1.0" {
+		t.Fatalf("openapi %q", doc.OpenAPI)
+	}
+	inDoc := map[string]bool{}
+	for p, ops := range doc.Paths {
+		for m := range ops {
+			inDoc[strings.ToUpper(m)+" "+p] = true
+		}
+	}
+	inRouter := map[string]bool{}
+	for _, r := range e.srv.engine.Routes() {
+		inRouter[r.Method+" "+openAPIPath(r.Path)] = true
+	}
+	var missing, extra []string
+	for k := range inRouter {
+		if !inDoc[k] {
+			missing = append(missing, k)
+		}
+	}
+	for k := range inDoc {
+		if !inRouter[k] {
+			extra = append(extra, k)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(extra)
+	if len(missing) > 0 || len(extra) > 0 {
+		t.Fatalf("routes not documented: %v; documented but not routed: %v", missing, extra)
+	}
+	if len(inRouter) < 50 {
+		t.Fatalf("only %d routes registered", len(inRouter))
+	}
+	for _, name := range []string{"Agent", "AgentInput", "Queue", "QueueInput", "User", "UserInput", "Skill", "Number", "Trunk", "TrunkInput",
+		"Schedule", "ListEntry", "Token", "AuditEntry", "ErrorResponse", "LoginInput", "LoginResponse"} {
+		if _, ok := doc.Comps.Schemas[name]; !ok {
+			t.Errorf("component schema %s missing", name)
+		}
+	}
+	var agentIn struct {
+		Properties map[string]map[string]any `json:"properties"`
+	}
+	if err := json.Unmarshal(doc.Comps.Schemas["AgentInput"], &agentIn); err != nil {
+		t.Fatal(err)
+	}
+	if agentIn.Properties["sip_password"]["writeOnly"] != true || agentIn.Properties["id"]["readOnly"] != true {
+		t.Fatalf("AgentInput lacks writeOnly/readOnly marks: %v", agentIn.Properties)
+	}
+	if _, ok := agentIn.Properties["sip_password"]; !ok {
+		t.Fatal("sip_password undocumented")
+	}
+	var agentOut struct {
+		Properties map[string]any `json:"properties"`
+	}
+	_ = json.Unmarshal(doc.Comps.Schemas["Agent"], &agentOut)
+	if _, ok := agentOut.Properties["sip_password"]; ok {
+		t.Fatal("the Agent answer documents the write-only sip_password")
+	}
+}
+
+func TestDenyByDefault(t *testing.T) {
+	e := newEnv(t)
+	r := route{method: "GET", path: "/api/v1/secret", summary: "s", status: 200, handler: e.srv.handleMe}
+	if err := r.validate(); !errors.Is(err, ErrRouteWithoutAccess) {
+		t.Fatalf("route without access: %v", err)
+	}
+	for _, rt := range e.srv.routes {
+		if !rt.access.defined() {
+			t.Errorf("%s %s registered without access", rt.method, rt.path)
+		}
+	}
+	if (access{}).allows(store.RoleAdmin) {
+		t.Fatal("the zero access allows admin")
+	}
+}
+
+func TestOperations(t *testing.T) {
+	var logs bytes.Buffer
+	mem := memstore.New(nil)
+	reg := prometheus.NewRegistry()
+	srv, err := New(Options{Store: mem, Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Registry: reg, BcryptCost: bcrypt.MinCost, Version: "1.2.3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := EnsureBootstrapToken(context.Background(), mem, adminSecret, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, srv: srv, h: srv.Handler(), st: mem, mem: mem}
+
+	var hz statusResponse
+	e.must(req{method: "GET", path: "/healthz"}, http.StatusOK, &hz)
+	if hz.Version != "1.2.3" {
+		t.Fatalf("healthz %+v", hz)
+	}
+	e.must(req{method: "GET", path: "/readyz"}, http.StatusOK, nil)
+
+	r := e.must(req{method: "GET", path: "/api/v1/queues", token: adminSecret, header: map[string]string{"X-Request-ID": "abc-123"}}, http.StatusOK, nil)
+	if r.Header.Get("X-Request-ID") != "abc-123" {
+		t.Fatalf("sane request id not echoed: %q", r.Header.Get("X-Request-ID"))
+	}
+	r = e.must(req{method: "GET", path: "/healthz", header: map[string]string{"X-Request-ID": "bad id\u00e9"}}, http.StatusOK, nil)
+	if id := r.Header.Get("X-Request-ID"); len(id) != 32 {
+		t.Fatalf("insane request id not replaced: %q", id)
+	}
+	line := ""
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, "abc-123") {
+			line = l
+		}
+	}
+	var entry map[string]any
+	if err := json.Unmarshal([]byte(line), &entry); err != nil {
+		t.Fatalf("access log line %q: %v", line, err)
+	}
+	for k, v := range map[string]any{"request_id": "abc-123", "method": "GET", "path": "/api/v1/queues", "status": float64(200), "user": "bootstrap"} {
+		if entry[k] != v {
+			t.Errorf("access log %s = %v, want %v", k, entry[k], v)
+		}
+	}
+	if _, ok := entry["duration"]; !ok {
+		t.Error("access log lacks duration")
+	}
+
+	e.must(req{method: "GET", path: "/nowhere"}, http.StatusNotFound, nil)
+	m := e.must(req{method: "GET", path: "/metrics"}, http.StatusOK, nil)
+	for _, want := range []string{
+		`hotline_http_requests_total{method="GET",route="/api/v1/queues",status="200"} 1`,
+		`hotline_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
+		`hotline_http_request_duration_seconds_bucket{method="GET",route="/healthz"`,
+	} {
+		if !strings.Contains(string(m.Body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+
+	// Outage: readiness fails and API calls answer 503, never 500.
+	mem.SetDown(true)
+	e.must(req{method: "GET", path: "/readyz"}, http.StatusServiceUnavailable, nil)
+	r = e.must(req{method: "GET", path: "/api/v1/queues", token: adminSecret}, http.StatusServiceUnavailable, nil)
+	if c := r.err(t).Code; c != codeUnavailable {
+		t.Fatalf("outage code %q", c)
+	}
+	e.must(req{method: "GET", path: "/healthz"}, http.StatusOK, nil)
+	mem.SetDown(false)
+	e.must(req{method: "GET", path: "/readyz"}, http.StatusOK, nil)
+
+	if _, err := New(Options{}); !errors.Is(err, ErrInvalidOptions) {
+		t.Fatalf("New without a store: %v", err)
+	}
+	if _, err := New(Options{Store: mem, Registry: reg}); !errors.Is(err, ErrInvalidOptions) {
+		t.Fatalf("New registering metrics twice: %v", err)
+	}
+}
+
+func TestMethodNotAllowedAndRecovery(t *testing.T) {
+	e := newEnv(t)
+	r := e.do(req{method: "PATCH", path: "/api/v1/queues", token: adminSecret})
+	if r.Code != http.StatusMethodNotAllowed {
+		t.Fatalf("PATCH: %d", r.Code)
+	}
+	// A panicking handler answers a JSON 500 and the server lives on.
+	e.srv.engine.GET("/panic", func(*gin.Context) { panic("boom") })
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, httptest.NewRequest("GET", "/panic", nil))
+	if w.Code != http.StatusInternalServerError || !strings.Contains(w.Body.String(), codeInternal) {
+		t.Fatalf("panic: %d %s", w.Code, w.Body)
+	}
+	e.must(req{method: "GET", path: "/healthz"}, http.StatusOK, nil)
+
+}

@@ -1,0 +1,82 @@
+//go:build linux
+
+package rtpengine
+
+import (
+	"net/netip"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// floorForwarder is the cheapest possible relay, for comparison: epoll,
+// recvfrom and sendto of each datagram to the other side's peer, with no
+// RTP work at all. BenchmarkLoad's "floor" rows run it under the same
+// peers to show what the kernel alone costs on this machine right now.
+type floorForwarder struct {
+	epfd  int
+	socks []*rawSocket
+	dst   []netip.AddrPort // dst[i]: where what arrives on socks[i] goes
+	done  chan struct{}
+}
+
+func newFloorForwarder(b *testing.B, n int) *floorForwarder {
+	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := &floorForwarder{epfd: epfd, done: make(chan struct{})}
+	for i := range 2 * n {
+		s, err := bindRTP(netip.AddrPortFrom(loopback, 0))
+		if err != nil {
+			b.Fatal(err)
+		}
+		sa, err := syscall.Getsockname(s.fd)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.port = sa.(*syscall.SockaddrInet4).Port
+		ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Pad: int32(i)}
+		if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, s.fd, &ev); err != nil {
+			b.Fatal(err)
+		}
+		f.socks = append(f.socks, s)
+	}
+	f.dst = make([]netip.AddrPort, 2*n)
+	return f
+}
+
+func (f *floorForwarder) run() {
+	var events [256]syscall.EpollEvent
+	var buf [maxPacket]byte
+	for {
+		select {
+		case <-f.done:
+			return
+		default:
+		}
+		n, err := syscall.EpollWait(f.epfd, events[:], reactorWait)
+		if err != nil && err != syscall.EINTR {
+			return
+		}
+		for i := range max(n, 0) {
+			k := events[i].Pad
+			for range perWakeup {
+				m, _, ok := f.socks[k].readFrom(buf[:])
+				if !ok {
+					break
+				}
+				_ = f.socks[k^1].writeTo(buf[:m], f.dst[k^1])
+			}
+		}
+	}
+}
+
+func (f *floorForwarder) close() {
+	close(f.done)
+	time.Sleep(2 * reactorWait * time.Millisecond)
+	for _, s := range f.socks {
+		_ = s.close()
+	}
+	syscall.Close(f.epfd)
+}

@@ -1,0 +1,248 @@
+//go:build linux
+
+package rtpengine
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// On Linux the RTP sockets live outside Go's netpoller: one reactor
+// goroutine per Engine waits on all of them with epoll (level-triggered)
+// and reads with non-blocking recvfrom, and every send is a non-blocking
+// sendto. Compared with one blocking reader goroutine per socket this saves
+// a goroutine wake-up and two scheduler passes per packet, and one
+// epoll_wait serves every socket that became readable at the same time.
+// RTCP (a packet every few seconds) keeps a plain net.UDPConn.
+
+// rawSocket is a non-blocking UDP socket.
+type rawSocket struct {
+	fd   int
+	port int
+	v6   bool
+}
+
+// bindRTP opens and binds the RTP socket of a leg.
+func bindRTP(ap netip.AddrPort) (*rawSocket, error) {
+	fam := syscall.AF_INET
+	if !ap.Addr().Is4() {
+		fam = syscall.AF_INET6
+	}
+	fd, err := syscall.Socket(fam, syscall.SOCK_DGRAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, syscall.IPPROTO_UDP)
+	if err != nil {
+		return nil, fmt.Errorf("rtp socket: %w", err)
+	}
+	var sa syscall.Sockaddr
+	if fam == syscall.AF_INET {
+		sa = &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
+	} else {
+		sa = &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
+	}
+	if err := syscall.Bind(fd, sa); err != nil {
+		syscall.Close(fd)
+		return nil, fmt.Errorf("rtp bind %v: %w", ap, err)
+	}
+	return &rawSocket{fd: fd, port: int(ap.Port()), v6: fam == syscall.AF_INET6}, nil
+}
+
+// writeTo sends b to dst without allocating (raw sockaddr on the stack).
+// A full socket buffer (EAGAIN) drops the packet, as the network would.
+func (s *rawSocket) writeTo(b []byte, dst netip.AddrPort) error {
+	if len(b) == 0 {
+		return nil
+	}
+	var (
+		sa4 syscall.RawSockaddrInet4
+		sa6 syscall.RawSockaddrInet6
+		ptr unsafe.Pointer
+		n   uintptr
+	)
+	port := dst.Port()
+	if !s.v6 {
+		if !dst.Addr().Is4() {
+			return fmt.Errorf("%w: IPv6 destination %v on an IPv4 socket", ErrInvalidArgument, dst)
+		}
+		sa4.Family = syscall.AF_INET
+		sa4.Port = port<<8 | port>>8
+		sa4.Addr = dst.Addr().As4()
+		ptr, n = unsafe.Pointer(&sa4), syscall.SizeofSockaddrInet4
+	} else {
+		sa6.Family = syscall.AF_INET6
+		sa6.Port = port<<8 | port>>8
+		sa6.Addr = dst.Addr().As16()
+		ptr, n = unsafe.Pointer(&sa6), syscall.SizeofSockaddrInet6
+	}
+	_, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, uintptr(s.fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 0, uintptr(ptr), n)
+	if e != 0 && e != syscall.EAGAIN {
+		return e
+	}
+	return nil
+}
+
+// readFrom reads one datagram; ok is false when none is waiting.
+func (s *rawSocket) readFrom(b []byte) (n int, from netip.AddrPort, ok bool) {
+	var rsa syscall.RawSockaddrAny
+	salen := uint32(syscall.SizeofSockaddrAny)
+	r, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, uintptr(s.fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 0, uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&salen)))
+	if e != 0 {
+		return 0, netip.AddrPort{}, false
+	}
+	switch rsa.Addr.Family {
+	case syscall.AF_INET:
+		sa := (*syscall.RawSockaddrInet4)(unsafe.Pointer(&rsa))
+		p := sa.Port<<8 | sa.Port>>8
+		from = netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), p)
+	case syscall.AF_INET6:
+		sa := (*syscall.RawSockaddrInet6)(unsafe.Pointer(&rsa))
+		p := sa.Port<<8 | sa.Port>>8
+		from = netip.AddrPortFrom(netip.AddrFrom16(sa.Addr).Unmap(), p)
+	}
+	return int(r), from, true
+}
+
+func (s *rawSocket) close() error { return syscall.Close(s.fd) }
+
+// reactor is the Engine's RTP receive loop.
+type reactor struct {
+	epfd int
+
+	mu    sync.RWMutex // guards slots and free; the loop read-locks per batch
+	slots []*Leg
+	free  []int32
+
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+// reactorWait bounds each epoll_wait so Close is noticed.
+const reactorWait = 100 // ms
+
+func newReactor() (*reactor, error) {
+	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("epoll: %w", err)
+	}
+	r := &reactor{epfd: epfd, done: make(chan struct{})}
+	r.wg.Add(1)
+	go r.loop()
+	return r, nil
+}
+
+func (r *reactor) add(l *Leg) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var slot int32
+	if n := len(r.free); n > 0 {
+		slot = r.free[n-1]
+		r.free = r.free[:n-1]
+		r.slots[slot] = l
+	} else {
+		slot = int32(len(r.slots))
+		r.slots = append(r.slots, l)
+	}
+	l.slot = slot
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Pad: slot}
+	if err := syscall.EpollCtl(r.epfd, syscall.EPOLL_CTL_ADD, l.sock.fd, &ev); err != nil {
+		r.slots[slot] = nil
+		r.free = append(r.free, slot)
+		return fmt.Errorf("epoll add: %w", err)
+	}
+	return nil
+}
+
+// remove unregisters l; once it returns the loop no longer touches l.
+func (r *reactor) remove(l *Leg) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_ = syscall.EpollCtl(r.epfd, syscall.EPOLL_CTL_DEL, l.sock.fd, nil)
+	if r.slots[l.slot] == l {
+		r.slots[l.slot] = nil
+		r.free = append(r.free, l.slot)
+	}
+}
+
+func (r *reactor) close() {
+	close(r.done)
+	r.wg.Wait()
+	syscall.Close(r.epfd)
+}
+
+// perWakeup bounds the datagrams read from one socket per epoll_wait, so
+// one flooded socket cannot starve the others (level-triggered epoll
+// reports it again).
+const perWakeup = 8
+
+func (r *reactor) loop() {
+	defer r.wg.Done()
+	var events [256]syscall.EpollEvent
+	var buf [maxPacket]byte
+	for {
+		select {
+		case <-r.done:
+			return
+		default:
+		}
+		n, err := syscall.EpollWait(r.epfd, events[:], reactorWait)
+		if err != nil {
+			if errors.Is(err, syscall.EINTR) {
+				continue
+			}
+			return
+		}
+		if n <= 0 {
+			continue
+		}
+		now := time.Now()
+		r.mu.RLock()
+		for i := range n {
+			slot := events[i].Pad
+			if slot < 0 || int(slot) >= len(r.slots) {
+				continue
+			}
+			l := r.slots[slot]
+			if l == nil {
+				continue
+			}
+			for range perWakeup {
+				m, from, ok := l.sock.readFrom(buf[:])
+				if !ok {
+					break
+				}
+				l.handlePacket(buf[:m], from, now)
+			}
+		}
+		r.mu.RUnlock()
+	}
+}
+
+// startRTP registers the leg's RTP socket with the reactor.
+func (e *Engine) startRTP(l *Leg) error { return e.reactor.add(l) }
+
+// stopRTP unregisters it; the socket is closed by the caller.
+func (e *Engine) stopRTP(l *Leg) { e.reactor.remove(l) }
+
+func (e *Engine) startIO() error {
+	r, err := newReactor()
+	if err != nil {
+		return err
+	}
+	e.reactor = r
+	return nil
+}
+
+func (e *Engine) stopIO() { e.reactor.close() }
+
+// engineIO is the platform part of Engine.
+type engineIO struct {
+	reactor *reactor
+}
+
+// legIO is the platform part of Leg.
+type legIO struct {
+	slot int32
+}
