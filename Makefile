@@ -30,7 +30,7 @@ tidy-check:
 	$(GO) mod tidy -diff
 
 $(STATICCHECK):
-	GOBIN=$(CURDIR)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@2025.1.1
+	GOBIN=$(CURDIR)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.6.1
 
 lint: check-fmt vet $(STATICCHECK)
 	$(STATICCHECK) ./...

@@ -157,7 +157,6 @@ func BenchmarkRouteLargeCenter(b *testing.B) {
 	head := 0
 	lat := make([]time.Duration, 0, 1<<21)
 	enq := make([]time.Duration, 0, 1<<21)
-	calls := Call{}
 	b.ReportAllocs()
 	for b.Loop() {
 		p := ring[head]
@@ -186,9 +185,9 @@ func BenchmarkRouteLargeCenter(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		calls = mk.call(p.c)
+		in := mk.call(p.c)
 		t = time.Now()
-		evs, err = e.EnqueueCall(calls)
+		evs, err = e.EnqueueCall(in)
 		d = time.Since(t)
 		if err != nil {
 			b.Fatal(err)

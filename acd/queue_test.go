@@ -24,10 +24,6 @@ func TestPriorityThenFIFO(t *testing.T) {
 	var got []string
 	h.ready("a")
 	for range 5 {
-		o := offers(h.log[len(h.log)-3:])
-		if len(o) == 0 {
-			o = offers(h.log)
-		}
 		ev := kinds(h.log, EventOffer)
 		last := ev[len(ev)-1]
 		got = append(got, string(last.Call))

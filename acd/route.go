@@ -79,10 +79,10 @@ func (e *Engine) routeAgent(a *agent) {
 					continue
 				}
 			}
-			l := q.lists[i]
-			if hd.nreq > 1 && !classOK(a, l.class, maxRelax) {
+			if hd.nreq > 1 && !classOK(a, q.lists[i].class, maxRelax) {
 				continue
 			}
+			l := q.lists[i]
 			c, ok := orderedScan(l.h, callLess, &e.fr, func(c *call) verdict {
 				if best != nil && !callBetter(c, best) {
 					return vStop

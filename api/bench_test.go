@@ -1,11 +1,15 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"hotline/controller/store"
+	"hotline/controller/store/sqlite"
 )
 
 // BenchmarkReplaceQueue measures one PUT /api/v1/queues/{id} through the
@@ -14,7 +18,25 @@ import (
 // the figure is the API's own cost. (A create benchmark would mostly
 // measure the fake's linear unique-key scan as the table grows.)
 func BenchmarkReplaceQueue(b *testing.B) {
-	e := newEnv(b)
+	benchStores(b, benchReplaceQueue)
+}
+
+// benchStores runs fn over the in-memory fake (the API's own cost) and
+// over the embedded SQLite store (what a one-node deployment sees).
+func benchStores(b *testing.B, fn func(b *testing.B, e *env)) {
+	b.Run("memstore", func(b *testing.B) { fn(b, newEnv(b)) })
+	b.Run("sqlite", func(b *testing.B) {
+		st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = st.Close() })
+		clock := &fakeClock{t: time.Now().UTC()}
+		fn(b, newEnvWith(b, st, clock))
+	})
+}
+
+func benchReplaceQueue(b *testing.B, e *env) {
 	agentID, queueID := e.seed()
 	b.ReportAllocs()
 	version := 1
@@ -27,8 +49,9 @@ func BenchmarkReplaceQueue(b *testing.B) {
 }
 
 // BenchmarkGetAgent measures an authenticated GET of one record.
-func BenchmarkGetAgent(b *testing.B) {
-	e := newEnv(b)
+func BenchmarkGetAgent(b *testing.B) { benchStores(b, benchGetAgent) }
+
+func benchGetAgent(b *testing.B, e *env) {
 	agentID, _ := e.seed()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -249,12 +250,21 @@ type jsonField struct {
 // outer fields shadowing embedded ones. The result maps name to field;
 // order holds the names in declaration order.
 func jsonFields(t reflect.Type) map[string]jsonField {
+	if m, ok := fieldCache.Load(t); ok {
+		return m.(map[string]jsonField)
+	}
 	m := map[string]jsonField{}
 	for _, f := range orderedJSONFields(t) {
 		m[f.Name] = f
 	}
+	fieldCache.Store(t, m)
 	return m
 }
+
+// fieldCache memoises jsonFields per type, as encoding/json caches its own
+// field lists: a pure function of the type, so sharing it is safe, and it
+// was the largest cost of decoding a body.
+var fieldCache sync.Map // reflect.Type -> map[string]jsonField
 
 func orderedJSONFields(t reflect.Type) []jsonField {
 	var direct, embedded []jsonField

@@ -359,7 +359,6 @@ func scenarioOriginateBridge(t *testing.T, e *env) {
 	if ev := e.waitType(t, b, mediacore.EventHangup); ev.Cause != mediacore.CauseNormal {
 		t.Errorf("agent hangup cause %v", ev.Cause)
 	}
-	e.waitType(t, b, mediacore.EventRinging)
 }
 
 func (e *env) third(t *testing.T, m mediacore.Member) (*sippeer.Call, mediacore.ChannelID) {

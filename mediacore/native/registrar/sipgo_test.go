@@ -19,6 +19,14 @@ import (
 // and returns that port.
 func startServer(t *testing.T, r *Registrar) int {
 	t.Helper()
+	return startServerOn(t, r, "udp")
+}
+
+// startServerOn serves r over network ("udp" or "tcp") on a free loopback
+// port. Binding :0 ourselves avoids the race of picking a port and then
+// listening on it.
+func startServerOn(t *testing.T, r *Registrar, network string) int {
+	t.Helper()
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("hotline-test"))
 	if err != nil {
 		t.Fatal(err)
@@ -28,33 +36,49 @@ func startServer(t *testing.T, r *Registrar) int {
 		t.Fatal(err)
 	}
 	srv.OnRegister(r.HandleRegister)
-	// Binding :0 ourselves avoids the race of picking a port and then
-	// listening on it.
-	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var (
+		port  int
+		serve func() error
+		stop  func() error
+	)
+	switch network {
+	case "udp":
+		conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port, serve, stop = conn.LocalAddr().(*net.UDPAddr).Port, func() error { return srv.ServeUDP(conn) }, conn.Close
+	case "tcp":
+		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port, serve, stop = l.Addr().(*net.TCPAddr).Port, func() error { return srv.ServeTCP(l) }, l.Close
+	default:
+		t.Fatalf("network %q", network)
 	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = srv.ServeUDP(conn)
+		_ = serve()
 	}()
 	t.Cleanup(func() {
 		_ = ua.Close()
-		_ = conn.Close()
+		_ = stop()
 		<-done
 	})
-	return conn.LocalAddr().(*net.UDPAddr).Port
+	return port
 }
 
 // sipClient is a sipgo client registering one user.
 type sipClient struct {
-	t      *testing.T
-	client *sipgo.Client
-	port   int
-	user   string
-	callID string
-	cseq   uint32
+	t         *testing.T
+	client    *sipgo.Client
+	port      int
+	transport string // "" for UDP
+	user      string
+	callID    string
+	cseq      uint32
 }
 
 func newSIPClient(t *testing.T, serverPort int, user string) *sipClient {
@@ -72,7 +96,11 @@ func newSIPClient(t *testing.T, serverPort int, user string) *sipClient {
 }
 
 func (c *sipClient) newRequest(expires int, wildcard bool) *sip.Request {
-	req := sip.NewRequest(sip.REGISTER, sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: c.port})
+	recipient := sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: c.port, UriParams: sip.NewParams()}
+	if c.transport != "" {
+		recipient.UriParams.Add("transport", c.transport)
+	}
+	req := sip.NewRequest(sip.REGISTER, recipient)
 	aor := sip.Uri{Scheme: "sip", User: c.user, Host: "127.0.0.1"}
 	from := &sip.FromHeader{Address: aor, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(8))
@@ -269,5 +297,19 @@ func TestSipgoAlgorithmChoice(t *testing.T) {
 	defer creds.mu.Unlock()
 	if len(creds.algs) != 2 || creds.algs[0] != sipdigest.SHA256 || creds.algs[1] != sipdigest.MD5 {
 		t.Errorf("algorithms used %v, want [SHA-256 MD5]", creds.algs)
+	}
+}
+
+func TestSipgoTCP(t *testing.T) {
+	r, _, _ := newTestRegistrar(t)
+	port := startServerOn(t, r, "tcp")
+	c := newSIPClient(t, port, testUser)
+	c.transport = "tcp"
+	if res := c.register("", testPass, 600, false); res.StatusCode != 200 {
+		t.Fatalf("status %d\n%s", res.StatusCode, res)
+	}
+	got := r.Lookup(testUser)
+	if len(got) != 1 || got[0].Transport != "TCP" || !strings.HasPrefix(got[0].Source, "127.0.0.1:") {
+		t.Fatalf("lookup %+v", got)
 	}
 }

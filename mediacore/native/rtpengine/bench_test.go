@@ -1,6 +1,7 @@
 package rtpengine
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -121,8 +122,13 @@ func BenchmarkBridgedCallTick(b *testing.B) {
 }
 
 // benchLegs is fuzzLegs with discarding sinks.
-func benchLegs(b *testing.B) (relayed, decoding *Leg, src *peer) {
-	e := newTestEngine(b, nil)
+func benchLegs(b testing.TB) (relayed, decoding *Leg, src *peer) {
+	base := 20000 + 2*rand.IntN(15000)
+	e, err := newEngine(Config{IP: loopback, PortMin: base, PortMax: base + 100}, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = e.Close() })
 	src, sink := newSink(b), newSink(b)
 	mk := func(id string, p *peer, dtmfPT uint8) *Leg {
 		l, err := e.NewLeg(id, nil)
