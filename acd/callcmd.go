@@ -313,6 +313,12 @@ func (e *Engine) CallEnded(cid CallID) ([]Event, error) {
 	if wrap <= 0 {
 		wrap = c.q.cfg.WrapUp
 	}
+	// Exponential moving average, weight 1/8 for the newest call.
+	if handle := e.now.Sub(a.connectedAt) + wrap; c.q.aht == 0 {
+		c.q.aht = handle
+	} else {
+		c.q.aht += (handle - c.q.aht) / 8
+	}
 	if wrap > 0 {
 		a.wrapUntil = e.now.Add(wrap)
 		e.setState(a, StateWrapUp, BusyNone, "", Origin{Kind: BySystem})

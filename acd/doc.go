@@ -36,6 +36,36 @@
 // by the engine and is only valid until the next method call (this keeps the
 // hot path free of allocations); use slices.Clone to keep it.
 //
+// # Using it from the controller
+//
+// Configure with [Engine.SetAgent] and [Engine.SetQueue]. Feed agent
+// commands ([Engine.Login], [Engine.SetReady], [Engine.SetNotReady],
+// [Engine.Logout], [Engine.BeginInternal], [Engine.EndInternal], each with an
+// [Origin]) and call events ([Engine.EnqueueCall], [Engine.Abandon],
+// [Engine.OfferAccepted], [Engine.OfferFailed], [Engine.CallEnded],
+// [Engine.RequestCallback], [Engine.RequestOutboundAgent]). Execute the
+// decisions in the returned events: EventOffer (ring the agent; the engine's
+// ring timeout ends it with EventOfferTimeout unless the controller reports
+// first), EventCallbackDue, EventOutboundReserved, EventOfferCancelled (stop
+// ringing) and EventOverflow (send the call to its Target). A transfer or
+// an overflow to another queue is a new [Engine.EnqueueCall] with the same
+// ID and the original EnteredAt, honoured by queues with KeepEnteredAt.
+// [Engine.Position], [Engine.ExpectedWait], [Engine.QueueStats] and
+// [Engine.Agent] serve announcements and wallboards. The owner's loop is:
+//
+//	for {
+//		var timer <-chan time.Time
+//		if at, ok := eng.NextDeadline(); ok {
+//			timer = time.After(time.Until(at))
+//		}
+//		select {
+//		case cmd := <-mailbox:
+//			execute(cmd(eng)) // a command returns events
+//		case <-timer:
+//			execute(eng.Tick())
+//		}
+//	}
+//
 // # Concurrency
 //
 // An [Engine] is NOT safe for concurrent use. The intended owner is a single

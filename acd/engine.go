@@ -147,6 +147,7 @@ type queue struct {
 	nLive                 int // inbound callers waiting, parked or ringing
 	nCalls                int // every call referring to this queue
 	nCallbacks, nOutbound int
+	aht                   time.Duration // moving average handle time (talk + wrap-up)
 	rrSeq                 int64
 }
 
@@ -215,7 +216,7 @@ type Engine struct {
 	calls  map[CallID]*call
 	skills map[Skill]int32
 
-	classes []*class
+	classes map[uint64][]*class
 	timers  timerHeap
 	tseq    uint64
 	seq     int64
@@ -264,12 +265,13 @@ func New(clock Clock, opts ...Option) (*Engine, error) {
 		return nil, invalid("nil clock")
 	}
 	e := &Engine{
-		clock:  clock,
-		agents: make(map[AgentID]*agent),
-		queues: make(map[QueueID]*queue),
-		calls:  make(map[CallID]*call),
-		skills: make(map[Skill]int32),
-		sticky: make(map[string]stickyRec),
+		clock:   clock,
+		agents:  make(map[AgentID]*agent),
+		queues:  make(map[QueueID]*queue),
+		calls:   make(map[CallID]*call),
+		skills:  make(map[Skill]int32),
+		sticky:  make(map[string]stickyRec),
+		classes: make(map[uint64][]*class),
 	}
 	for _, o := range opts {
 		if err := o(e); err != nil {
@@ -398,19 +400,28 @@ func (e *Engine) normReqs(reqs []SkillReq) []skillReqI {
 	return r
 }
 
-// classOf returns the interned class of reqs (nil for none).
+// classOf returns the interned class of reqs (nil for none). Classes are
+// found by a hash of the normalized requirements, so an enqueue costs no
+// allocation and no scan of every class ever seen.
 func (e *Engine) classOf(reqs []SkillReq) *class {
 	if len(reqs) == 0 {
 		return nil
 	}
 	r := e.normReqs(reqs)
-	for _, cl := range e.classes {
+	h := uint64(14695981039346656037) // FNV-1a
+	for _, q := range r {
+		for _, v := range [2]uint64{uint64(q.id), uint64(q.min)} {
+			h ^= v
+			h *= 1099511628211
+		}
+	}
+	for _, cl := range e.classes[h] {
 		if slices.Equal(cl.reqs, r) {
 			return cl
 		}
 	}
 	cl := &class{reqs: slices.Clone(r)}
-	e.classes = append(e.classes, cl)
+	e.classes[h] = append(e.classes[h], cl)
 	return cl
 }
 

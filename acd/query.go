@@ -2,6 +2,7 @@ package acd
 
 import (
 	"fmt"
+	"time"
 )
 
 // Agent returns an agent's status.
@@ -32,6 +33,12 @@ func (e *Engine) QueueStats(id QueueID) (QueueStats, error) {
 	for _, b := range q.buckets {
 		st.Ready += len(b.h)
 	}
+	for _, hd := range q.heads {
+		if hd.n > 0 && (st.Oldest.IsZero() || hd.entered < st.Oldest.UnixNano()) {
+			st.Oldest = time.Unix(0, hd.entered).In(e.now.Location())
+		}
+	}
+	st.AvgHandle = q.aht
 	return st, nil
 }
 
@@ -56,4 +63,18 @@ func (e *Engine) Position(id CallID) (int, error) {
 		}
 	}
 	return pos, nil
+}
+
+// ExpectedWait estimates how long a waiting call still waits, for
+// announcements: its position times the queue's average handle time,
+// divided by the members available to serve. It is a rough figure (members
+// also serve other queues) and zero before the queue has any history or
+// for a call that is not waiting in line.
+func (e *Engine) ExpectedWait(id CallID) (time.Duration, error) {
+	pos, err := e.Position(id)
+	if err != nil || pos == 0 {
+		return 0, err
+	}
+	q := e.calls[id].q
+	return time.Duration(pos) * q.aht / time.Duration(max(1, q.nAvailable)), nil
 }

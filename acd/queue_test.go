@@ -512,3 +512,31 @@ func TestStickyMemoryIsBounded(t *testing.T) {
 		t.Fatalf("sticky log holds %d entries", n)
 	}
 }
+
+func TestQueueStatsAndExpectedWait(t *testing.T) {
+	h := newHarness(t)
+	h.agents("a", "b")
+	h.queue(QueueConfig{ID: "q", Members: members("a", "b"), WrapUp: 20 * time.Second})
+	h.ready("a", "b")
+	h.answer(h.offerOne("c1", "q"), "a")
+	h.answer(h.offerOne("c2", "q"), "b")
+	h.clk.Advance(100 * time.Second)
+	h.do(h.e.CallEnded("c1")) // handle = 100 s talk + 20 s wrap-up
+	if st, _ := h.e.QueueStats("q"); st.AvgHandle != 120*time.Second {
+		t.Fatalf("avg handle %v", st.AvgHandle)
+	}
+	h.enqueue(Call{ID: "w1", Queue: "q"})
+	h.clk.Advance(time.Second)
+	h.enqueue(Call{ID: "w2", Queue: "q"})
+	st, _ := h.e.QueueStats("q")
+	if st.Waiting != 2 || st.Ready != 0 || st.Available != 2 || !st.Oldest.Equal(h.clk.Now().Add(-time.Second)) {
+		t.Fatalf("stats %+v", st)
+	}
+	// Second in line, two members available: 2 x 120 s / 2.
+	if d, err := h.e.ExpectedWait("w2"); err != nil || d != 120*time.Second {
+		t.Fatalf("expected wait %v %v", d, err)
+	}
+	if d, _ := h.e.ExpectedWait("c2"); d != 0 {
+		t.Fatalf("expected wait of a call in service %v", d)
+	}
+}

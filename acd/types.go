@@ -371,4 +371,10 @@ type QueueStats struct {
 	Waiting, Callbacks, Outbound int
 	// Members, LoggedIn, Available and Ready count members.
 	Members, LoggedIn, Available, Ready int
+	// Oldest is the earliest EnteredAt of an entry waiting in line
+	// (callbacks and outbound requests included; zero if none).
+	Oldest time.Time
+	// AvgHandle is a moving average of talk plus wrap-up time of the
+	// queue's calls (zero before the first call ends).
+	AvgHandle time.Duration
 }

@@ -9,6 +9,8 @@
 // hotline/controller/store. It must not import net/http or gin: the HTTP
 // surface lives in hotline/api, above it.
 //
-// Nothing but this contract is built yet: call routing arrives with the
-// controller issue; the store interfaces live in controller/store.
+// Built so far: AgentCredentials, which lets the native core's registrar
+// authenticate agent phones against the HA1s in the store. Call routing
+// arrives with the controller issue; the store interfaces live in
+// controller/store.
 package controller

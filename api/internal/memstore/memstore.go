@@ -353,7 +353,18 @@ func (r listRepo) Match(ctx context.Context, list store.ListKind, number string,
 			out = append(out, r.clone(e))
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return len(out[i].Pattern) > len(out[j].Pattern) })
+	// Longest pattern first; on a tie exact before prefix, then by ID, so
+	// the order never depends on map iteration.
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if len(a.Pattern) != len(b.Pattern) {
+			return len(a.Pattern) > len(b.Pattern)
+		}
+		if a.Match != b.Match {
+			return a.Match == store.MatchExact
+		}
+		return a.ID < b.ID
+	})
 	return out, nil
 }
 
