@@ -540,3 +540,25 @@ func TestQueueStatsAndExpectedWait(t *testing.T) {
 		t.Fatalf("expected wait of a call in service %v", d)
 	}
 }
+
+// No agent stays reserved forever: an outbound reservation the dialer
+// never reports on times out like any offer, without counting a no-answer,
+// and the request keeps its place.
+func TestOutboundReservationTimesOut(t *testing.T) {
+	h := newHarness(t)
+	h.agents("a")
+	h.queue(QueueConfig{ID: "camp", Members: members("a"), RingTimeout: time.Minute, NoAnswerLimit: 1})
+	h.ready("a")
+	if r := kinds(h.do(h.e.RequestOutboundAgent(OutboundRequest{ID: "o1", Queue: "camp"})), EventOutboundReserved); len(r) != 1 {
+		t.Fatal("not reserved")
+	}
+	evs := h.advance(time.Minute)
+	if len(kinds(evs, EventOfferTimeout)) != 1 {
+		t.Fatalf("events %v", evs)
+	}
+	h.wantState("a", StateReady)
+	if st, _ := h.e.QueueStats("camp"); st.Outbound != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	wantOffers(t, h.advance(DefaultRetryDelay), "o1>a")
+}

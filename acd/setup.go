@@ -24,11 +24,14 @@ func (e *Engine) SetQueue(cfg QueueConfig) ([]Event, error) {
 		q = &queue{id: cfg.ID}
 		e.queues[cfg.ID] = q
 	}
+	// Round-robin memory survives a reconfiguration.
+	lastOffer := make(map[*agent]int64, len(q.members))
 	for _, m := range q.members {
 		if m.hidx >= 0 {
 			m.b.h.remove(m.hidx)
 		}
 		m.a.members = slices.DeleteFunc(m.a.members, func(x *member) bool { return x == m })
+		lastOffer[m.a] = m.lastOffer
 	}
 	cfg.Members = slices.Clone(cfg.Members)
 	cfg.Skills = slices.Clone(cfg.Skills)
@@ -48,7 +51,7 @@ func (e *Engine) SetQueue(cfg QueueConfig) ([]Event, error) {
 	q.nLoggedIn, q.nAvailable = 0, 0
 	for i, mc := range cfg.Members {
 		a := e.agents[mc.Agent]
-		m := &member{q: q, a: a, penalty: mc.Penalty, weight: max(mc.Weight, 1), order: i, hidx: -1}
+		m := &member{q: q, a: a, penalty: mc.Penalty, weight: max(mc.Weight, 1), order: i, hidx: -1, lastOffer: lastOffer[a]}
 		m.place()
 		q.members = append(q.members, m)
 		a.members = append(a.members, m)

@@ -166,12 +166,8 @@ func (s Strategy) String() string {
 
 // ParseStrategy maps a configuration name to a Strategy.
 func ParseStrategy(name string) (Strategy, bool) {
-	for i, n := range strategyNames {
-		if n == name {
-			return Strategy(i), true
-		}
-	}
-	return 0, false
+	var s Strategy
+	return s, s.UnmarshalText([]byte(name)) == nil
 }
 
 // TargetKind says where an overflowing call goes.
@@ -219,6 +215,16 @@ const (
 	EmptyNoAvailable
 	numEmptyPolicies
 )
+
+var emptyPolicyNames = [...]string{"ignore", "no-logged-in", "no-available"}
+
+// String returns the policy's configuration name.
+func (p EmptyPolicy) String() string {
+	if int(p) < len(emptyPolicyNames) {
+		return emptyPolicyNames[p]
+	}
+	return "policy(" + strconv.Itoa(int(p)) + ")"
+}
 
 // CallKind says what a call in the engine stands for.
 type CallKind uint8

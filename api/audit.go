@@ -62,7 +62,7 @@ func (s *Server) auditMiddleware(r route) gin.HandlerFunc {
 	}
 }
 
-// auditQuery is the filter of GET /api/v1/audit.
+// auditFilter reads the filter of GET /api/v1/audit from the query.
 func auditFilter(c *gin.Context) (store.AuditFilter, error) {
 	f := store.AuditFilter{UserID: c.Query("user_id"), Resource: c.Query("resource")}
 	for _, q := range []struct {

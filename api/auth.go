@@ -230,8 +230,9 @@ func (s *Server) handleLogin(c *gin.Context) {
 		s.abortWith(c, err)
 		return
 	}
-	if len(b.Username) > 64 {
-		b.Username = b.Username[:64]
+	if len(b.Username) > maxName {
+		// Longer names cannot exist; keep the lockout key and audit short.
+		b.Username = strings.ToValidUTF8(b.Username[:maxName], "")
 	}
 	c.Set(ctxAuditUsername, b.Username)
 	ctx := c.Request.Context()
@@ -259,7 +260,7 @@ func (s *Server) handleLogin(c *gin.Context) {
 	}
 	s.lockout.reset(key)
 	c.Set(ctxAuditUserID, u.ID)
-	exp := now.Add(s.ttl).UTC()
+	exp := now.Add(s.ttl).UTC().Truncate(time.Microsecond) // what the stores keep
 	secret := newSecret()
 	t := store.Token{UserID: u.ID, Name: "session", Kind: store.TokenSession, Hash: hashSecret(secret), ExpiresAt: &exp}
 	if err := s.st.Tokens().Create(ctx, &t); err != nil {

@@ -76,6 +76,9 @@ func TestRBAC(t *testing.T) {
 		if c := r.err(t).Code; c != codeUnauthorized {
 			t.Fatalf("code %q", c)
 		}
+		if h := r.Header.Get("WWW-Authenticate"); !strings.HasPrefix(h, "Bearer") {
+			t.Fatalf("401 without a Bearer challenge: %q", h)
+		}
 		e.must(req{method: "GET", path: "/api/v1/queues", token: "hl_unknown"}, http.StatusUnauthorized, nil)
 		e.must(req{method: "GET", path: "/api/v1/queues", header: map[string]string{"Authorization": "Basic YTpi"}}, http.StatusUnauthorized, nil)
 	})
@@ -88,6 +91,9 @@ func TestLoginLogout(t *testing.T) {
 
 	var lr loginResponse
 	e.must(req{method: "POST", path: "/api/v1/auth/login", body: map[string]any{"username": "ann", "password": "password-1"}}, http.StatusOK, &lr)
+	if login := e.do(req{method: "POST", path: "/api/v1/auth/login", body: map[string]any{"username": "ann", "password": "password-1"}}); login.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("login answer cacheable: %q", login.Header.Get("Cache-Control"))
+	}
 	if !strings.HasPrefix(lr.Token, "hl_") || len(lr.Token) != 3+43 || lr.User.ID != u.ID {
 		t.Fatalf("login answer %+v", lr)
 	}

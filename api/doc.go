@@ -10,18 +10,30 @@
 //   - authentication: bcrypt user passwords, login sessions and API tokens
 //     ("hl_" + base64url of 32 random bytes, stored as SHA-256 hashes), a
 //     per-username+address login lockout, and the bootstrap admin token;
-//   - role-based access per route (the matrix is documented in routes.go;
-//     tokens: every user lists, creates and revokes its own, an admin all);
-//   - strict JSON decoding and validation of every resource, with the one
-//     place (errors.go) that maps errors to HTTP statuses and the error body
+//   - role-based access per route (the matrix is documented in routes.go).
+//     Tokens: every user lists, creates and revokes its own; an admin sees
+//     and revokes all and may create one for another user (user_id);
+//   - strict JSON decoding (decode.go: malformed JSON, unknown fields and
+//     wrong types are told apart and located by JSON path) and validation of
+//     every resource (validate.go, resources.go), with the one place
+//     (errors.go) that maps errors to HTTP statuses and the error body
 //     {"error":{"code","message","field"}};
-//   - optimistic concurrency (ETag / If-Match / version), cursor pagination;
-//   - the audit trail of every change and login attempt;
+//   - optimistic concurrency: answers carry ETag: "<version>"; PUT (a full
+//     replacement: omitted fields take their defaults, write-only secrets
+//     are kept) and DELETE need If-Match or the version (PUT body "version",
+//     DELETE ?version=), If-Match winning when both are sent; neither is 428,
+//     a stale one 412. A record read with GET is a valid PUT body;
+//   - referential checks: deleting a record others refer to, or renaming a
+//     referenced skill, is a 409 (refs.go);
+//   - cursor pagination (?limit=&after=, answer {"items":[...],"next":""});
+//   - the audit trail of every change by an authenticated user (refused
+//     ones included) and of every login attempt;
 //   - request ids, JSON access logs and Prometheus metrics.
 //
 // Defaults of every resource live in defaults.go.
 //
 // It talks to persistence only through the store.Store interface. It must
-// not import a database driver or a store implementation (controller/store
-// sub-packages are used by tests only), nor any media core backend.
+// not import a database driver or a store implementation (the
+// controller/store sub-packages appear in tests only), nor any media core
+// backend; from mediacore it uses only sipdigest, to derive agents' HA1s.
 package api

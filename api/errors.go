@@ -37,7 +37,6 @@ const (
 	codePreconditionRequired = "precondition_required"
 	codeTooLarge             = "too_large"
 	codeTooManyAttempts      = "too_many_attempts"
-	codeUnsupportedMedia     = "unsupported_media_type"
 	codeUnavailable          = "unavailable"
 	codeInternal             = "internal"
 )
@@ -104,6 +103,16 @@ func (s *Server) abortWith(c *gin.Context, err error) {
 	ae := toAPIError(err)
 	if ae.Status >= http.StatusInternalServerError {
 		s.log.ErrorContext(c.Request.Context(), "request failed", "request_id", requestID(c), "err", err)
+	}
+	// The audit entry of a refused change says why, e.g.
+	// "invalid_value: members[1].agent_id".
+	detail := ae.Code
+	if ae.Field != "" {
+		detail += ": " + ae.Field
+	}
+	c.Set(ctxAuditDetail, detail)
+	if ae.Status == http.StatusUnauthorized {
+		c.Header("WWW-Authenticate", `Bearer realm="hotline"`) // RFC 6750 §3
 	}
 	c.AbortWithStatusJSON(ae.Status, errorResponse{Error: *ae})
 }

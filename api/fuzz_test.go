@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -78,6 +79,40 @@ func FuzzAgentsCreate(f *testing.F) { fuzzBodies(f, "agents", false) }
 func FuzzQueuesCreate(f *testing.F) { fuzzBodies(f, "queues", false) }
 func FuzzAgentsUpdate(f *testing.F) { fuzzBodies(f, "agents", true) }
 func FuzzQueuesUpdate(f *testing.F) { fuzzBodies(f, "queues", true) }
+
+// FuzzDecodeStrict holds the strict decoder to two properties on every
+// body type: it fails only with a 4xx apiError, and whatever it accepts
+// encoding/json accepts too (so the shape check never lets through a body
+// the real decode would reject, nor panics on one).
+func FuzzDecodeStrict(f *testing.F) {
+	for _, s := range fuzzSeeds("a", "b") {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(`{"username":"u","password":"p"}`))
+	f.Add([]byte(`{"name":"t","user_id":"x","expires_at":"2030-01-01T00:00:00+08:00"}`))
+	f.Add([]byte(`{"list":"dnc","pattern":"1","expires_at":"2030-01-01T00:00:00.123456789Z"}`))
+	f.Add([]byte(`{"weekly":[{"weekday":1,"start":"09:00","end":"18:00"}],"extra_workday_as":6}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		bodies := []func() any{
+			func() any { return &userBody{} }, func() any { return &agentBody{} }, func() any { return &queueBody{} },
+			func() any { return &numberBody{} }, func() any { return &trunkBody{} }, func() any { return &scheduleBody{} },
+			func() any { return &listEntryBody{} }, func() any { return &loginBody{} }, func() any { return &tokenBody{} },
+		}
+		for _, mk := range bodies {
+			b := mk()
+			err := decodeStrict(data, b)
+			if err != nil {
+				if st := toAPIError(err).Status; st < 400 || st > 499 {
+					t.Fatalf("%T %q: status %d (%v)", b, data, st, err)
+				}
+				continue
+			}
+			if err := json.Unmarshal(data, mk()); err != nil {
+				t.Fatalf("%T %q: accepted, but encoding/json says %v", b, data, err)
+			}
+		}
+	})
+}
 
 // TestDecodeStrictNeverPanics walks pathological shapes through every body
 // type (the fuzz targets cover agents and queues in depth).

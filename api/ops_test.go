@@ -72,6 +72,9 @@ func TestAudit(t *testing.T) {
 			t.Errorf("row %d: got %+v want %+v", i, got[i], w)
 		}
 	}
+	if dup := all.Items[len(all.Items)-2]; dup.Detail != "conflict: name" {
+		t.Errorf("refused create's detail %q", dup.Detail)
+	}
 	if last := all.Items[len(all.Items)-1]; last.RequestID != "req-create-1" {
 		t.Errorf("request id %q, want the client's", last.RequestID)
 	}
@@ -142,6 +145,31 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	if len(missing) > 0 || len(extra) > 0 {
 		t.Fatalf("routes not documented: %v; documented but not routed: %v", missing, extra)
 	}
+	// Every $ref resolves to a component.
+	var raw any
+	if err := json.Unmarshal(e.do(req{method: "GET", path: "/api/v1/openapi.json"}).Body, &raw); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if ref, ok := x["$ref"].(string); ok {
+				name, found := strings.CutPrefix(ref, "#/components/schemas/")
+				if _, ok := doc.Comps.Schemas[name]; !found || !ok {
+					t.Errorf("dangling $ref %q", ref)
+				}
+			}
+			for _, c := range x {
+				walk(c)
+			}
+		case []any:
+			for _, c := range x {
+				walk(c)
+			}
+		}
+	}
+	walk(raw)
 	if len(inRouter) < 50 {
 		t.Fatalf("only %d routes registered", len(inRouter))
 	}

@@ -136,7 +136,7 @@ func (s *Server) build(trustedProxies []string) error {
 	}
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
-	e.Use(s.requestIDMiddleware, s.accessLogMiddleware, s.recoveryMiddleware)
+	e.Use(s.requestIDMiddleware, s.accessLogMiddleware, s.recoveryMiddleware, securityHeaders)
 	e.NoRoute(func(c *gin.Context) { s.abortWith(c, errNotFound()) })
 	e.NoMethod(func(c *gin.Context) {
 		s.abortWith(c, &apiError{Status: http.StatusMethodNotAllowed, Code: codeMethodNotAllowed, Message: "method not allowed on this path"})
@@ -206,6 +206,14 @@ func (s *Server) requestIDMiddleware(c *gin.Context) {
 	}
 	c.Set(ctxRequestID, id)
 	c.Header("X-Request-ID", id)
+	c.Next()
+}
+
+// securityHeaders keeps answers (which may hold a token secret) out of
+// caches (RFC 9111 §5.2.2.5) and stops browsers sniffing JSON as HTML.
+func securityHeaders(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	c.Header("X-Content-Type-Options", "nosniff")
 	c.Next()
 }
 

@@ -94,7 +94,7 @@ func checkSecret(field, s string, min, max int) error {
 	return nil
 }
 
-// checkID: the shape of a store ID or an IVR flow id.
+// checkID: the shape of a store ID, an IVR flow id or a mailbox name.
 func checkID(field, s string) error {
 	if s == "" || len(s) > 64 || strings.ContainsFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_')
@@ -151,8 +151,12 @@ func (s *Server) checkTarget(ctx context.Context, field string, t store.Target, 
 		}
 	case store.TargetIVR:
 		return checkID(vf, t.Value)
-	case store.TargetExtension, store.TargetVoicemail:
+	case store.TargetExtension:
 		return checkExtension(vf, t.Value)
+	case store.TargetVoicemail:
+		// A box is an agent's extension or a shared box named like an id
+		// ("sales").
+		return checkID(vf, t.Value)
 	case store.TargetExternal:
 		return checkPhone(vf, t.Value)
 	case store.TargetCallback, store.TargetHangup:

@@ -69,6 +69,7 @@ func TestInvalidBodies(t *testing.T) {
 		{"number missing queue", "/api/v1/numbers", map[string]any{"number": "800", "route": map[string]any{"kind": "queue", "value": "nosuch"}}, 400, codeInvalidValue, "route.value"},
 		{"number missing schedule", "/api/v1/numbers", map[string]any{"number": "800", "route": map[string]any{"kind": "queue", "value": queue}, "schedule_id": "nosuch"}, 400, codeInvalidValue, "schedule_id"},
 		{"number after hours without schedule", "/api/v1/numbers", map[string]any{"number": "800", "route": map[string]any{"kind": "hangup"}, "after_hours": map[string]any{"kind": "hangup"}}, 400, codeInvalidValue, "after_hours"},
+		{"voicemail box name", "/api/v1/numbers", map[string]any{"number": "800", "route": map[string]any{"kind": "voicemail", "value": "sales box"}}, 400, codeInvalidValue, "route.value"},
 		{"number extension target", "/api/v1/numbers", map[string]any{"number": "800", "route": map[string]any{"kind": "extension", "value": "1"}}, 400, codeInvalidValue, "route.value"},
 		{"trunk host with space", "/api/v1/trunks", map[string]any{"name": "t", "host": "sip example.net"}, 400, codeInvalidValue, "host"},
 		{"trunk host crlf", "/api/v1/trunks", map[string]any{"name": "t", "host": "a.net\r\nVia: x"}, 400, codeInvalidValue, "host"},

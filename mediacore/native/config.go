@@ -53,6 +53,11 @@ type Config struct {
 	Credentials registrar.Credentials `yaml:"-"`
 	// Realm is the digest realm. Default registrar.DefaultRealm.
 	Realm string `yaml:"realm"`
+	// DigestAlgorithms are the challenges offered, preferred first ("SHA-256",
+	// "MD5"; RFC 8760 §2.4). Default: the registrar's (SHA-256, MD5). Some
+	// phones (libre-based, e.g. baresip 1.0) give up on a first challenge
+	// they cannot compute: list only "MD5" for them.
+	DigestAlgorithms []string `yaml:"digest_algorithms"`
 	// Registrar handles REGISTER and resolves user/ endpoints. When nil and
 	// Credentials is nil too, REGISTER gets 405 and user/ endpoints
 	// ErrNotFound.

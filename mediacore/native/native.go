@@ -18,6 +18,7 @@ import (
 
 	"hotline/mediacore"
 	"hotline/mediacore/native/registrar"
+	"hotline/mediacore/sipdigest"
 	"hotline/mediacore/native/rtpengine"
 )
 
@@ -97,6 +98,17 @@ func New(cfg Config) (*Backend, error) {
 		opts := []registrar.Option{registrar.WithLogger(cfg.Logger.With("component", "registrar"))}
 		if cfg.Realm != "" {
 			opts = append(opts, registrar.WithRealm(cfg.Realm))
+		}
+		if len(cfg.DigestAlgorithms) > 0 {
+			algs := make([]sipdigest.Algorithm, 0, len(cfg.DigestAlgorithms))
+			for _, name := range cfg.DigestAlgorithms {
+				a, err := sipdigest.ParseAlgorithm(name)
+				if err != nil {
+					return nil, fmt.Errorf("%w: digest algorithm: %w", ErrConfig, err)
+				}
+				algs = append(algs, a)
+			}
+			opts = append(opts, registrar.WithDigestOptions(sipdigest.WithAlgorithms(algs...)))
 		}
 		reg, err := registrar.New(cfg.Credentials, opts...)
 		if err != nil {

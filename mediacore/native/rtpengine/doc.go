@@ -41,10 +41,14 @@
 // frame carries the marker bit. A leg in a mixing bridge sends a frame every
 // tick (silence included), like any conference.
 //
-// Concurrency: at most two goroutines per leg (the RTP and RTCP readers),
-// one ticker goroutine per Engine, and per leg or bridge an event-delivery
-// goroutine that exists only while events are queued. Lock order: Bridge.mu,
-// then Leg.mu, then the leaf locks (jitter buffer, stats, stream, recording).
+// Concurrency: on Linux one reactor goroutine per Engine receives RTP for
+// every leg (epoll over non-blocking sockets outside Go's netpoller, so a
+// packet costs recvfrom + sendto and no goroutine wake-up); elsewhere each
+// leg has an RTP reader goroutine. Each leg has an RTCP reader goroutine;
+// one ticker goroutine per Engine does all frame work; per leg or bridge an
+// event-delivery goroutine exists only while events are queued. Lock order:
+// Bridge.mu, then Leg.mu, then the leaf locks (jitter buffer, stats,
+// stream, recording); the reactor's table lock is never taken under them.
 //
 // Events (LegEvent) for one leg are delivered in order by one goroutine.
 //

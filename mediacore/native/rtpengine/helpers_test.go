@@ -165,14 +165,22 @@ func (p *peer) stream(to netip.AddrPort) (stopTone func()) {
 		defer p.wg.Done()
 		tk := time.NewTicker(frameDur)
 		defer tk.Stop()
+		start := time.Now()
+		sent := 0
 		for {
 			select {
 			case <-p.stop:
 				return
 			case <-done:
 				return
-			case <-tk.C:
-				_, _ = p.conn.WriteToUDPAddrPort(p.frame(), to)
+			case now := <-tk.C:
+				// Keep 50 packets/s even when the ticker skipped ticks on a
+				// loaded machine (a real phone's clock does not pause).
+				due := int((now.Sub(start) + frameDur/2) / frameDur)
+				sent = max(sent, due-4)
+				for ; sent < due; sent++ {
+					_, _ = p.conn.WriteToUDPAddrPort(p.frame(), to)
+				}
 			}
 		}
 	}()

@@ -62,8 +62,10 @@ func TestInbandDTMFDetection(t *testing.T) {
 	p := newPeer(t, 0)
 	ev := &eventLog{}
 	l := newLegTo(t, e, "ivr", p, 0, ev) // no telephone-event: in-band
+	start := time.Now()
+	k := 0
 	for _, d := range "59#" {
-		tone, err := audio.DTMFTone(d, -8, 100*time.Millisecond, 100*time.Millisecond)
+		tone, err := audio.DTMFTone(d, -8, 200*time.Millisecond, 200*time.Millisecond)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,8 +83,11 @@ func TestInbandDTMFDetection(t *testing.T) {
 			p.seq++
 			b := rtpPacket(0, p.seq, p.ts, p.ssrc, payload)
 			p.ts += frameSamples
+			// Pace by the wall clock, as a phone would, even if a sleep
+			// overran on a loaded machine.
+			k++
+			time.Sleep(time.Until(start.Add(time.Duration(k) * frameDur)))
 			p.send(l.LocalAddr(), b)
-			time.Sleep(frameDur)
 		}
 	}
 	waitFor(t, "3 in-band digits", func() bool { return len(ev.all()) >= 3 })

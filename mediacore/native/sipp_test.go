@@ -1,0 +1,137 @@
+package native
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"hotline/internal/testenv"
+	"hotline/mediacore"
+)
+
+// autoAnswer is a minimal controller: it answers every inbound call and
+// records every event.
+type autoAnswer struct {
+	core   *mediacore.Core
+	mu     sync.Mutex // guards events
+	events []mediacore.Event
+}
+
+func startAutoAnswer(t *testing.T, b *Backend) *autoAnswer {
+	t.Helper()
+	a := &autoAnswer{}
+	core, err := mediacore.New(b, mediacore.Options{Handler: func(ev mediacore.Event) {
+		a.mu.Lock()
+		a.events = append(a.events, ev)
+		a.mu.Unlock()
+		if ev.Type == mediacore.EventChannelCreated && ev.Direction == mediacore.Inbound {
+			go func() { _ = a.core.Answer(context.Background(), ev.Channel) }()
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.core = core
+	if err := core.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = core.Close() })
+	return a
+}
+
+func (a *autoAnswer) snapshot() []mediacore.Event {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]mediacore.Event(nil), a.events...)
+}
+
+func (a *autoAnswer) waitFor(t *testing.T, d time.Duration, pred func([]mediacore.Event) bool) []mediacore.Event {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if evs := a.snapshot(); pred(evs) {
+			return evs
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return a.snapshot()
+}
+
+// TestSIPpDTMF has SIPp call the native core and replay RFC 4733 digits from
+// a pcap the test generates: the digits arrive as DTMF events, in order,
+// once each (end-packet retransmissions deduplicated).
+func TestSIPpDTMF(t *testing.T) {
+	sipp := testenv.RequireTool(t, "sipp")
+	b := newTestBackend(t, nil)
+	a := startAutoAnswer(t, b)
+	dir := t.TempDir()
+	const digits = "158#*0"
+	pkts, ts := dtmfStream(digits)
+	f, err := os.Create(filepath.Join(dir, "dtmf.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writePCAP(f, pkts, ts); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	scenario, _ := filepath.Abs("testdata/sipp/uac_dtmf.xml")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, sipp, "-sf", scenario, "-s", "700", "-m", "1", "-l", "1",
+		"-i", "127.0.0.1", "-p", strconv.Itoa(testenv.FreeUDPPort(t)), "-mp", strconv.Itoa(testenv.FreeUDPPort(t)&^1),
+		"-nostdin", "-timeout", "20s", "-timeout_error", "-trace_err",
+		b.Addr().String())
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		logs, _ := filepath.Glob(filepath.Join(dir, "*errors.log"))
+		for _, l := range logs {
+			data, _ := os.ReadFile(l)
+			t.Logf("%s:\n%s", l, data)
+		}
+		t.Fatalf("sipp: %v\n%s", err, lastLines(out, 30))
+	}
+	evs := a.waitFor(t, 5*time.Second, func(evs []mediacore.Event) bool {
+		for _, ev := range evs {
+			if ev.Type == mediacore.EventHangup {
+				return true
+			}
+		}
+		return false
+	})
+	var got []byte
+	var created mediacore.Event
+	for _, ev := range evs {
+		switch ev.Type {
+		case mediacore.EventDTMF:
+			got = append(got, ev.Digit)
+		case mediacore.EventChannelCreated:
+			created = ev
+		}
+	}
+	if string(got) != digits {
+		t.Errorf("DTMF events %q, want %q", got, digits)
+	}
+	if created.Called != "700" || created.Headers["X-Test"] != "sipp-dtmf" || created.Caller != "sipp" {
+		t.Errorf("ChannelCreated %+v", created)
+	}
+}
+
+func lastLines(b []byte, n int) string {
+	lines := 0
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] == '\n' {
+			lines++
+			if lines > n {
+				return string(b[i+1:])
+			}
+		}
+	}
+	return string(b)
+}
