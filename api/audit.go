@@ -79,11 +79,11 @@ func auditFilter(c *gin.Context) (store.AuditFilter, error) {
 		}
 		*q.dst = t
 	}
-	if len(f.UserID) > 64 {
-		return f, invalidValue("user_id", "too long")
+	if f.UserID != "" && !validID(f.UserID) {
+		return f, invalidValue("user_id", "must be a user id")
 	}
-	if len(f.Resource) > 64 {
-		return f, invalidValue("resource", "too long")
+	if f.Resource != "" && !validID(f.Resource) {
+		return f, invalidValue("resource", "must be a resource name such as queues")
 	}
 	return f, nil
 }

@@ -243,7 +243,12 @@ func (s *Server) handleLogin(c *gin.Context) {
 			Message: "too many failed logins; wait a few minutes"})
 		return
 	}
-	u, err := s.st.Users().GetByUsername(ctx, b.Username)
+	// A name no user can have is an unknown user; it must not reach the
+	// database (which may refuse bytes such as NUL with an error).
+	u, err := store.User{}, error(store.ErrNotFound)
+	if checkUsername("username", b.Username) == nil {
+		u, err = s.st.Users().GetByUsername(ctx, b.Username)
+	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.abortWith(c, err)
 		return
@@ -333,6 +338,10 @@ func (s *Server) handleTokenCreate(c *gin.Context) {
 			s.abortWith(c, errForbidden())
 			return
 		}
+		if err := checkID("user_id", b.UserID); err != nil {
+			s.abortWith(c, err)
+			return
+		}
 		if _, err := s.st.Users().Get(ctx, b.UserID); err != nil {
 			s.abortWith(c, refErr("user_id", err))
 			return
@@ -396,7 +405,11 @@ func (s *Server) handleTokenList(c *gin.Context) {
 
 func (s *Server) handleTokenDelete(c *gin.Context) {
 	p, _ := principalOf(c)
-	id := c.Param("id")
+	id, ok := pathID(c)
+	if !ok {
+		s.abortWith(c, errNotFound())
+		return
+	}
 	ctx := c.Request.Context()
 	if p.User.Role != store.RoleAdmin {
 		mine, err := s.st.Tokens().ListByUser(ctx, p.User.ID)

@@ -37,10 +37,17 @@ func listOptions(c *gin.Context) (store.ListOptions, error) {
 		opt.Limit = n
 	}
 	opt.After = c.Query("after")
-	if len(opt.After) > 64 {
+	if opt.After != "" && !validID(opt.After) {
 		return opt, invalidValue("after", "not a cursor")
 	}
 	return opt.Normalize(), nil
+}
+
+// pathID returns the :id path parameter when it can be an id at all; a
+// malformed one names no record (404).
+func pathID(c *gin.Context) (string, bool) {
+	id := c.Param("id")
+	return id, validID(id)
 }
 
 // etag formats a version as a strong entity tag (RFC 9110 §8.8.3).
@@ -120,7 +127,11 @@ func (r *crud[T, B]) list(s *Server) gin.HandlerFunc {
 
 func (r *crud[T, B]) get(s *Server) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		id := c.Param("id")
+		id, ok := pathID(c)
+		if !ok {
+			s.abortWith(c, errNotFound())
+			return
+		}
 		if r.canRead != nil {
 			if p, _ := principalOf(c); !r.canRead(p, id) {
 				s.abortWith(c, errForbidden())
@@ -177,7 +188,11 @@ func (r *crud[T, B]) create(s *Server) gin.HandlerFunc {
 // client read.
 func (r *crud[T, B]) replace(s *Server) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		id := c.Param("id")
+		id, ok := pathID(c)
+		if !ok {
+			s.abortWith(c, errNotFound())
+			return
+		}
 		ctx := c.Request.Context()
 		old, err := r.repo(s.st).Get(ctx, id)
 		if err != nil {
@@ -218,6 +233,11 @@ func (r *crud[T, B]) replace(s *Server) gin.HandlerFunc {
 
 func (r *crud[T, B]) remove(s *Server) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		id, ok := pathID(c)
+		if !ok {
+			s.abortWith(c, errNotFound())
+			return
+		}
 		var q int64
 		if v := c.Query("version"); v != "" {
 			n, err := strconv.ParseInt(v, 10, 64)
@@ -234,7 +254,7 @@ func (r *crud[T, B]) remove(s *Server) gin.HandlerFunc {
 		}
 		ctx := c.Request.Context()
 		if r.guard != nil {
-			old, err := r.repo(s.st).Get(ctx, c.Param("id"))
+			old, err := r.repo(s.st).Get(ctx, id)
 			if err != nil {
 				s.abortWith(c, err)
 				return
@@ -244,12 +264,12 @@ func (r *crud[T, B]) remove(s *Server) gin.HandlerFunc {
 				return
 			}
 		}
-		if err := r.repo(s.st).Delete(ctx, c.Param("id"), want); err != nil {
+		if err := r.repo(s.st).Delete(ctx, id, want); err != nil {
 			s.abortWith(c, err)
 			return
 		}
 		if r.afterDelete != nil {
-			r.afterDelete(ctx, c.Param("id"))
+			r.afterDelete(ctx, id)
 		}
 		c.Status(http.StatusNoContent)
 	}

@@ -157,6 +157,31 @@ func endToEnd(t *testing.T, e *env) {
 	if len(audit.Items) != 6 { // create, 400, 409, update, 412, agent's 403
 		t.Fatalf("queue audit entries: %d", len(audit.Items))
 	}
+	// Bytes a database refuses (PostgreSQL text cannot hold NUL) must be
+	// client errors, never 500s.
+	for _, c := range []struct {
+		method, path string
+		body         any
+		want         int
+	}{
+		{"GET", "/api/v1/agents/%00", nil, http.StatusNotFound},
+		{"PUT", "/api/v1/agents/%00", map[string]any{"name": "x"}, http.StatusNotFound},
+		{"DELETE", "/api/v1/agents/%00?version=1", nil, http.StatusNotFound},
+		{"DELETE", "/api/v1/tokens/%00", nil, http.StatusNotFound},
+		{"GET", "/api/v1/agents?after=%00", nil, http.StatusBadRequest},
+		{"GET", "/api/v1/audit?user_id=%00", nil, http.StatusBadRequest},
+		{"GET", "/api/v1/audit?resource=%00", nil, http.StatusBadRequest},
+		{"POST", "/api/v1/auth/login", map[string]any{"username": "a\u0000", "password": "x"}, http.StatusUnauthorized},
+	} {
+		token := adminSecret
+		if c.path == "/api/v1/auth/login" {
+			token = ""
+		}
+		r := e.do(req{method: c.method, path: c.path, token: token, body: c.body})
+		if r.Code != c.want {
+			t.Errorf("%s %s: %d, want %d: %s", c.method, c.path, r.Code, c.want, r.Body)
+		}
+	}
 	e.admin("DELETE", "/api/v1/queues/"+q.ID+"?version=2", nil, http.StatusNoContent, nil)
 	e.admin("GET", "/api/v1/queues/"+q.ID, nil, http.StatusNotFound, nil)
 }

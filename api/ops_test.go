@@ -19,7 +19,12 @@ import (
 
 	"hotline/api/internal/memstore"
 	"hotline/controller/store"
+	"hotline/mediacore/sipdigest"
 )
+
+func sipdigestHA1MD5(user, realm, pw string) string {
+	return sipdigest.HA1(sipdigest.MD5, user, realm, pw)
+}
 
 func TestAudit(t *testing.T) {
 	e := newEnv(t)
@@ -309,4 +314,40 @@ func TestMethodNotAllowedAndRecovery(t *testing.T) {
 	}
 	e.must(req{method: "GET", path: "/healthz"}, http.StatusOK, nil)
 
+}
+
+func TestOptions(t *testing.T) {
+	mem := memstore.New(nil)
+	srv, err := New(Options{Store: mem, BcryptCost: bcrypt.MinCost, SIPRealm: "pbx.example", SessionTTL: time.Hour,
+		TrustedProxies: []string{"127.0.0.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := EnsureBootstrapToken(context.Background(), mem, adminSecret, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, srv: srv, h: srv.Handler(), st: mem, mem: mem}
+	var a store.Agent
+	e.admin("POST", "/api/v1/agents", map[string]any{"name": "A", "extension": "1001", "sip_password": "sip-secret-1"}, http.StatusCreated, &a)
+	got, _ := mem.Agents().Get(t.Context(), a.ID)
+	if want := sipdigestHA1MD5("1001", "pbx.example", "sip-secret-1"); got.SIPHA1MD5 != want {
+		t.Fatalf("HA1 not bound to the configured realm: %q, want %q", got.SIPHA1MD5, want)
+	}
+	e.admin("POST", "/api/v1/users", map[string]any{"username": "boss", "role": "admin", "password": "password-1"}, http.StatusCreated, nil)
+	var lr loginResponse
+	before := time.Now()
+	e.must(req{method: "POST", path: "/api/v1/auth/login", body: map[string]any{"username": "boss", "password": "password-1"},
+		header: map[string]string{"X-Forwarded-For": "203.0.113.5"}}, http.StatusOK, &lr)
+	if lr.ExpiresAt.Before(before.Add(time.Hour-time.Second)) || lr.ExpiresAt.After(time.Now().Add(time.Hour)) {
+		t.Fatalf("session expires %v, want in an hour", lr.ExpiresAt)
+	}
+	// Behind a trusted proxy the forwarded client address is the one audited.
+	var audit page[store.AuditEntry]
+	e.admin("GET", "/api/v1/audit?resource=auth", nil, http.StatusOK, &audit)
+	if len(audit.Items) != 1 || audit.Items[0].Remote != "203.0.113.5" {
+		t.Fatalf("audit of a proxied login: %+v", audit.Items)
+	}
+	if _, err := New(Options{Store: mem, Registry: prometheus.NewRegistry(), BcryptCost: bcrypt.MinCost, TrustedProxies: []string{"not-an-ip"}}); !errors.Is(err, ErrInvalidOptions) {
+		t.Fatalf("bad TrustedProxies: %v", err)
+	}
 }

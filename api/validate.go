@@ -94,11 +94,19 @@ func checkSecret(field, s string, min, max int) error {
 	return nil
 }
 
-// checkID: the shape of a store ID, an IVR flow id or a mailbox name.
-func checkID(field, s string) error {
-	if s == "" || len(s) > 64 || strings.ContainsFunc(s, func(r rune) bool {
+// validID reports whether s has the shape of a store ID, an IVR flow id or
+// a mailbox name: 1-64 of [A-Za-z0-9_-]. Anything else is refused before it
+// reaches a database, which may reject bytes such as NUL with an error the
+// store cannot classify.
+func validID(s string) bool {
+	return s != "" && len(s) <= 64 && !strings.ContainsFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_')
-	}) {
+	})
+}
+
+// checkID: a reference field holding an id (see validID).
+func checkID(field, s string) error {
+	if !validID(s) {
 		return invalidValue(field, "must be a record id")
 	}
 	return nil

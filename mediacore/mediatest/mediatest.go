@@ -308,6 +308,23 @@ func scenarioInboundPromptDTMF(t *testing.T, e *env) {
 	if string(got) != "19#*0" {
 		t.Errorf("digits %q, want %q", got, "19#*0")
 	}
+	// And the other way: digits sent by the core reach the phone as RFC
+	// 4733 events (counted by distinct event codes in order).
+	if err := e.core.SendDTMF(e.ctx, ch, "42"); err != nil {
+		t.Fatalf("send dtmf: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	var codes []byte
+	for time.Now().Before(deadline) {
+		codes = dedupe(call.DTMFEnds())
+		if len(codes) >= 2 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if string(codes) != "\x04\x02" {
+		t.Errorf("phone received RFC 4733 events %v, want [4 2]", codes)
+	}
 	if err := e.core.Hangup(e.ctx, ch, mediacore.CauseNormal); err != nil {
 		t.Fatal(err)
 	}
@@ -319,6 +336,17 @@ func scenarioInboundPromptDTMF(t *testing.T, e *env) {
 	if ev := e.waitType(t, ch, mediacore.EventHangup); ev.Cause != mediacore.CauseNormal {
 		t.Errorf("cause %v", ev.Cause)
 	}
+}
+
+// dedupe collapses repeated end packets (RFC 4733 §2.5.1.4 sends three).
+func dedupe(b []byte) []byte {
+	var out []byte
+	for i, v := range b {
+		if i == 0 || v != b[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // bridged sets up a caller (1 kHz) and an originated agent (400 Hz) in a

@@ -18,8 +18,8 @@ import (
 
 	"hotline/mediacore"
 	"hotline/mediacore/native/registrar"
-	"hotline/mediacore/sipdigest"
 	"hotline/mediacore/native/rtpengine"
+	"hotline/mediacore/sipdigest"
 )
 
 // Name is the name the backend registers under.
@@ -155,7 +155,10 @@ func (b *Backend) Start(ctx context.Context, sink func(mediacore.Event)) error {
 		return fmt.Errorf("native: rtp engine: %w", err)
 	}
 	b.eng = eng
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent(b.cfg.UserAgent), sipgo.WithUserAgentHostname(host))
+	sipLog := b.log.With("component", "sip")
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent(b.cfg.UserAgent), sipgo.WithUserAgentHostname(host),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)))
 	if err != nil {
 		return fmt.Errorf("native: sip ua: %w", err)
 	}
@@ -178,27 +181,27 @@ func (b *Backend) Start(ctx context.Context, sink func(mediacore.Event)) error {
 		// phones behind NAT put unreachable addresses in Contact.
 		RewriteContact: true,
 	}
-	srv.OnInvite(b.onInvite)
-	srv.OnAck(b.onAck)
-	srv.OnBye(b.onBye)
-	srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
+	srv.OnInvite(validated(b.onInvite))
+	srv.OnAck(validated(b.onAck))
+	srv.OnBye(validated(b.onBye))
+	srv.OnCancel(validated(func(req *sip.Request, tx sip.ServerTransaction) {
 		// CANCELs that match an INVITE transaction are answered by sipgo's
 		// transaction layer (200, then 487 for the INVITE); this one
 		// matched nothing (RFC 3261 §9.2).
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
-	})
-	srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
+	}))
+	srv.OnOptions(validated(func(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
 		res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER"))
 		res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
 		_ = tx.Respond(res)
-	})
+	}))
 	if b.cfg.Registrar != nil {
-		srv.OnRegister(b.cfg.Registrar.HandleRegister)
+		srv.OnRegister(validated(b.cfg.Registrar.HandleRegister))
 	}
-	srv.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
+	srv.OnNoRoute(validated(func(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusMethodNotAllowed, "Method Not Allowed", nil))
-	})
+	}))
 
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	udp, err := net.ListenPacket("udp", b.cfg.Listen)

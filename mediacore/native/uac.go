@@ -176,6 +176,10 @@ func (b *Backend) dial(ctx context.Context, c *channel, targets []dialTarget, re
 	b.end(c, cause, lastCode)
 }
 
+// maxUDPMessage is the largest request sent over UDP (sipgo's limit is
+// 1300 bytes; Via and Contact are added after this check).
+const maxUDPMessage = 1100
+
 var (
 	errRingTimeout = errors.New("native: ring timeout")
 	errNoProgress  = errors.New("native: no provisional response")
@@ -217,7 +221,14 @@ func (b *Backend) attempt(ctx context.Context, c *channel, t dialTarget, req med
 	for _, k := range keys {
 		inv.AppendHeader(sip.NewHeader("X-"+strings.TrimPrefix(k, "X-"), req.Variables[k]))
 	}
-	inv.SetTransport(strings.ToUpper(t.transport))
+	transport := strings.ToUpper(t.transport)
+	// RFC 3261 §18.1.1: a request within 200 bytes of the path MTU goes
+	// over a congestion-controlled transport; sipgo refuses UDP messages
+	// above 1300 bytes (ErrUDPMTUCongestion) instead of switching.
+	if transport == "UDP" && len(inv.String()) > maxUDPMessage {
+		transport = "TCP"
+	}
+	inv.SetTransport(transport)
 	if t.dest != "" {
 		inv.SetDestination(t.dest)
 	}

@@ -69,11 +69,6 @@ func (b *Backend) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.media = offer
 	c.mu.Unlock()
 	b.addDialog(c, sess.ID)
-	if err := b.applyRemote(c, offer, dirSendRecv); err != nil {
-		_ = sess.Respond(sip.StatusNotAcceptableHere, "Not Acceptable Here", nil)
-		b.end(c, mediacore.CauseIncompatible, sip.StatusNotAcceptableHere)
-		return
-	}
 	called := req.Recipient.User
 	if called == "" && req.To() != nil {
 		called = req.To().Address.User
@@ -103,7 +98,13 @@ func (b *Backend) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 				}
 				cmd.reply <- err
 			case cmdAnswer:
-				body, err := b.localDescription(c, offer, dirSendRecv)
+				// Media starts with the answer: no early media, and nothing
+				// is sent to an address before the call is accepted.
+				err := b.applyRemote(c, offer, dirSendRecv)
+				var body []byte
+				if err == nil {
+					body, err = b.localDescription(c, offer, dirSendRecv)
+				}
 				if err == nil {
 					// Blocks until the ACK (RFC 3261 §13.3.1.4): media may
 					// flow before, but the call is up only when confirmed.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/icholy/digest"
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 
@@ -32,6 +33,10 @@ type Config struct {
 	Answer func(req *sip.Request) int
 	// AnswerDelay waits between 180 and the final response.
 	AnswerDelay time.Duration
+	// AuthUser and AuthPassword, when set, make the phone challenge every
+	// new INVITE with 407 (RFC 3261 §22.3, like a carrier's proxy) and
+	// accept only a correct MD5 digest answer.
+	AuthUser, AuthPassword string
 	// Logger; nil discards.
 	Logger *slog.Logger
 }
@@ -45,6 +50,7 @@ type Phone struct {
 	dua  *sipgo.DialogUA
 	port int
 	conn net.PacketConn
+	tcp  net.Listener
 
 	incoming chan *Call
 
@@ -55,7 +61,7 @@ type Phone struct {
 	stop  context.CancelFunc
 }
 
-// New starts a phone listening on UDP at a free port.
+// New starts a phone listening on UDP and TCP at a free port.
 func New(cfg Config) (*Phone, error) {
 	if cfg.IP == "" {
 		cfg.IP = "127.0.0.1"
@@ -66,7 +72,9 @@ func New(cfg Config) (*Phone, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("sippeer"), sipgo.WithUserAgentHostname(cfg.IP))
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("sippeer"), sipgo.WithUserAgentHostname(cfg.IP),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(cfg.Logger)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(cfg.Logger)))
 	if err != nil {
 		return nil, err
 	}
@@ -89,8 +97,16 @@ func New(cfg Config) (*Phone, error) {
 	srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
-	p.wg.Add(1)
+	tcp, err := net.Listen("tcp", p.Addr())
+	if err != nil {
+		conn.Close()
+		ua.Close()
+		return nil, err
+	}
+	p.tcp = tcp
+	p.wg.Add(2)
 	go func() { defer p.wg.Done(); _ = srv.ServeUDP(conn) }()
+	go func() { defer p.wg.Done(); _ = srv.ServeTCP(tcp) }()
 	return p, nil
 }
 
@@ -120,6 +136,7 @@ func (p *Phone) Close() {
 	p.ua.Close()
 	// sipgo does not close a listener handed to ServeUDP.
 	p.conn.Close()
+	p.tcp.Close()
 	p.wg.Wait()
 }
 
@@ -531,6 +548,13 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 	}
+	if p.cfg.AuthUser != "" && !p.authorized(req) {
+		res := sip.NewResponseFromRequest(req, 407, "Proxy Authentication Required", nil)
+		chal := digest.Challenge{Realm: "sippeer", Nonce: sip.GenerateTagN(16), Algorithm: "MD5", QOP: []string{"auth"}}
+		res.AppendHeader(sip.NewHeader("Proxy-Authenticate", chal.String()))
+		_ = tx.Respond(res)
+		return
+	}
 	code := 200
 	if p.cfg.Answer != nil {
 		code = p.cfg.Answer(req)
@@ -572,6 +596,69 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	case p.incoming <- c:
 	default:
 	}
+}
+
+// authorized checks a Proxy-Authorization digest answer against the
+// configured user and password, with the nonce it carries (a test phone
+// keeps no nonce state).
+func (p *Phone) authorized(req *sip.Request) bool {
+	h := req.GetHeader("Proxy-Authorization")
+	if h == nil {
+		return false
+	}
+	cred, err := digest.ParseCredentials(h.Value())
+	if err != nil || cred.Username != p.cfg.AuthUser {
+		return false
+	}
+	want, err := digest.Digest(&digest.Challenge{Realm: cred.Realm, Nonce: cred.Nonce, Algorithm: "MD5", QOP: []string{"auth"}, Opaque: cred.Opaque},
+		digest.Options{Method: string(req.Method), URI: cred.URI, Username: p.cfg.AuthUser, Password: p.cfg.AuthPassword, Cnonce: cred.Cnonce, Count: cred.Nc})
+	return err == nil && want.Response == cred.Response
+}
+
+// Reinvite sends a re-INVITE offering direction dir ("sendonly" to hold
+// the other side, "sendrecv" to resume) and returns the direction of the
+// answer.
+func (c *Call) Reinvite(ctx context.Context, dir string) (string, error) {
+	var target sip.Uri
+	switch {
+	case c.srv != nil:
+		target = c.srv.InviteRequest.Contact().Address
+	default:
+		target = c.cli.InviteResponse.Contact().Address
+	}
+	req := sip.NewRequest(sip.INVITE, target)
+	req.SetBody(c.localSDP(dir))
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	var res *sip.Response
+	var err error
+	if c.srv != nil {
+		res, err = c.srv.Do(ctx, req)
+	} else {
+		res, err = c.cli.Do(ctx, req)
+	}
+	if err != nil {
+		return "", err
+	}
+	if !res.IsSuccess() {
+		return "", &StatusError{Code: res.StatusCode}
+	}
+	ack := sip.NewRequest(sip.ACK, target)
+	if c.srv != nil {
+		err = c.srv.WriteRequest(ack)
+	} else {
+		err = c.cli.WriteRequest(ack)
+	}
+	if err != nil {
+		return "", err
+	}
+	remote, pt, answerDir, err := parseRemote(res.Body())
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	c.remote, c.pt = remote, pt
+	c.mu.Unlock()
+	return answerDir, nil
 }
 
 func (p *Phone) findCall(req *sip.Request) *Call {

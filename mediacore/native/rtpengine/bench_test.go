@@ -71,7 +71,7 @@ func BenchmarkTickPerLeg(b *testing.B) {
 			b.Fatal(err)
 		}
 		_ = l.SetRemote(sink.addr, audio.PCMU, 0, 101)
-		if _, err := l.Play(mustTone(b, 300+float64(i)*10), true); err != nil {
+		if _, err := l.Play(mustTone(b, 300+float64(i)*10), false); err != nil { // an endless tone
 			b.Fatal(err)
 		}
 	}

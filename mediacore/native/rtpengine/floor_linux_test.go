@@ -49,6 +49,7 @@ func newFloorForwarder(b *testing.B, n int) *floorForwarder {
 func (f *floorForwarder) run() {
 	var events [256]syscall.EpollEvent
 	var buf [maxPacket]byte
+	var lastWake time.Time
 	for {
 		select {
 		case <-f.done:
@@ -59,6 +60,15 @@ func (f *floorForwarder) run() {
 		if err != nil && err != syscall.EINTR {
 			return
 		}
+		// The same pacing as the reactor, so the floor is the kernel's
+		// per-packet cost with wake-ups amortized the same way.
+		if now := time.Now(); n > 0 && n < len(events)/2 && now.Sub(lastWake) < reactorPace {
+			time.Sleep(reactorPace - now.Sub(lastWake))
+			if n2, err := syscall.EpollWait(f.epfd, events[:], 0); err == nil && n2 > 0 {
+				n = n2
+			}
+		}
+		lastWake = time.Now()
 		for i := range max(n, 0) {
 			k := events[i].Pad
 			for range perWakeup {

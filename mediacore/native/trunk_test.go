@@ -1,0 +1,206 @@
+package native
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"hotline/mediacore"
+	"hotline/mediacore/mediatest/sippeer"
+	"hotline/mediacore/native/registrar"
+)
+
+// silentUDP is a trunk that never answers.
+func silentUDP(t *testing.T) string {
+	t.Helper()
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			if _, _, err := c.ReadFrom(buf); err != nil {
+				return
+			}
+		}
+	}()
+	return c.LocalAddr().String()
+}
+
+func channelEvents(a *autoAnswer, ch mediacore.ChannelID) []mediacore.Event {
+	var out []mediacore.Event
+	for _, ev := range a.snapshot() {
+		if ev.Channel == ch {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// TestTrunkFailover dials tel/ through three trunks in priority order: the
+// first never answers (timeout), the second answers 503, the third answers
+// the call, which must then carry the number in its Request-URI (R1.2).
+func TestTrunkFailover(t *testing.T) {
+	busy, err := sippeer.New(sippeer.Config{User: "carrier-b", Answer: func(*sip.Request) int { return 503 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	good, err := sippeer.New(sippeer.Config{User: "carrier-c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer good.Close()
+	b := newTestBackend(t, func(c *Config) {
+		c.Trunks = []Trunk{
+			{Name: "c", Address: good.Addr(), Priority: 30},
+			{Name: "a", Address: silentUDP(t), Priority: 10, Timeout: 300 * time.Millisecond},
+			{Name: "b", Address: busy.Addr(), Priority: 20},
+		}
+	})
+	a := startAutoAnswer(t, b)
+	ctx := context.Background()
+	id, err := a.core.Originate(ctx, mediacore.OriginateRequest{Endpoint: "tel/+8610123", CallerIDNumber: "95555", Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var call *sippeer.Call
+	select {
+	case call = <-good.Incoming():
+	case <-time.After(10 * time.Second):
+		t.Fatalf("third trunk got no call; events %+v", channelEvents(a, id))
+	}
+	if u := call.Request.Recipient.User; u != "+8610123" {
+		t.Errorf("Request-URI user %q", u)
+	}
+	if f := call.Request.From().Address.User; f != "95555" {
+		t.Errorf("From user %q", f)
+	}
+	a.waitFor(t, 5*time.Second, func([]mediacore.Event) bool { return hasEvent(channelEvents(a, id), mediacore.EventAnswered, id) })
+	if !hasEvent(channelEvents(a, id), mediacore.EventAnswered, id) {
+		t.Fatal("call through the third trunk not answered")
+	}
+
+	t.Run("pinned trunk does not fail over", func(t *testing.T) {
+		id, err := a.core.Originate(ctx, mediacore.OriginateRequest{Endpoint: "tel/+8610124@b", Timeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.waitFor(t, 5*time.Second, func([]mediacore.Event) bool { return hasEvent(channelEvents(a, id), mediacore.EventHangup, id) })
+		evs := channelEvents(a, id)
+		last := evs[len(evs)-1]
+		if last.Type != mediacore.EventHangup || last.Cause != mediacore.CauseCongestion || last.SIPCode != 503 {
+			t.Errorf("last event %+v, want hangup congestion 503", last)
+		}
+	})
+	t.Run("unknown trunk", func(t *testing.T) {
+		_, err := a.core.Originate(ctx, mediacore.OriginateRequest{Endpoint: "tel/1@nope"})
+		if err == nil {
+			t.Fatal("originate through an unknown trunk succeeded")
+		}
+	})
+}
+
+// TestInboundAdmission checks that with AllowUnknownSources off, an INVITE
+// is accepted from a trunk's address (and names the trunk) and refused with
+// 403 from anywhere else.
+func TestInboundAdmission(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		prefix string
+		want   int
+	}{
+		{"from trunk", "127.0.0.1/32", 200},
+		{"unknown source", "127.0.0.2/32", 403},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newTestBackend(t, func(c *Config) {
+				c.AllowUnknownSources = false
+				c.Trunks = []Trunk{{Name: "carrier", Address: "127.0.0.9:5060", InboundFrom: []netip.Prefix{netip.MustParsePrefix(tc.prefix)}}}
+			})
+			a := startAutoAnswer(t, b)
+			p, err := sippeer.New(sippeer.Config{User: "8613800000000"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, err = p.Dial(ctx, "sip:95555@"+b.Addr().String())
+			code := 200
+			if se, ok := err.(*sippeer.StatusError); ok {
+				code = se.Code
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tc.want {
+				t.Fatalf("status %d, want %d", code, tc.want)
+			}
+			if tc.want == 200 {
+				var trunk string
+				for _, ev := range a.snapshot() {
+					if ev.Type == mediacore.EventChannelCreated {
+						trunk = ev.Trunk
+					}
+				}
+				if trunk != "carrier" {
+					t.Errorf("ChannelCreated.Trunk = %q", trunk)
+				}
+			}
+		})
+	}
+}
+
+// TestTrunkRegistration registers the native core with a carrier that
+// demands digest (the registrar package plays the carrier).
+func TestTrunkRegistration(t *testing.T) {
+	creds := registrar.NewStaticCredentials("carrier", map[string]string{"hotline-trunk": "trunkpw"})
+	reg, err := registrar.New(creds, registrar.WithRealm("carrier"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	registered := make(chan registrar.Event, 4)
+	reg.OnChange(func(ev registrar.Event) { registered <- ev })
+	ua, err := sipgo.NewUA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ua.Close()
+	srv, _ := sipgo.NewServer(ua)
+	srv.OnRegister(reg.HandleRegister)
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	go func() { _ = srv.ServeUDP(conn) }()
+
+	b := newTestBackend(t, func(c *Config) {
+		c.Trunks = []Trunk{{Name: "carrier", Address: conn.LocalAddr().String(), Register: true,
+			Username: "hotline-trunk", Password: "trunkpw", RegisterExpiry: 120 * time.Second}}
+	})
+	startAutoAnswer(t, b)
+	select {
+	case ev := <-registered:
+		if ev.Kind != registrar.Registered || ev.User != "hotline-trunk" {
+			t.Fatalf("event %+v", ev)
+		}
+		if want := strconv.Itoa(int(b.Addr().Port())); ev.Contact.URI == "" || !strings.Contains(ev.Contact.URI, want) {
+			t.Errorf("contact %q does not point at the core (port %s)", ev.Contact.URI, want)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the core did not register with the trunk")
+	}
+	if got := reg.Lookup("hotline-trunk"); len(got) != 1 {
+		t.Fatalf("bindings %+v", got)
+	}
+}
