@@ -206,11 +206,11 @@ run_step() {
 		[ "$(kv active <<<"$stf")" = 0 ] && { [ "$mode" != record ] || [ "$(kv rec_finished <<<"$stf")" = "$(kv rec_started <<<"$stf")" ]; } && break
 		sleep 1
 	done
-	sleep 1
-	stf=$(curl -sf "http://$http/stats") || stf=""
-	kill "$hpid"
+	kill "$hpid" 2>/dev/null || :
 	wait "$hpid" || :
 	forget "$hpid"
+	# The harness prints its final counters once its recording checks ended.
+	stf=$(grep '^FINAL' "$OUT/harness-$tag.out" | sed 's/^FINAL //') || stf=""
 	echo "$stf" >"$OUT/stats-$tag.txt"
 	local uac_failed
 	uac_failed=$(grep -E '^ +Failed call' "$OUT/uac-$tag.out" | tail -1 | awk -F'|' '{ gsub(/ /, "", $3); print $3 }')

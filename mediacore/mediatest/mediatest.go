@@ -255,16 +255,19 @@ func (e *env) outbound(t *testing.T, p *sippeer.Phone, user string) (*sippeer.Ca
 // settle lets audio flow through jitter buffers and mixers before a check.
 func settle() { time.Sleep(700 * time.Millisecond) }
 
-// listen is 400 ms of what the call heard, after clearing older audio.
+// listen is 600 ms of what the call heard, after clearing older audio.
 func listen(c *sippeer.Call) []int16 {
 	c.ClearHeard()
-	time.Sleep(500 * time.Millisecond)
-	return c.Heard(400 * time.Millisecond)
+	time.Sleep(700 * time.Millisecond)
+	return c.Heard(600 * time.Millisecond)
 }
 
 func hears(t *testing.T, who string, s []int16, freq float64) {
 	t.Helper()
-	if r := audio.ToneRatio(s, audio.SampleRate, freq); r < 0.2 || audio.LevelDBm0(s) < -45 {
+	// Two or three tones share a mixed block (about 1/2 or 1/3 each); a
+	// loaded CI machine may lose a few packets of one of them, so the bar
+	// is well below that and well above hearsNot's.
+	if r := audio.ToneRatio(s, audio.SampleRate, freq); r < 0.12 || audio.LevelDBm0(s) < -45 {
 		t.Errorf("%s should hear %v Hz: ratio %.3f, level %.1f dBm0 (%d samples)", who, freq, r, audio.LevelDBm0(s), len(s))
 	}
 }

@@ -51,8 +51,9 @@ type channel struct {
 	// cancelDial ends an outbound call attempt that is still ringing (the
 	// dialog client sends CANCEL when its context ends, RFC 3261 §9.1).
 	cancelDial context.CancelCauseFunc
-	// done is closed when the channel ended.
+	// done is closed when the channel ended; up when it was answered.
 	done chan struct{}
+	up   chan struct{}
 
 	// evMu serialises the channel's events into the sink so they leave in
 	// the order they happened, whichever goroutine saw them.
@@ -89,6 +90,14 @@ func (c *channel) emit(ev mediacore.Event) {
 	c.evMu.Lock()
 	defer c.evMu.Unlock()
 	c.b.emit(ev)
+}
+
+// setUpLocked marks the channel answered. Callers hold c.mu.
+func (c *channel) setUpLocked() {
+	if c.state == stateSetup {
+		c.state = stateUp
+		close(c.up)
+	}
 }
 
 func (c *channel) getState() chanState {

@@ -236,6 +236,9 @@ func (b *Backend) StopRecording(ctx context.Context, id mediacore.RecordingID) e
 
 // CreateBridge implements mediacore.Backend.
 func (b *Backend) CreateBridge(ctx context.Context, id mediacore.BridgeID) error {
+	if err := b.ready(); err != nil {
+		return err
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {

@@ -204,16 +204,10 @@ func (b *Backend) Start(ctx context.Context, sink func(mediacore.Event)) error {
 	}))
 
 	b.ctx, b.cancel = context.WithCancel(context.Background())
-	udp, err := net.ListenPacket("udp", b.cfg.Listen)
+	udp, tcp, err := listenBoth(b.cfg.Listen)
 	if err != nil {
 		b.closeEngine()
-		return fmt.Errorf("native: listen udp: %w", err)
-	}
-	tcp, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(udp.LocalAddr().(*net.UDPAddr).Port)))
-	if err != nil {
-		udp.Close()
-		b.closeEngine()
-		return fmt.Errorf("native: listen tcp: %w", err)
+		return err
 	}
 	b.port = udp.LocalAddr().(*net.UDPAddr).Port
 	b.dua.ContactHDR.Address.Port = b.port
@@ -302,9 +296,26 @@ func (b *Backend) channel(id mediacore.ChannelID) (*channel, error) {
 	return c, nil
 }
 
+// ready reports ErrBackendUnavailable before Start and ErrClosed after
+// Close.
+func (b *Backend) ready() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case b.closed:
+		return mediacore.ErrClosed
+	case b.eng == nil:
+		return fmt.Errorf("%w: not started", mediacore.ErrBackendUnavailable)
+	}
+	return nil
+}
+
 // newChannel allocates the RTP leg and registers the channel.
 func (b *Backend) newChannel(id mediacore.ChannelID, dir mediacore.Direction) (*channel, error) {
-	c := &channel{id: id, dir: dir, b: b, done: make(chan struct{})}
+	if err := b.ready(); err != nil {
+		return nil, err
+	}
+	c := &channel{id: id, dir: dir, b: b, done: make(chan struct{}), up: make(chan struct{})}
 	leg, err := b.eng.NewLeg(string(id), func(ev rtpengine.LegEvent) { b.onLegEvent(c, ev) })
 	if err != nil {
 		return nil, fmt.Errorf("%w: rtp: %w", mediacore.ErrBackendUnavailable, err)
@@ -596,6 +607,26 @@ func (b *Backend) sweepRegistrations() {
 			return
 		case now := <-t.C:
 			b.reg.Sweep(now)
+		}
+	}
+}
+
+// listenBoth opens UDP and TCP on the same port. With port 0 the kernel
+// picks the UDP port, which may be taken on TCP: then it tries again.
+func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
+	host, port, _ := net.SplitHostPort(addr)
+	for attempt := 0; ; attempt++ {
+		udp, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("native: listen udp: %w", err)
+		}
+		tcp, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(udp.LocalAddr().(*net.UDPAddr).Port)))
+		if err == nil {
+			return udp, tcp, nil
+		}
+		udp.Close()
+		if port != "0" || attempt == 10 {
+			return nil, nil, fmt.Errorf("native: listen tcp: %w", err)
 		}
 	}
 }

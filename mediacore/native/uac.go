@@ -99,6 +99,9 @@ func (b *Backend) resolve(ep mediacore.Endpoint) ([]dialTarget, error) {
 // exists; the call proceeds in the background, trying targets in order and
 // failing over between trunks on 5xx, 408 or no response (R1.2).
 func (b *Backend) Originate(ctx context.Context, req mediacore.OriginateRequest) (mediacore.ChannelID, error) {
+	if err := b.ready(); err != nil {
+		return "", err
+	}
 	ep, err := mediacore.ParseEndpoint(req.Endpoint)
 	if err != nil {
 		return "", err
@@ -313,7 +316,7 @@ func (b *Backend) attempt(ctx context.Context, c *channel, t dialTarget, req med
 		return sip.StatusNotAcceptableHere, perr
 	}
 	c.mu.Lock()
-	c.state = stateUp
+	c.setUpLocked()
 	c.cancelDial = nil
 	c.mu.Unlock()
 	c.emit(mediacore.Event{Type: mediacore.EventAnswered})

@@ -116,7 +116,7 @@ func (b *Backend) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 					return
 				}
 				c.mu.Lock()
-				c.state = stateUp
+				c.setUpLocked()
 				c.mu.Unlock()
 				c.emit(mediacore.Event{Type: mediacore.EventAnswered})
 				cmd.reply <- nil
@@ -297,7 +297,14 @@ func (b *Backend) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
 		return
 	}
-	if c.getState() != stateUp {
+	// The peer may send a re-INVITE right after its ACK, before the
+	// answering goroutine marked the call up: wait a little for it.
+	select {
+	case <-c.up:
+	case <-c.done:
+		respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+		return
+	case <-time.After(2 * time.Second):
 		// RFC 3261 §14.2: a re-INVITE while ours is pending gets 491.
 		respond(tx, req, sip.StatusRequestPending, "Request Pending")
 		return
@@ -307,11 +314,13 @@ func (b *Backend) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	held := c.held
 	wasRemoteHold := c.media.dir == dirSendOnly || c.media.dir == dirInactive || c.media.hold
 	c.mu.Unlock()
-	if srv != nil {
-		if err := srv.ReadRequest(req, tx); err != nil {
-			respond(tx, req, sip.StatusInternalServerError, "Server Internal Error")
-			return
-		}
+	// RFC 3261 §12.2.2: a request with a lower CSeq than the last one in
+	// the dialog gets 500. Only the UAS side tracks it: sipgo seeds a
+	// client dialog's remote CSeq with our own INVITE's, which is not the
+	// peer's sequence space.
+	if srv != nil && srv.ReadRequest(req, tx) != nil {
+		respond(tx, req, sip.StatusInternalServerError, "Server Internal Error")
+		return
 	}
 	offer, err := parseOffer(req.Body())
 	if err != nil {

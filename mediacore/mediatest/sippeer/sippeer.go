@@ -80,10 +80,24 @@ func New(cfg Config) (*Phone, error) {
 	}
 	srv, _ := sipgo.NewServer(ua, sipgo.WithServerLogger(cfg.Logger))
 	cli, _ := sipgo.NewClient(ua, sipgo.WithClientHostname(cfg.IP), sipgo.WithClientLogger(cfg.Logger))
-	conn, err := net.ListenPacket("udp", net.JoinHostPort(cfg.IP, "0"))
-	if err != nil {
-		ua.Close()
-		return nil, err
+	var conn net.PacketConn
+	var tcp net.Listener
+	for attempt := 0; ; attempt++ {
+		conn, err = net.ListenPacket("udp", net.JoinHostPort(cfg.IP, "0"))
+		if err != nil {
+			ua.Close()
+			return nil, err
+		}
+		// TCP on the same port; the kernel chose it for UDP only.
+		tcp, err = net.Listen("tcp", conn.LocalAddr().String())
+		if err == nil {
+			break
+		}
+		conn.Close()
+		if attempt == 10 {
+			ua.Close()
+			return nil, err
+		}
 	}
 	p := &Phone{cfg: cfg, ua: ua, srv: srv, cli: cli, port: conn.LocalAddr().(*net.UDPAddr).Port,
 		conn: conn, incoming: make(chan *Call, 16), calls: map[string]*Call{}}
@@ -97,12 +111,6 @@ func New(cfg Config) (*Phone, error) {
 	srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
-	tcp, err := net.Listen("tcp", p.Addr())
-	if err != nil {
-		conn.Close()
-		ua.Close()
-		return nil, err
-	}
 	p.tcp = tcp
 	p.wg.Add(2)
 	go func() { defer p.wg.Done(); _ = srv.ServeUDP(conn) }()

@@ -385,9 +385,13 @@ func (b *Bridge) tick(tick uint64, now time.Time) {
 		} else {
 			clear(m.out[:])
 		}
+		wasInband := l.dtmfOut.inbandActive()
 		if id := l.playIntoLocked(m.out[:]); id != 0 {
 			l.events.push(PlaybackFinished{ID: id})
 			b.dirty = true
+		}
+		if wasInband && !l.dtmfOut.inbandActive() {
+			b.dirty = true // in-band digits done: the relay may resume
 		}
 		l.emitLocked(m.out[:], tick, now)
 		if l.rec != nil {

@@ -363,3 +363,27 @@ func (m *memFile) Seek(off int64, whence int) (int64, error) {
 	}
 	return m.off, nil
 }
+
+// TestInbandDTMFInRelayedBridge: in-band digits need the mixing path; once
+// sent, the bridge goes back to relaying.
+func TestInbandDTMFInRelayedBridge(t *testing.T) {
+	e := newTestEngine(t, nil)
+	pa, pb := newPeer(t, 1000), newPeer(t, 400)
+	a := newLegTo(t, e, "a", pa, 0, nil) // no telephone-event: in-band
+	b := newLegTo(t, e, "b", pb, 101, nil)
+	a.SetInbandDTMF(false) // not collecting digits: relay allowed
+	br := e.NewBridge("br")
+	t.Cleanup(br.Close)
+	_ = br.Add(a, Speak, nil)
+	_ = br.Add(b, Speak, nil)
+	if !br.Relayed() {
+		t.Fatal("bridge should relay")
+	}
+	if err := a.SendDTMF("5"); err != nil {
+		t.Fatal(err)
+	}
+	if br.Relayed() {
+		t.Fatal("bridge still relays while sending in-band digits")
+	}
+	waitFor(t, "relay after the digit", br.Relayed)
+}

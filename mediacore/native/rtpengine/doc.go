@@ -4,8 +4,9 @@
 // layer after SDP negotiation; Bridges join legs.
 //
 // It owns:
-//   - the receive path: one reader goroutine per socket, preallocated
-//     buffers, no allocation per packet; strict source learning (below);
+//   - the receive path: one epoll reactor per engine on Linux (a reader
+//     goroutine per socket elsewhere), preallocated buffers, no allocation
+//     per packet; strict source learning (below);
 //     RFC 4733 telephone-events reported once per digit; decoding into a
 //     jitter buffer keyed on RTP timestamps only where media terminates;
 //   - the send path: our own SSRC per leg, sequence +1 per packet, timestamps
@@ -13,13 +14,19 @@
 //     on talk-spurt starts (RFC 3550 §5.1, RFC 3551 §4.1);
 //   - the two-party relay fast path: a bridge with exactly two Speak members
 //     on the same codec and nothing that needs decoded audio forwards each
-//     packet from one leg's reader straight out of the other leg's socket,
+//     packet, as it is received, straight out of the other leg's socket,
 //     rewriting SSRC, sequence number and timestamp so each outbound stream
 //     stays continuous across mode changes (RFC 3550 §5.1, §7); any other
 //     bridge is decoded and mixed (mix-minus by role) by the ticker;
 //   - playback of audio.Sources (queued, optional loop), RFC 4733 or in-band
 //     DTMF sending, WAV recording (mono/stereo, pause writes silence), RTCP
-//     SR/RR every 5 s, media timeouts, hold (Direction, RFC 3264 §8.4).
+//     SR/RR + SDES every 5 s on RTP port + 1 (no rtcp-mux), media timeouts,
+//     hold (Direction, RFC 3264 §8.4).
+//
+// Limits: G.711 (PCMU/PCMA) at 8 kHz with 20 ms packets (the SIP side must
+// offer a=ptime:20; the jitter buffer holds one 20 ms packet per slot);
+// RFC 4733 digits are relayed between relayed legs that both negotiated
+// telephone-event and are otherwise not regenerated across a mixing bridge.
 //
 // Strict source rule. A leg accepts RTP only after SetRemote, only with the
 // negotiated audio or telephone-event payload type, and only from:
@@ -41,14 +48,15 @@
 // frame carries the marker bit. A leg in a mixing bridge sends a frame every
 // tick (silence included), like any conference.
 //
-// Concurrency: on Linux one reactor goroutine per Engine receives RTP for
-// every leg (epoll over non-blocking sockets outside Go's netpoller, so a
-// packet costs recvfrom + sendto and no goroutine wake-up); elsewhere each
-// leg has an RTP reader goroutine. Each leg has an RTCP reader goroutine;
-// one ticker goroutine per Engine does all frame work; per leg or bridge an
-// event-delivery goroutine exists only while events are queued. Lock order:
-// Bridge.mu, then Leg.mu, then the leaf locks (jitter buffer, stats,
-// stream, recording); the reactor's table lock is never taken under them.
+// Concurrency: on Linux one reactor goroutine per Engine receives RTP and
+// RTCP for every leg (epoll over non-blocking sockets outside Go's
+// netpoller, so a relayed packet costs one recvfrom and one sendto and no
+// goroutine wake-up); elsewhere each leg has an RTP and an RTCP reader
+// goroutine. One ticker goroutine per Engine does all frame work; per leg
+// or bridge an event-delivery goroutine exists only while events are
+// queued. Lock order: Bridge.mu, then Leg.mu, then the leaf locks (jitter
+// buffer, stats, stream, recording); the reactor's table lock is never
+// taken under them.
 //
 // Events (LegEvent) for one leg are delivered in order by one goroutine.
 //

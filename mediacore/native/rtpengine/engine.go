@@ -3,7 +3,6 @@ package rtpengine
 import (
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"sync"
 	"time"
@@ -148,7 +147,7 @@ func (e *Engine) Close() error {
 // allocPorts binds an even RTP port and the odd RTCP port above it, scanning
 // the range round-robin so a just-freed pair is not reused at once (late
 // packets of the old call would land on the new one).
-func (e *Engine) allocPorts() (rtpSock *rawSocket, rtcpConn *net.UDPConn, err error) {
+func (e *Engine) allocPorts() (rtpSock, rtcpSock *rawSocket, err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
@@ -170,7 +169,7 @@ func (e *Engine) allocPorts() (rtpSock *rawSocket, rtcpConn *net.UDPConn, err er
 		if err != nil {
 			continue
 		}
-		cc, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(e.cfg.IP, uint16(p+1))))
+		cc, err := bindRTP(netip.AddrPortFrom(e.cfg.IP, uint16(p+1)))
 		if err != nil {
 			_ = rc.close()
 			continue

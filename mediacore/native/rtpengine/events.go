@@ -17,13 +17,16 @@ type LegEvent interface {
 }
 
 // DTMF reports one digit received, once per key press, from RFC 4733
-// telephone-events or, when no telephone-event payload type was negotiated,
-// from the in-band detector.
+// telephone-events (audio.DTMFReceiver: deduplicated on the event
+// timestamp) or, when in-band detection is on, from audio.DTMFDetector. It
+// is raised as soon as the digit is known, not when the key is released, so
+// an IVR can cut a prompt at once.
 type DTMF struct {
 	// Digit is one of 0-9, *, #, A-D.
 	Digit rune
-	// Duration is how long the key was pressed (from the end packet for RFC
-	// 4733; as detected for in-band).
+	// Duration is the duration the event carried in the packet that
+	// reported it (RFC 4733 §2.3.5; often 0 or 20 ms at the start), and 0
+	// for in-band digits. It is informative only.
 	Duration time.Duration
 }
 

@@ -250,13 +250,6 @@ func tail(s []int16, n int) []int16 {
 	return s[len(s)-n:]
 }
 
-func rms(s []int16) float64 {
-	if len(s) == 0 {
-		return 0
-	}
-	return math.Sqrt(audio.Energy(s) / float64(len(s)))
-}
-
 // eventLog collects a leg's events for assertions.
 type eventLog struct {
 	mu sync.Mutex

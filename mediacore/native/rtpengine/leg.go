@@ -3,7 +3,6 @@ package rtpengine
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -49,7 +48,7 @@ func (d Direction) String() string {
 }
 
 // route is the immutable snapshot of a leg's media configuration that the
-// reader goroutine loads once per packet (atomic pointer, no lock).
+// receive loop loads once per packet (atomic pointer, no lock).
 type route struct {
 	learnGen uint64 // changes only with the remote address: restarts learning
 	remote   netip.AddrPort
@@ -69,8 +68,8 @@ type Leg struct {
 	eng    *Engine
 	id     string
 	port   int
-	sock   *rawSocket
-	rtcp   *net.UDPConn
+	sock   *rawSocket // RTP
+	rtcp   *rawSocket
 	events *eventQueue
 	tx     *txStream
 	phase  uint64 // spreads RTCP reports of many legs over the interval
@@ -81,7 +80,7 @@ type Leg struct {
 	timedOut atomic.Bool
 	sendErrs atomic.Uint64
 
-	rx rxState // owned by the RTP reader goroutine
+	rx rxState // owned by the RTP receive loop (reactor or reader goroutine)
 
 	statsMu sync.Mutex // guards stats
 	stats   rxStats
@@ -89,7 +88,7 @@ type Leg struct {
 	jbMu sync.Mutex // guards jb (reader pushes, ticker pops)
 	jb   *audio.JitterBuffer
 
-	dtmfIn audio.DTMFReceiver // owned by the RTP reader goroutine
+	dtmfIn audio.DTMFReceiver // owned by the RTP receive loop
 
 	mu       sync.Mutex // guards the fields below
 	closed   bool
@@ -119,7 +118,8 @@ type Leg struct {
 }
 
 // NewLeg allocates an RTP/RTCP socket pair from the engine's port range and
-// starts the leg's two reader goroutines (RTP and RTCP). events receives
+// puts both in the engine's receive loop (the epoll reactor on Linux, reader
+// goroutines elsewhere). events receives
 // the leg's LegEvents in order (nil: events are discarded). The leg sends
 // nothing until SetRemote.
 func (e *Engine) NewLeg(id string, events func(LegEvent)) (*Leg, error) {
@@ -131,7 +131,7 @@ func (e *Engine) NewLeg(id string, events func(LegEvent)) (*Leg, error) {
 	if err != nil {
 		return nil, err
 	}
-	rtpSock, rtcpConn, err := e.allocPorts()
+	rtpSock, rtcpSock, err := e.allocPorts()
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +140,7 @@ func (e *Engine) NewLeg(id string, events func(LegEvent)) (*Leg, error) {
 		id:     id,
 		port:   rtpSock.port,
 		sock:   rtpSock,
-		rtcp:   rtcpConn,
+		rtcp:   rtcpSock,
 		events: newEventQueue(events),
 		tx:     newTxStream(rtpSock),
 		jb:     jb,
@@ -154,7 +154,7 @@ func (e *Engine) NewLeg(id string, events func(LegEvent)) (*Leg, error) {
 	if e.closed {
 		e.mu.Unlock()
 		_ = rtpSock.close()
-		rtcpConn.Close()
+		_ = rtcpSock.close()
 		e.releasePort(l.port)
 		return nil, ErrClosed
 	}
@@ -165,12 +165,10 @@ func (e *Engine) NewLeg(id string, events func(LegEvent)) (*Leg, error) {
 		delete(e.legs, l)
 		e.mu.Unlock()
 		_ = rtpSock.close()
-		rtcpConn.Close()
+		_ = rtcpSock.close()
 		e.releasePort(l.port)
 		return nil, err
 	}
-	l.readers.Add(1)
-	go l.readRTCP()
 	return l, nil
 }
 
@@ -311,7 +309,7 @@ func (l *Leg) Close() error {
 
 	l.eng.stopRTP(l)
 	l.tx.close()
-	err := errors.Join(l.sock.close(), l.rtcp.Close())
+	err := errors.Join(l.sock.close(), l.rtcp.close())
 	l.readers.Wait()
 	l.eng.releasePort(l.port)
 

@@ -1,8 +1,6 @@
 package rtpengine
 
 import (
-	"errors"
-	"net"
 	"net/netip"
 	"time"
 
@@ -75,7 +73,7 @@ func (l *Leg) sendRTCP(r *route, now time.Time) {
 	if err != nil {
 		return
 	}
-	if _, err := l.rtcp.WriteToUDPAddrPort(buf, l.rtcpDst(r)); err != nil {
+	if err := l.rtcp.writeTo(buf, l.rtcpDst(r)); err != nil {
 		l.sendErr(err)
 	}
 }
@@ -83,22 +81,6 @@ func (l *Leg) sendRTCP(r *route, now time.Time) {
 // cname is our canonical name for RTCP SDES (RFC 3550 §6.5.1).
 func (l *Leg) cname() string {
 	return "hotline-" + l.id + "@" + l.eng.cfg.IP.String()
-}
-
-// readRTCP is the leg's RTCP reader goroutine.
-func (l *Leg) readRTCP() {
-	defer l.readers.Done()
-	var buf [maxPacket]byte
-	for {
-		n, from, err := l.rtcp.ReadFromUDPAddrPort(buf[:])
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		l.handleRTCP(buf[:n], netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), time.Now())
-	}
 }
 
 // handleRTCP parses a compound RTCP packet from the remote and keeps what

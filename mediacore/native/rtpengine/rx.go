@@ -11,7 +11,7 @@ import (
 // must send before the leg locks onto it (see the learning rule in doc.go).
 const defaultLearnPackets = 3
 
-// rxState is owned by the leg's RTP reader goroutine (and by the fuzz test,
+// rxState is owned by the leg's RTP receive loop (and by the fuzz test,
 // which calls handlePacket directly). Statistics that RTCP needs are copied
 // under Leg.statsMu.
 type rxState struct {

@@ -18,7 +18,7 @@ import (
 // sendto. Compared with one blocking reader goroutine per socket this saves
 // a goroutine wake-up and two scheduler passes per packet, and one
 // epoll_wait serves every socket that became readable at the same time.
-// RTCP (a packet every few seconds) keeps a plain net.UDPConn.
+// The RTCP sockets are in the same loop (epoll data: slot<<1 | 1).
 
 // rawSocket is a non-blocking UDP socket.
 type rawSocket struct {
@@ -150,8 +150,15 @@ func (r *reactor) add(l *Leg) error {
 		r.slots = append(r.slots, l)
 	}
 	l.slot = slot
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Pad: slot}
-	if err := syscall.EpollCtl(r.epfd, syscall.EPOLL_CTL_ADD, l.sock.fd, &ev); err != nil {
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Pad: slot << 1}
+	err := syscall.EpollCtl(r.epfd, syscall.EPOLL_CTL_ADD, l.sock.fd, &ev)
+	if err == nil {
+		ev.Pad = slot<<1 | 1
+		if err = syscall.EpollCtl(r.epfd, syscall.EPOLL_CTL_ADD, l.rtcp.fd, &ev); err != nil {
+			_ = syscall.EpollCtl(r.epfd, syscall.EPOLL_CTL_DEL, l.sock.fd, nil)
+		}
+	}
+	if err != nil {
 		r.slots[slot] = nil
 		r.free = append(r.free, slot)
 		return fmt.Errorf("epoll add: %w", err)
@@ -164,6 +171,7 @@ func (r *reactor) remove(l *Leg) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	_ = syscall.EpollCtl(r.epfd, syscall.EPOLL_CTL_DEL, l.sock.fd, nil)
+	_ = syscall.EpollCtl(r.epfd, syscall.EPOLL_CTL_DEL, l.rtcp.fd, nil)
 	if r.slots[l.slot] == l {
 		r.slots[l.slot] = nil
 		r.free = append(r.free, l.slot)
@@ -219,12 +227,18 @@ func (r *reactor) loop() {
 		lastWake = now
 		r.mu.RLock()
 		for i := range n {
-			slot := events[i].Pad
+			slot, isRTCP := events[i].Pad>>1, events[i].Pad&1 == 1
 			if slot < 0 || int(slot) >= len(r.slots) {
 				continue
 			}
 			l := r.slots[slot]
 			if l == nil {
+				continue
+			}
+			if isRTCP {
+				if m, from, ok := l.rtcp.readFrom(buf[:]); ok {
+					l.handleRTCP(buf[:m], from, now)
+				}
 				continue
 			}
 			for range perWakeup {
@@ -239,7 +253,7 @@ func (r *reactor) loop() {
 	}
 }
 
-// startRTP registers the leg's RTP socket with the reactor.
+// startRTP registers the leg's RTP and RTCP sockets with the reactor.
 func (e *Engine) startRTP(l *Leg) error { return e.reactor.add(l) }
 
 // stopRTP unregisters it; the socket is closed by the caller.

@@ -41,8 +41,9 @@ func (e *Engine) startIO() error { return nil }
 func (e *Engine) stopIO() {}
 
 func (e *Engine) startRTP(l *Leg) error {
-	l.readers.Add(1)
+	l.readers.Add(2)
 	go l.readRTP()
+	go l.readRTCP()
 	return nil
 }
 
@@ -62,5 +63,21 @@ func (l *Leg) readRTP() {
 			continue
 		}
 		l.handlePacket(buf[:n], netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), time.Now())
+	}
+}
+
+// readRTCP is the leg's RTCP reader goroutine.
+func (l *Leg) readRTCP() {
+	defer l.readers.Done()
+	var buf [maxPacket]byte
+	for {
+		n, from, err := l.rtcp.conn.ReadFromUDPAddrPort(buf[:])
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		l.handleRTCP(buf[:n], netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), time.Now())
 	}
 }
