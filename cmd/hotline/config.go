@@ -18,33 +18,40 @@ import (
 // config is everything the daemon can be told. Each field has one YAML key,
 // one HOTLINE_* environment variable and one flag, all listed in settings.
 type config struct {
-	DataDir        string        `yaml:"data_dir"`
-	HTTPAddr       string        `yaml:"http_addr"`
-	SIPAddr        string        `yaml:"sip_addr"`
-	DatabaseURL    string        `yaml:"database_url"`
-	Demo           bool          `yaml:"demo"`
-	LogLevel       string        `yaml:"log_level"`
-	SIPRealm       string        `yaml:"sip_realm"`
-	RTPPortMin     int           `yaml:"rtp_port_min"`
-	RTPPortMax     int           `yaml:"rtp_port_max"`
-	MediaBackend   string        `yaml:"media_backend"`
-	ShutdownGrace  time.Duration `yaml:"shutdown_grace"`
-	BootstrapToken string        `yaml:"-"` // environment only: a secret does not belong in a file or argv
+	DataDir     string `yaml:"data_dir"`
+	HTTPAddr    string `yaml:"http_addr"`
+	SIPAddr     string `yaml:"sip_addr"`
+	DatabaseURL string `yaml:"database_url"`
+	Demo        bool   `yaml:"demo"`
+	LogLevel    string `yaml:"log_level"`
+	SIPRealm    string `yaml:"sip_realm"`
+	// SIPDigestAlgorithms are the digest challenges offered to phones,
+	// preferred first, comma-separated ("SHA-256,MD5"). The default is MD5
+	// alone: SIPp 3.6 and libre-based phones (baresip) give up when a
+	// SHA-256 challenge comes first, or at all (RFC 8760 §2.4 lets the
+	// server offer both; the phones do not cope).
+	SIPDigestAlgorithms string        `yaml:"sip_digest_algorithms"`
+	RTPPortMin          int           `yaml:"rtp_port_min"`
+	RTPPortMax          int           `yaml:"rtp_port_max"`
+	MediaBackend        string        `yaml:"media_backend"`
+	ShutdownGrace       time.Duration `yaml:"shutdown_grace"`
+	BootstrapToken      string        `yaml:"-"` // environment only: a secret does not belong in a file or argv
 }
 
 // defaultConfig is the one place that holds every default.
 func defaultConfig() config {
 	return config{
-		DataDir:       "./data",
-		HTTPAddr:      "127.0.0.1:8080",
-		SIPAddr:       "127.0.0.1:5060",
-		DatabaseURL:   "", // empty: the embedded SQLite store in DataDir
-		LogLevel:      "info",
-		SIPRealm:      "hotline",
-		RTPPortMin:    20000,
-		RTPPortMax:    29999,
-		MediaBackend:  "native",
-		ShutdownGrace: 10 * time.Second,
+		DataDir:             "./data",
+		HTTPAddr:            "127.0.0.1:8080",
+		SIPAddr:             "127.0.0.1:5060",
+		DatabaseURL:         "", // empty: the embedded SQLite store in DataDir
+		LogLevel:            "info",
+		SIPRealm:            "hotline",
+		SIPDigestAlgorithms: "MD5",
+		RTPPortMin:          20000,
+		RTPPortMax:          29999,
+		MediaBackend:        "native",
+		ShutdownGrace:       10 * time.Second,
 	}
 }
 
@@ -63,6 +70,7 @@ func settings(c *config) []setting {
 		{"HOTLINE_DEMO", "demo", "seed an empty store with a small demo call center", boolValue{&c.Demo}},
 		{"HOTLINE_LOG_LEVEL", "log-level", "log level: debug, info, warn, error", stringValue{&c.LogLevel}},
 		{"HOTLINE_SIP_REALM", "sip-realm", "SIP digest realm for agent phones", stringValue{&c.SIPRealm}},
+		{"HOTLINE_SIP_DIGEST_ALGORITHMS", "sip-digest-algorithms", "digest challenges offered to phones, preferred first: MD5, SHA-256", stringValue{&c.SIPDigestAlgorithms}},
 		{"HOTLINE_RTP_PORT_MIN", "rtp-port-min", "lowest RTP port of the native media core", intValue{&c.RTPPortMin}},
 		{"HOTLINE_RTP_PORT_MAX", "rtp-port-max", "highest RTP port of the native media core", intValue{&c.RTPPortMax}},
 		{"HOTLINE_MEDIA_BACKEND", "media-backend", "media core backend: native", stringValue{&c.MediaBackend}},
@@ -174,6 +182,11 @@ func (c config) validate() error {
 	}
 	if c.RTPPortMin < 1024 || c.RTPPortMax > 65535 || c.RTPPortMax-c.RTPPortMin < 2 {
 		return fmt.Errorf("%w: rtp ports %d-%d: want a range of at least 2 inside 1024-65535", errConfig, c.RTPPortMin, c.RTPPortMax)
+	}
+	for _, alg := range strings.Split(c.SIPDigestAlgorithms, ",") {
+		if alg != "MD5" && alg != "SHA-256" {
+			return fmt.Errorf("%w: sip_digest_algorithms %q: want MD5 and/or SHA-256, comma-separated", errConfig, c.SIPDigestAlgorithms)
+		}
 	}
 	if c.MediaBackend != "native" {
 		return fmt.Errorf("%w: media_backend %q: only native is available", errConfig, c.MediaBackend)

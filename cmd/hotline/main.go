@@ -14,6 +14,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"hotline/api"
 	"hotline/controller/store"
 	"hotline/controller/store/postgres"
@@ -115,7 +118,16 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		}
 	}
 
-	srv, err := api.New(api.Options{Store: st, Logger: logger, Version: version, SIPRealm: cfg.SIPRealm})
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	media, err := startMedia(ctx, cfg, st, logger, registry)
+	if err != nil {
+		return err
+	}
+	defer media.Close()
+	fmt.Fprintf(stdout, "Hotline %s: native media core (SIP, UDP and TCP) on %s\n", version, cfg.SIPAddr)
+
+	srv, err := api.New(api.Options{Store: st, Logger: logger, Version: version, SIPRealm: cfg.SIPRealm, Registry: registry})
 	if err != nil {
 		return err
 	}

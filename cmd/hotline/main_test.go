@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -228,5 +230,43 @@ func TestMigrateOnFreshDataDir(t *testing.T) {
 	var out, errOut bytes.Buffer
 	if code := run(context.Background(), []string{"migrate", "--data", t.TempDir()}, envMap(nil), &out, &errOut); code != 0 {
 		t.Fatalf("migrate exited %d: %s", code, errOut.String())
+	}
+}
+
+// TestServeAgentPhoneRegisters is the path from the admin API to the SIP
+// registrar of the native media core: an agent created over REST with a SIP
+// password registers with the real SIPp (digest MD5), and a wrong password
+// does not.
+func TestServeAgentPhoneRegisters(t *testing.T) {
+	sipp := testenv.RequireTool(t, "sipp")
+	env := map[string]string{"HOTLINE_BOOTSTRAP_TOKEN": bootstrapToken}
+	sipPort := testenv.FreeUDPPort(t)
+	d := startDaemon(t, t.TempDir(), env, "--sip", fmt.Sprintf("127.0.0.1:%d", sipPort))
+	code, agent := d.do(t, "POST", "/api/v1/agents", bootstrapToken,
+		`{"name":"Phone Agent","extension":"3001","sip_password":"phone-pass-3001"}`)
+	if code != http.StatusCreated {
+		t.Fatalf("create agent: %d %v", code, agent)
+	}
+	scenario, err := filepath.Abs("../../mediacore/native/registrar/testdata/register_auth.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	register := func(password string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, sipp, "-sf", scenario, "-m", "1",
+			"-s", "3001", "-au", "3001", "-ap", password,
+			"-i", "127.0.0.1", "-p", fmt.Sprint(testenv.FreeUDPPort(t)), "-mp", fmt.Sprint(testenv.FreeUDPPort(t)),
+			"-t", "u1", "-nostdin", "-timeout", "15s", "-timeout_error",
+			fmt.Sprintf("127.0.0.1:%d", sipPort))
+		cmd.Dir = t.TempDir() // SIPp writes its logs into the working directory
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := register("phone-pass-3001"); err != nil {
+		t.Fatalf("SIPp REGISTER with the right password failed: %v\n%s", err, out)
+	}
+	if out, err := register("wrong-password"); err == nil {
+		t.Fatalf("SIPp REGISTER with a wrong password succeeded:\n%s", out)
 	}
 }

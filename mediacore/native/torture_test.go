@@ -54,38 +54,11 @@ func TestTorture(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer core.Close()
-	for _, dir := range []string{"valid", "invalid"} {
-		files, _ := filepath.Glob(filepath.Join("testdata/torture", dir, "*.dat"))
-		if len(files) == 0 {
-			t.Fatalf("no torture files in %s", dir)
-		}
-		for _, f := range files {
-			name := strings.TrimSuffix(filepath.Base(f), ".dat")
-			t.Run(dir+"/"+name, func(t *testing.T) {
-				msg, err := os.ReadFile(f)
-				if err != nil {
-					t.Fatal(err)
-				}
-				// Sent over TCP, the message says so in its Via: otherwise
-				// the responses would go over UDP to the Via's
-				// (non-loopback, unresolvable) host.
-				msg = bytes.ReplaceAll(msg, []byte("SIP/2.0/UDP"), []byte("SIP/2.0/TCP"))
-				codes := sendTCP(t, b.Addr().String(), msg)
-				switch tortureExpect(dir, name) {
-				case "handled":
-					if len(codes) == 0 {
-						t.Errorf("no response to a valid message")
-					}
-				case "rejected":
-					for _, c := range codes {
-						if c < 400 || c >= 500 {
-							t.Errorf("invalid message answered %d, want a 4xx or nothing", c)
-						}
-					}
-				}
-			})
-		}
-	}
+	// Each TCP message has its own connection: they run in parallel.
+	t.Run("tcp", func(t *testing.T) {
+		tortureTCP(t, b)
+	})
+
 	// The same messages over UDP, where they can be made to keep their
 	// responses on loopback: the top Via gets ";rport" (RFC 3581), so the
 	// response goes back to the sending socket. Messages whose top Via
@@ -193,9 +166,15 @@ func addRport(msg []byte) ([]byte, bool) {
 		if strings.Contains(lines[i], ",") {
 			return nil, false
 		}
-		if strings.Contains(strings.ToLower(lines[i]), "branch=") {
+		if k := strings.Index(strings.ToLower(lines[i]), "branch="); k >= 0 {
 			l := strings.TrimRight(lines[i], "\r\n")
-			lines[i] = l + ";rport\r\n"
+			// A distinct branch: the TCP run already sent this message,
+			// and the same branch would match its transaction.
+			end := k + len("branch=")
+			for end < len(l) && strings.IndexByte(" ;,\t", l[end]) < 0 {
+				end++
+			}
+			lines[i] = l[:end] + "udp" + l[end:] + ";rport\r\n"
 			return []byte(strings.Join(lines, "")), true
 		}
 	}
@@ -217,7 +196,7 @@ func sendUDP(t *testing.T, conn net.PacketConn, addr string, msg []byte, id stri
 	}
 	var codes []int
 	buf := make([]byte, 65535)
-	deadline := time.Now().Add(300 * time.Millisecond)
+	deadline := time.Now().Add(600 * time.Millisecond)
 	for {
 		_ = conn.SetReadDeadline(deadline)
 		n, _, err := conn.ReadFrom(buf)
@@ -249,4 +228,40 @@ func callID(msg []byte) string {
 		}
 	}
 	return ""
+}
+
+func tortureTCP(t *testing.T, b *Backend) {
+	for _, dir := range []string{"valid", "invalid"} {
+		files, _ := filepath.Glob(filepath.Join("testdata/torture", dir, "*.dat"))
+		if len(files) == 0 {
+			t.Fatalf("no torture files in %s", dir)
+		}
+		for _, f := range files {
+			name := strings.TrimSuffix(filepath.Base(f), ".dat")
+			t.Run(dir+"/"+name, func(t *testing.T) {
+				t.Parallel()
+				msg, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Sent over TCP, the message says so in its Via: otherwise
+				// the responses would go over UDP to the Via's
+				// (non-loopback, unresolvable) host.
+				msg = bytes.ReplaceAll(msg, []byte("SIP/2.0/UDP"), []byte("SIP/2.0/TCP"))
+				codes := sendTCP(t, b.Addr().String(), msg)
+				switch tortureExpect(dir, name) {
+				case "handled":
+					if len(codes) == 0 {
+						t.Errorf("no response to a valid message")
+					}
+				case "rejected":
+					for _, c := range codes {
+						if c < 400 || c >= 500 {
+							t.Errorf("invalid message answered %d, want a 4xx or nothing", c)
+						}
+					}
+				}
+			})
+		}
+	}
 }
