@@ -523,7 +523,7 @@ func decodeStereoWAV(b []byte) (left, right []int16, err error) {
 }
 
 func scenarioHold(t *testing.T, e *env) {
-	caller, agent, a, _ := e.bridged(t)
+	caller, agent, a, b := e.bridged(t)
 	music := mediacore.ToneFor(mediacore.Tone{Freqs: []float64{toneMusic}}, 0)
 	music.Duration = time.Hour
 	if err := e.core.Hold(e.ctx, a, &music); err != nil {
@@ -549,6 +549,22 @@ func scenarioHold(t *testing.T, e *env) {
 	hears(t, "agent after unhold", sa, toneCaller)
 	e.waitType(t, a, mediacore.EventHold)
 	e.waitType(t, a, mediacore.EventUnhold)
+
+	// The originated leg (the core is the UAC of that dialog) holds the
+	// same way.
+	if err := e.core.Hold(e.ctx, b, &music); err != nil {
+		t.Fatalf("hold agent: %v", err)
+	}
+	if d := agent.Direction(); d != "sendonly" {
+		t.Errorf("held agent phone was offered %q", d)
+	}
+	settle()
+	sa = listen(agent)
+	hears(t, "held agent", sa, toneMusic)
+	hearsNot(t, "held agent", sa, toneCaller)
+	if err := e.core.Unhold(e.ctx, b); err != nil {
+		t.Fatalf("unhold agent: %v", err)
+	}
 }
 
 func scenarioHangupCauses(t *testing.T, e *env) {
@@ -573,6 +589,14 @@ func scenarioHangupCauses(t *testing.T, e *env) {
 		e.waitType(t, id, mediacore.EventRinging)
 		if ev := e.waitType(t, id, mediacore.EventHangup); ev.Cause != mediacore.CauseNoAnswer {
 			t.Errorf("cause %v, want no_answer", ev.Cause)
+		}
+		// The ring timeout must reach the phone as a CANCEL.
+		deadline := time.Now().Add(5 * time.Second)
+		for p.Cancelled() == 0 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if p.Cancelled() != 1 {
+			t.Errorf("phone saw %d CANCELs, want 1", p.Cancelled())
 		}
 	})
 	t.Run("unregistered user", func(t *testing.T) {

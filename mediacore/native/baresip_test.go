@@ -202,7 +202,7 @@ func hasEvent(evs []mediacore.Event, typ mediacore.EventType, ch mediacore.Chann
 }
 
 // splitStereo splits a 16-bit stereo WAV as written by the recorder.
-func splitStereo(t *testing.T, b []byte) (left, right []int16) {
+func splitStereo(t testing.TB, b []byte) (left, right []int16) {
 	t.Helper()
 	if len(b) < 44 || string(b[0:4]) != "RIFF" || string(b[36:40]) != "data" || b[22] != 2 {
 		t.Fatalf("not a canonical stereo WAV: % x", b[:min(len(b), 44)])

@@ -3,6 +3,7 @@ package native
 import (
 	"context"
 	"errors"
+	"net"
 	"testing"
 	"time"
 
@@ -94,5 +95,25 @@ func TestNotStarted(t *testing.T) {
 	}
 	if err := b.Close(); err != nil {
 		t.Errorf("close before start: %v", err)
+	}
+}
+
+// TestStartFailure: a port in use fails Start cleanly; Close after it is
+// a no-op and a second Start is refused only while started.
+func TestStartFailure(t *testing.T) {
+	busy, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	b := newTestBackend(t, func(c *Config) { c.Listen = busy.LocalAddr().String() })
+	if err := b.Start(context.Background(), func(mediacore.Event) {}); err == nil {
+		t.Fatal("Start on a busy port succeeded")
+	}
+	if _, err := b.Originate(context.Background(), mediacore.OriginateRequest{Endpoint: "sip:a@127.0.0.1"}); !errors.Is(err, mediacore.ErrBackendUnavailable) {
+		t.Errorf("originate after failed start: %v", err)
+	}
+	if err := b.Close(); err != nil {
+		t.Errorf("close after failed start: %v", err)
 	}
 }

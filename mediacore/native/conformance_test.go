@@ -20,14 +20,14 @@ const testPassword = "s3cret"
 // built-in registrar.
 type harness struct{}
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("HOTLINE_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.DiscardHandler)
 }
 
-func newTestBackend(t *testing.T, mutate func(*Config)) *Backend {
+func newTestBackend(t testing.TB, mutate func(*Config)) *Backend {
 	t.Helper()
 	dir := t.TempDir()
 	users := map[string]string{}

@@ -15,6 +15,11 @@
 //     outbound REGISTER to trunks that need it.
 //   - SDP offer/answer (pion/sdp): PCMU, PCMA and telephone-event/8000; the
 //     first offered codec we support wins; no common codec -> 488.
+//   - request checks before any handler (RFC 3261 §8.2): unknown URI
+//     scheme 416, Require 420, non-SDP body 415, Accept without SDP 406,
+//     repeated single-value headers, CSeq method mismatch or escaped
+//     headers in the Request-URI 400 (the RFC 4475 torture messages in
+//     testdata/torture are sent over UDP and TCP by the tests);
 //   - players (WAV files from the media dir, tones, silence, TTS through the
 //     TTS interface with espeak-ng by default, cached by (voice, text)) and
 //     recordings under the recordings dir.

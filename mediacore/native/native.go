@@ -134,11 +134,30 @@ func (b *Backend) Addr() netip.AddrPort {
 
 // Start listens on UDP and TCP, starts the RTP engine and the trunk
 // registrations, and emits BackendUp.
-func (b *Backend) Start(ctx context.Context, sink func(mediacore.Event)) error {
-	if b.started {
-		return fmt.Errorf("native: started twice: %w", mediacore.ErrChannelState)
+func (b *Backend) Start(ctx context.Context, sink func(mediacore.Event)) (err error) {
+	b.mu.Lock()
+	if b.started || b.closed {
+		b.mu.Unlock()
+		return fmt.Errorf("native: started twice or after close: %w", mediacore.ErrChannelState)
 	}
 	b.started = true
+	b.mu.Unlock()
+	defer func() {
+		if err == nil {
+			return
+		}
+		// Undo a half start so that Close has nothing to stop.
+		if b.cancel != nil {
+			b.cancel()
+		}
+		if b.ua != nil {
+			_ = b.ua.Close()
+		}
+		b.closeEngine()
+		b.mu.Lock()
+		b.started, b.eng = false, nil
+		b.mu.Unlock()
+	}()
 	b.sink = sink
 	host, portStr, _ := net.SplitHostPort(b.cfg.Listen)
 	b.host = host
@@ -206,7 +225,6 @@ func (b *Backend) Start(ctx context.Context, sink func(mediacore.Event)) error {
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	udp, tcp, err := listenBoth(b.cfg.Listen)
 	if err != nil {
-		b.closeEngine()
 		return err
 	}
 	b.port = udp.LocalAddr().(*net.UDPAddr).Port

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -52,7 +53,8 @@ type Phone struct {
 	conn net.PacketConn
 	tcp  net.Listener
 
-	incoming chan *Call
+	incoming  chan *Call
+	cancelled atomic.Int32
 
 	mu    sync.Mutex // guards calls
 	calls map[string]*Call
@@ -123,6 +125,10 @@ func (p *Phone) Addr() string { return net.JoinHostPort(p.cfg.IP, strconv.Itoa(p
 
 // ContactURI returns the phone's contact, e.g. "sip:1001@127.0.0.1:40000".
 func (p *Phone) ContactURI() string { return p.dua.ContactHDR.Address.String() }
+
+// Cancelled counts incoming calls the caller cancelled while the phone was
+// waiting to answer (Config.AnswerDelay).
+func (p *Phone) Cancelled() int { return int(p.cancelled.Load()) }
 
 // Incoming delivers calls the phone answered.
 func (p *Phone) Incoming() <-chan *Call { return p.incoming }
@@ -577,6 +583,9 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		select {
 		case <-time.After(p.cfg.AnswerDelay):
 		case <-sess.Context().Done():
+			// The caller cancelled (sipgo answered CANCEL 200 and the
+			// INVITE 487).
+			p.cancelled.Add(1)
 			return
 		}
 	}
