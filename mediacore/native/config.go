@@ -66,6 +66,10 @@ type Config struct {
 	TTS TTS `yaml:"-"`
 	// Logger receives logs; nil discards.
 	Logger *slog.Logger `yaml:"-"`
+	// Resolver resolves the host names of trunks and of Via/Contact headers
+	// (RFC 3263); nil uses the system resolver. Tests pass one that never
+	// leaves the machine.
+	Resolver *net.Resolver `yaml:"-"`
 }
 
 // Registrar is what the core needs from mediacore/native/registrar: a

@@ -2,7 +2,9 @@ package native
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"net"
 	"os"
 	"testing"
 	"time"
@@ -27,6 +29,16 @@ func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
+// offlineResolver answers every DNS query with an error without sending
+// it anywhere: the RFC 4475 messages name hosts such as example.net, and a
+// test must not query the machine's (non-loopback) name server.
+var offlineResolver = &net.Resolver{
+	PreferGo: true,
+	Dial: func(ctx context.Context, network, address string) (net.Conn, error) {
+		return nil, errors.New("test resolver: no DNS in tests")
+	},
+}
+
 func newTestBackend(t testing.TB, mutate func(*Config)) *Backend {
 	t.Helper()
 	dir := t.TempDir()
@@ -41,6 +53,7 @@ func newTestBackend(t testing.TB, mutate func(*Config)) *Backend {
 		Credentials:         registrar.NewStaticCredentials(registrar.DefaultRealm, users),
 		Logger:              testLogger(t),
 		SetupTimeout:        20 * time.Second,
+		Resolver:            offlineResolver,
 	}
 	if mutate != nil {
 		mutate(&cfg)

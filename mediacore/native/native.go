@@ -175,9 +175,13 @@ func (b *Backend) Start(ctx context.Context, sink func(mediacore.Event)) (err er
 	}
 	b.eng = eng
 	sipLog := b.log.With("component", "sip")
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent(b.cfg.UserAgent), sipgo.WithUserAgentHostname(host),
+	uaOpts := []sipgo.UserAgentOption{sipgo.WithUserAgent(b.cfg.UserAgent), sipgo.WithUserAgentHostname(host),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)))
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog))}
+	if b.cfg.Resolver != nil {
+		uaOpts = append(uaOpts, sipgo.WithUserAgentDNSResolver(b.cfg.Resolver))
+	}
+	ua, err := sipgo.NewUA(uaOpts...)
 	if err != nil {
 		return fmt.Errorf("native: sip ua: %w", err)
 	}
