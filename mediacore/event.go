@@ -107,7 +107,9 @@ type Event struct {
 	Recording RecordingID
 	Path      string
 
-	// EndpointRegistered/Unregistered: the user and its contact.
+	// EndpointRegistered/Unregistered: the user and its contact. They are
+	// per contact: a user with two phones gets two of each, and the
+	// endpoint stays reachable while it has a contact left.
 	Endpoint string
 	Contact  string
 
