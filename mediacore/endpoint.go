@@ -74,7 +74,7 @@ func ParseEndpoint(s string) (Endpoint, error) {
 	case strings.HasPrefix(s, "sip:"):
 		return parseSIPEndpoint(s)
 	}
-	return Endpoint{}, fmt.Errorf("%w: %q is not user/, tel/ or sip:", ErrInvalidEndpoint, s)
+	return Endpoint{}, fmt.Errorf("%w: %q: want user/NAME, tel/NUMBER or a sip: URI", ErrInvalidEndpoint, s)
 }
 
 // parseSIPEndpoint accepts the subset of RFC 3261 §19.1.1 SIP-URIs a call

@@ -76,7 +76,6 @@ type env struct {
 	mu     sync.Mutex // guards events
 	events []mediacore.Event
 	notify chan struct{}
-	phones int
 }
 
 func newEnv(t *testing.T, h Harness) *env {

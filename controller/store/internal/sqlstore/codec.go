@@ -10,16 +10,6 @@ import (
 // that PostgreSQL keeps (it would round, not truncate, on its own).
 func normTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
-// normTimePtr returns a normalized copy of *t, or nil; the caller's pointee
-// is left alone because it may be shared.
-func normTimePtr(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	n := normTime(*t)
-	return &n
-}
-
 func (s *Store) timeArg(t time.Time) any { return s.d.TimeArg(normTime(t)) }
 
 func (s *Store) nullTimeArg(t *time.Time) any {
