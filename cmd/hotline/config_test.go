@@ -121,6 +121,7 @@ func TestLoadConfigRejects(t *testing.T) {
 		{name: "bad env bool", env: map[string]string{"HOTLINE_DEMO": "sure"}, mention: "HOTLINE_DEMO"},
 		{name: "bad log level", args: []string{"--log-level", "loud"}, mention: "log_level"},
 		{name: "bad rtp range", args: []string{"--rtp-port-min", "30000", "--rtp-port-max", "30000"}, mention: "rtp ports"},
+		{name: "unknown digest algorithm", args: []string{"--sip-digest-algorithms", "MD5,SHA-1"}, mention: "sip_digest_algorithms"},
 		{name: "unknown backend", args: []string{"--media-backend", "pbx"}, mention: "media_backend"},
 		{name: "short bootstrap token", env: map[string]string{"HOTLINE_BOOTSTRAP_TOKEN": "short"}, mention: "BOOTSTRAP"},
 		{name: "stray argument", args: []string{"extra"}, mention: "extra"},
@@ -151,5 +152,17 @@ func TestLoadConfigEmptyFile(t *testing.T) {
 	}
 	if c != defaultConfig() {
 		t.Errorf("empty file changed the config: %+v", c)
+	}
+}
+
+// TestExampleConfigLoads keeps deploy/hotline.example.yaml in step with the
+// configuration: every key in it must be known and valid.
+func TestExampleConfigLoads(t *testing.T) {
+	c, err := loadConfig([]string{"--config", "../../deploy/hotline.example.yaml"}, envMap(nil), io.Discard)
+	if err != nil {
+		t.Fatalf("example config: %v", err)
+	}
+	if c.DataDir != "/var/lib/hotline" || c.SIPDigestAlgorithms != "MD5" {
+		t.Errorf("example config not applied: %+v", c)
 	}
 }
