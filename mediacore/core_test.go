@@ -3,9 +3,11 @@ package mediacore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -305,8 +307,12 @@ func TestCoreSnoop(t *testing.T) {
 	})
 }
 
+// registryRuns makes TestRegistry's backend name unique per run, so the
+// test passes under -count=N against the process-wide registry.
+var registryRuns atomic.Int64
+
 func TestRegistry(t *testing.T) {
-	name := "test-" + t.Name()
+	name := fmt.Sprintf("test-%s-%d", t.Name(), registryRuns.Add(1))
 	Register(name, func(o FactoryOptions) (Backend, error) { return newFake(), nil })
 	b, err := Open(name, FactoryOptions{})
 	if err != nil || b.Name() != "fake" {
