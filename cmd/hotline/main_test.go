@@ -224,6 +224,10 @@ func TestVersionAndUnknownCommand(t *testing.T) {
 	if code := run(context.Background(), []string{"frobnicate"}, envMap(nil), &out, &errOut); code != 2 {
 		t.Errorf("unknown command exited %d, want 2", code)
 	}
+	errOut.Reset()
+	if code := run(context.Background(), []string{"serve", "-h"}, envMap(nil), &out, &errOut); code != 0 || !strings.Contains(errOut.String(), "-database-url") {
+		t.Errorf("serve -h: exit %d, usage %q", code, errOut.String())
+	}
 }
 
 func TestMigrateOnFreshDataDir(t *testing.T) {
