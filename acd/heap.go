@@ -18,45 +18,60 @@ func memberLess(a, b *member) bool {
 	return a.a.seq < b.a.seq
 }
 
-type memberHeap []*member
-
-func (h *memberHeap) push(m *member) {
-	m.hidx = len(*h)
-	*h = append(*h, m)
-	h.up(m.hidx)
+// heapElem is what an indexedHeap holds: a pointer that knows its own
+// index in the heap (-1 when out of it) and how it orders against another.
+type heapElem[E any] interface {
+	setHeapIndex(i int)
+	heapLess(other E) bool
 }
 
-func (h *memberHeap) remove(i int) {
+// indexedHeap is a binary min-heap whose elements carry their index, so an
+// arbitrary element can be removed in O(log n).
+type indexedHeap[E heapElem[E]] []E
+
+func (h *indexedHeap[E]) push(e E) {
+	e.setHeapIndex(len(*h))
+	*h = append(*h, e)
+	h.up(len(*h) - 1)
+}
+
+func (h *indexedHeap[E]) remove(i int) {
 	s := *h
 	n := len(s) - 1
-	m := s[i]
+	e := s[i]
 	if i != n {
 		s[i] = s[n]
-		s[i].hidx = i
+		s[i].setHeapIndex(i)
 	}
-	s[n] = nil
+	var zero E
+	s[n] = zero
 	*h = s[:n]
 	if i != n {
 		if !h.down(i) {
 			h.up(i)
 		}
 	}
-	m.hidx = -1
+	e.setHeapIndex(-1)
 }
 
-func (h memberHeap) up(i int) {
+func (h indexedHeap[E]) swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].setHeapIndex(i)
+	h[j].setHeapIndex(j)
+}
+
+func (h indexedHeap[E]) up(i int) {
 	for i > 0 {
 		p := (i - 1) / 2
-		if !memberLess(h[i], h[p]) {
+		if !h[i].heapLess(h[p]) {
 			return
 		}
-		h[i], h[p] = h[p], h[i]
-		h[i].hidx, h[p].hidx = i, p
+		h.swap(i, p)
 		i = p
 	}
 }
 
-func (h memberHeap) down(i int) bool {
+func (h indexedHeap[E]) down(i int) bool {
 	start := i
 	n := len(h)
 	for {
@@ -65,18 +80,23 @@ func (h memberHeap) down(i int) bool {
 			break
 		}
 		j := l
-		if r := l + 1; r < n && memberLess(h[r], h[l]) {
+		if r := l + 1; r < n && h[r].heapLess(h[l]) {
 			j = r
 		}
-		if !memberLess(h[j], h[i]) {
+		if !h[j].heapLess(h[i]) {
 			break
 		}
-		h[i], h[j] = h[j], h[i]
-		h[i].hidx, h[j].hidx = i, j
+		h.swap(i, j)
 		i = j
 	}
 	return i > start
 }
+
+// memberHeap holds the ready members of one bucket, best first.
+type memberHeap = indexedHeap[*member]
+
+func (m *member) setHeapIndex(i int)          { m.hidx = i }
+func (m *member) heapLess(other *member) bool { return memberLess(m, other) }
 
 // callLess orders the calls of one list: FIFO by entry time, then arrival.
 func callLess(a, b *call) bool {
@@ -94,65 +114,11 @@ func callBetter(a, b *call) bool {
 	return callLess(a, b)
 }
 
-type callHeap []*call
+// callHeap holds the calls of one list, oldest first.
+type callHeap = indexedHeap[*call]
 
-func (h *callHeap) push(c *call) {
-	c.hidx = len(*h)
-	*h = append(*h, c)
-	h.up(c.hidx)
-}
-
-func (h *callHeap) remove(i int) {
-	s := *h
-	n := len(s) - 1
-	c := s[i]
-	if i != n {
-		s[i] = s[n]
-		s[i].hidx = i
-	}
-	s[n] = nil
-	*h = s[:n]
-	if i != n {
-		if !h.down(i) {
-			h.up(i)
-		}
-	}
-	c.hidx = -1
-}
-
-func (h callHeap) up(i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !callLess(h[i], h[p]) {
-			return
-		}
-		h[i], h[p] = h[p], h[i]
-		h[i].hidx, h[p].hidx = i, p
-		i = p
-	}
-}
-
-func (h callHeap) down(i int) bool {
-	start := i
-	n := len(h)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		j := l
-		if r := l + 1; r < n && callLess(h[r], h[l]) {
-			j = r
-		}
-		if !callLess(h[j], h[i]) {
-			break
-		}
-		h[i], h[j] = h[j], h[i]
-		h[i].hidx, h[j].hidx = i, j
-		i = j
-	}
-	return i > start
-}
+func (c *call) setHeapIndex(i int)        { c.hidx = i }
+func (c *call) heapLess(other *call) bool { return callLess(c, other) }
 
 // verdict is what an ordered scan's visitor says about one element.
 type verdict uint8
