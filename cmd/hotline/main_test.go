@@ -17,28 +17,10 @@ import (
 	"hotline/internal/testenv"
 )
 
-// syncBuffer is a bytes.Buffer safe for the daemon's and the test's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex // guards buf
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // daemon is one `hotline serve` running inside the test process.
 type daemon struct {
 	base   string
-	stdout *syncBuffer
+	stdout *testenv.SyncBuffer
 	stop   func() int
 }
 
@@ -48,7 +30,7 @@ func startDaemon(t *testing.T, dataDir string, env map[string]string, extra ...s
 	sip := fmt.Sprintf("127.0.0.1:%d", testenv.FreeUDPPort(t))
 	args := append([]string{"serve", "--data", dataDir, "--http", addr, "--sip", sip, "--log-level", "warn"}, extra...)
 	ctx, cancel := context.WithCancel(context.Background())
-	out, errOut := &syncBuffer{}, &syncBuffer{}
+	out, errOut := &testenv.SyncBuffer{}, &testenv.SyncBuffer{}
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, args, envMap(env), out, errOut) }()
 	d := &daemon{base: "http://" + addr, stdout: out}

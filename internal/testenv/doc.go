@@ -1,5 +1,7 @@
 // Package testenv holds the helpers every test uses to find the real peers it
-// needs (SIPp, baresip, PostgreSQL, ...).
+// needs (SIPp, baresip, PostgreSQL, ...), and two buffers tests share:
+// SyncBuffer for output written from several goroutines, MemFile for
+// writers that seek back to rewrite headers.
 //
 // A test that needs a missing tool skips with a message on a developer's
 // machine; with HOTLINE_REQUIRE_ALL=1 (set by CI) the same test fails instead,

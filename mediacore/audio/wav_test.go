@@ -17,37 +17,6 @@ import (
 	"hotline/internal/testenv"
 )
 
-// memFile is an in-memory io.WriteSeeker, like an *os.File.
-type memFile struct {
-	b   []byte
-	pos int64
-}
-
-func (m *memFile) Write(p []byte) (int, error) {
-	end := m.pos + int64(len(p))
-	if end > int64(len(m.b)) {
-		m.b = append(m.b, make([]byte, end-int64(len(m.b)))...)
-	}
-	copy(m.b[m.pos:], p)
-	m.pos = end
-	return len(p), nil
-}
-
-func (m *memFile) Seek(off int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekStart:
-		m.pos = off
-	case io.SeekCurrent:
-		m.pos += off
-	case io.SeekEnd:
-		m.pos = int64(len(m.b)) + off
-	}
-	return m.pos, nil
-}
-
-// snapshot returns a copy of the bytes as a crash would leave them.
-func (m *memFile) snapshot() []byte { return bytes.Clone(m.b) }
-
 // wavBytes builds a WAV stream by hand: fmt fields, then extra chunks
 // before data, then data with the given declared size.
 func wavBytes(tag uint16, channels, rate, bits int, extra []byte, declared uint32, data []byte) []byte {
@@ -241,7 +210,7 @@ func TestWAVSourceReadError(t *testing.T) {
 }
 
 func TestWAVWriterMonoRoundTrip(t *testing.T) {
-	var f memFile
+	var f testenv.MemFile
 	w, err := NewWAVWriter(&f, 1, 8000)
 	if err != nil {
 		t.Fatal(err)
@@ -268,10 +237,10 @@ func TestWAVWriterMonoRoundTrip(t *testing.T) {
 	if err := w.WriteFrame(frame); !errors.Is(err, ErrClosed) {
 		t.Fatalf("write after close: %v", err)
 	}
-	if len(f.b) != 44+2*len(want) {
-		t.Fatalf("file is %d bytes", len(f.b))
+	if len(f.Bytes()) != 44+2*len(want) {
+		t.Fatalf("file is %d bytes", len(f.Bytes()))
 	}
-	rs, err := NewWAVSource(bytes.NewReader(f.b))
+	rs, err := NewWAVSource(bytes.NewReader(f.Bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,14 +262,14 @@ func TestWAVWriterMonoRoundTrip(t *testing.T) {
 // and checks each cut is a valid WAV whose header covers exactly the audio
 // flushed so far.
 func TestWAVWriterCrashSafe(t *testing.T) {
-	var f memFile
+	var f testenv.MemFile
 	w, err := NewWAVWriter(&f, 1, 8000, WithHeaderInterval(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
 	check := func(wantSamples int) {
 		t.Helper()
-		cut := f.snapshot()
+		cut := f.Bytes()
 		rs, err := NewWAVSource(bytes.NewReader(cut))
 		if wantSamples == 0 {
 			// Header only: data size 0 reads as "unknown", which is empty here.
@@ -334,7 +303,7 @@ func TestWAVWriterCrashSafe(t *testing.T) {
 }
 
 func TestWAVWriterStereo(t *testing.T) {
-	var f memFile
+	var f testenv.MemFile
 	w, err := NewWAVWriter(&f, 2, 8000)
 	if err != nil {
 		t.Fatal(err)
@@ -355,7 +324,7 @@ func TestWAVWriterStereo(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	data := f.b[44:]
+	data := f.Bytes()[44:]
 	if len(data) != 50*FrameSamples*4 {
 		t.Fatalf("data %d bytes", len(data))
 	}
@@ -371,14 +340,14 @@ func TestWAVWriterStereo(t *testing.T) {
 	if !HasTone(right, SampleRate, 450) || HasTone(right, SampleRate, 1000) {
 		t.Fatal("right channel is not 450 Hz alone")
 	}
-	if got := binary.LittleEndian.Uint16(f.b[22:]); got != 2 {
+	if got := binary.LittleEndian.Uint16(f.Bytes()[22:]); got != 2 {
 		t.Fatalf("channels field %d", got)
 	}
 }
 
 func TestWAVWriterOffsetAndErrors(t *testing.T) {
 	// A writer started past offset 0 (after a container's own header).
-	f := memFile{}
+	f := testenv.MemFile{}
 	_, _ = f.Write([]byte("prefix"))
 	w, err := NewWAVWriter(&f, 1, 16000)
 	if err != nil {
@@ -386,10 +355,10 @@ func TestWAVWriterOffsetAndErrors(t *testing.T) {
 	}
 	_ = w.WriteFrame(make([]int16, 320))
 	_ = w.Close()
-	if string(f.b[:6]) != "prefix" || string(f.b[6:10]) != "RIFF" {
+	if string(f.Bytes()[:6]) != "prefix" || string(f.Bytes()[6:10]) != "RIFF" {
 		t.Fatal("prefix overwritten")
 	}
-	if got := binary.LittleEndian.Uint32(f.b[6+40:]); got != 640 {
+	if got := binary.LittleEndian.Uint32(f.Bytes()[6+40:]); got != 640 {
 		t.Fatalf("data size %d", got)
 	}
 	tests := []struct {
@@ -405,12 +374,12 @@ func TestWAVWriterOffsetAndErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := NewWAVWriter(&memFile{}, tt.channels, tt.rate, tt.opts...); !errors.Is(err, tt.want) {
+			if _, err := NewWAVWriter(&testenv.MemFile{}, tt.channels, tt.rate, tt.opts...); !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v", err)
 			}
 		})
 	}
-	mono, _ := NewWAVWriter(&memFile{}, 1, 8000)
+	mono, _ := NewWAVWriter(&testenv.MemFile{}, 1, 8000)
 	if err := mono.WriteStereo(nil, nil); !errors.Is(err, ErrUnsupportedChannels) {
 		t.Fatalf("stereo write on mono: %v", err)
 	}

@@ -12,7 +12,6 @@ import (
 	"hotline/internal/testenv"
 	"hotline/mediacore"
 	"hotline/mediacore/audio"
-	"hotline/mediacore/mediatest/sippeer"
 )
 
 func TestResample(t *testing.T) {
@@ -74,23 +73,9 @@ func TestPlayFileAndTTS(t *testing.T) {
 	b := newTestBackend(t, nil)
 	writeToneWAV(t, filepath.Join(b.cfg.MediaDir, "prompt700.wav"), 700, 2*time.Second)
 	a := startAutoAnswer(t, b)
-	p, err := sippeer.New(sippeer.Config{User: "caller"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	call, err := p.Dial(ctx, "sip:100@"+b.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ch mediacore.ChannelID
-	for _, ev := range a.snapshot() {
-		if ev.Type == mediacore.EventChannelCreated {
-			ch = ev.Channel
-		}
-	}
+	call, ch := a.dialIn(ctx, t, b)
 	if _, err := a.core.Play(ctx, mediacore.ChannelTarget(ch), mediacore.PlayRequest{Media: []mediacore.Media{mediacore.File("prompt700.wav")}}); err != nil {
 		t.Fatal(err)
 	}

@@ -57,23 +57,9 @@ func TestTrunkDigest(t *testing.T) {
 func TestRemoteHold(t *testing.T) {
 	b := newTestBackend(t, nil)
 	a := startAutoAnswer(t, b)
-	p, err := sippeer.New(sippeer.Config{User: "caller"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	call, err := p.Dial(ctx, "sip:100@"+b.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ch mediacore.ChannelID
-	for _, ev := range a.snapshot() {
-		if ev.Type == mediacore.EventChannelCreated {
-			ch = ev.Channel
-		}
-	}
+	call, ch := a.dialIn(ctx, t, b)
 	tone := mediacore.ToneFor(mediacore.Tone{Freqs: []float64{900}}, time.Hour)
 	if _, err := a.core.Play(ctx, mediacore.ChannelTarget(ch), mediacore.PlayRequest{Media: []mediacore.Media{tone}}); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"hotline/internal/testenv"
 	"hotline/mediacore"
+	"hotline/mediacore/mediatest/sippeer"
 )
 
 // autoAnswer is a minimal controller: it answers every inbound call and
@@ -42,6 +43,29 @@ func startAutoAnswer(t *testing.T, b *Backend) *autoAnswer {
 	}
 	t.Cleanup(func() { _ = core.Close() })
 	return a
+}
+
+// dialIn calls the backend's number 100 from a new test phone, which the
+// auto-answerer picks up, and returns the phone's call and the core's
+// channel for it. The phone is closed when the test ends.
+func (a *autoAnswer) dialIn(ctx context.Context, t *testing.T, b *Backend) (*sippeer.Call, mediacore.ChannelID) {
+	t.Helper()
+	p, err := sippeer.New(sippeer.Config{User: "caller"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	call, err := p.Dial(ctx, "sip:100@"+b.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ch mediacore.ChannelID
+	for _, ev := range a.snapshot() {
+		if ev.Type == mediacore.EventChannelCreated {
+			ch = ev.Channel
+		}
+	}
+	return call, ch
 }
 
 func (a *autoAnswer) snapshot() []mediacore.Event {

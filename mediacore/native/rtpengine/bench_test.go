@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"hotline/internal/testenv"
 	"hotline/mediacore/audio"
 )
 
@@ -106,7 +107,7 @@ func BenchmarkBridgedCallTick(b *testing.B) {
 				_ = br.Add(l, Speak, nil)
 			}
 			if tc.rec {
-				if _, err := br.Record(&memFile{}, true); err != nil {
+				if _, err := br.Record(&testenv.MemFile{}, true); err != nil {
 					b.Fatal(err)
 				}
 			}

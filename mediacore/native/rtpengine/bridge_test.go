@@ -2,11 +2,12 @@ package rtpengine
 
 import (
 	"encoding/binary"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"hotline/internal/testenv"
 )
 
 // setupPair makes two legs A and B with peers streaming fa and fb, bridged.
@@ -78,7 +79,7 @@ func TestRelayToMixContinuity(t *testing.T) {
 	defer pa.stream(a.LocalAddr())()
 	defer pb.stream(b.LocalAddr())()
 	pb.waitAudio(t, 1600)
-	rec, err := br.Record(&memFile{}, false)
+	rec, err := br.Record(&testenv.MemFile{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,33 +336,6 @@ func TestHold(t *testing.T) {
 	if r := ratio(gotB, 1000); r > 0.02 {
 		t.Errorf("other party hears the held party (ratio %.3f)", r)
 	}
-}
-
-// memFile is an in-memory io.WriteSeeker.
-type memFile struct {
-	b   []byte
-	off int64
-}
-
-func (m *memFile) Write(p []byte) (int, error) {
-	if need := int(m.off) + len(p); need > len(m.b) {
-		m.b = append(m.b, make([]byte, need-len(m.b))...)
-	}
-	copy(m.b[m.off:], p)
-	m.off += int64(len(p))
-	return len(p), nil
-}
-
-func (m *memFile) Seek(off int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekStart:
-		m.off = off
-	case io.SeekCurrent:
-		m.off += off
-	case io.SeekEnd:
-		m.off = int64(len(m.b)) + off
-	}
-	return m.off, nil
 }
 
 // TestInbandDTMFInRelayedBridge: in-band digits need the mixing path; once

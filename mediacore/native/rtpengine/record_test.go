@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"hotline/internal/testenv"
 	"hotline/mediacore/audio"
 )
 
@@ -33,12 +34,12 @@ func TestLegRecordMono(t *testing.T) {
 	p := newPeer(t, 1000)
 	ev := &eventLog{}
 	l := newLegTo(t, e, "rec", p, 101, ev)
-	f := &memFile{}
+	f := &testenv.MemFile{}
 	rec, err := l.Record(f, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.Record(&memFile{}, false); !errors.Is(err, ErrRecording) {
+	if _, err := l.Record(&testenv.MemFile{}, false); !errors.Is(err, ErrRecording) {
 		t.Errorf("second recording: %v, want ErrRecording", err)
 	}
 	defer p.stream(l.LocalAddr())()
@@ -49,7 +50,7 @@ func TestLegRecordMono(t *testing.T) {
 	if _, err := rec.Stop(); !errors.Is(err, ErrClosed) {
 		t.Errorf("second Stop: %v, want ErrClosed", err)
 	}
-	s := monoSamples(t, f.b)
+	s := monoSamples(t, f.Bytes())
 	if len(s) < 3200 {
 		t.Fatalf("%d samples recorded", len(s))
 	}
