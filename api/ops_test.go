@@ -19,7 +19,7 @@ import (
 
 	"hotline/api/internal/memstore"
 	"hotline/controller/store"
-	"hotline/mediacore/sipdigest"
+	"hotline/internal/sipdigest"
 )
 
 func sipdigestHA1MD5(user, realm, pw string) string {

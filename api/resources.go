@@ -6,7 +6,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"hotline/controller/store"
-	"hotline/mediacore/sipdigest"
+	"hotline/internal/sipdigest"
 )
 
 // Request bodies embed the stored record, so a record read with GET is a

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"hotline/controller/store"
-	"hotline/mediacore/sipdigest"
+	"hotline/internal/sipdigest"
 )
 
 func TestInvalidBodies(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"errors"
 
 	"hotline/controller/store"
-	"hotline/mediacore/sipdigest"
+	"hotline/internal/sipdigest"
 )
 
 // AgentCredentials answers a SIP registrar's question "what is the HA1 of

@@ -8,7 +8,7 @@ import (
 
 	"hotline/controller/store"
 	"hotline/controller/store/sqlite"
-	"hotline/mediacore/sipdigest"
+	"hotline/internal/sipdigest"
 )
 
 func TestAgentCredentials(t *testing.T) {

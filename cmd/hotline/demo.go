@@ -10,7 +10,7 @@ import (
 
 	"hotline/api"
 	"hotline/controller/store"
-	"hotline/mediacore/sipdigest"
+	"hotline/internal/sipdigest"
 )
 
 // demoAgents is the demo call center's staff: extension, name, skills.

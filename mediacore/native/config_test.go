@@ -9,8 +9,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"hotline/internal/sipdigest"
 	"hotline/mediacore"
-	"hotline/mediacore/sipdigest"
 )
 
 // TestOpenFromYAML builds the backend through the registry from a YAML

@@ -16,10 +16,10 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"hotline/internal/sipdigest"
 	"hotline/mediacore"
 	"hotline/mediacore/native/registrar"
 	"hotline/mediacore/native/rtpengine"
-	"hotline/mediacore/sipdigest"
 )
 
 // Name is the name the backend registers under.

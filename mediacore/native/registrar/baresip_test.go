@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"hotline/internal/sipdigest"
 	"hotline/internal/testenv"
-	"hotline/mediacore/sipdigest"
 )
 
 // waitFor polls cond (the registrar's own state, not the clock) until it

@@ -7,7 +7,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"hotline/mediacore/sipdigest"
+	"hotline/internal/sipdigest"
 )
 
 // benchRequests prepares n authenticated REGISTERs (one nonce, increasing

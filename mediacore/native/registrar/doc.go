@@ -1,6 +1,6 @@
 // Package registrar is the SIP registrar of the native media core: it
 // authenticates REGISTER requests with digest (MD5 and SHA-256, through
-// mediacore/sipdigest), keeps the bindings of each address-of-record (agent
+// internal/sipdigest), keeps the bindings of each address-of-record (agent
 // phones, softphones) in memory, and answers the lookups the core uses to
 // route calls to those phones.
 //
@@ -53,7 +53,7 @@
 // Credentials come from the Credentials interface: the controller backs it
 // with its store of HA1 values (never passwords).
 //
-// It may import sipgo, mediacore/sipdigest and the standard library. It must
+// It may import sipgo, internal/sipdigest and the standard library. It must
 // not import the controller, the API, the stores or other native-core
 // packages: the core depends on it, not the other way round.
 package registrar

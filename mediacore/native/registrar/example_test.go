@@ -8,8 +8,8 @@ import (
 
 	"github.com/emiago/sipgo"
 
+	"hotline/internal/sipdigest"
 	"hotline/mediacore/native/registrar"
-	"hotline/mediacore/sipdigest"
 )
 
 // How the native core mounts the registrar, sweeps it, and routes to phones.

@@ -15,7 +15,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"hotline/mediacore/sipdigest"
+	"hotline/internal/sipdigest"
 )
 
 // Defaults; each has an Option. They live here and nowhere else.

@@ -12,7 +12,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
 
-	"hotline/mediacore/sipdigest"
+	"hotline/internal/sipdigest"
 )
 
 const (

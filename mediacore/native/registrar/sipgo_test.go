@@ -12,7 +12,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
-	"hotline/mediacore/sipdigest"
+	"hotline/internal/sipdigest"
 )
 
 // startServer serves r on a sipgo UDP server bound to a free loopback port

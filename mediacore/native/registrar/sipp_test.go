@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"hotline/internal/sipdigest"
 	"hotline/internal/testenv"
-	"hotline/mediacore/sipdigest"
 )
 
 // runSIPp runs one SIPp scenario from testdata against the registrar served
