@@ -2,6 +2,7 @@ package mediacore
 
 import (
 	"context"
+	"io"
 	"time"
 )
 
@@ -108,6 +109,88 @@ type Backend interface {
 
 	// Unhold resumes a held channel (a=sendrecv) and stops the music.
 	Unhold(ctx context.Context, ch ChannelID) error
+
+	// Progress starts early media on an unanswered inbound channel (SIP 183
+	// Session Progress with SDP, RFC 3261 §13.3.1.1, RFC 3960): Play works
+	// on the channel from then on, before Answer (ringback, "please wait").
+	// EventProgress follows.
+	Progress(ctx context.Context, ch ChannelID) error
+
+	// Channels lists the channels the backend holds now, so the controller
+	// can rebuild its view after BackendUp or on a standby (reconcile).
+	Channels(ctx context.Context) ([]ChannelInfo, error)
+
+	// Bridges lists the bridges the backend holds now, with their members.
+	Bridges(ctx context.Context) ([]BridgeInfo, error)
+
+	// Variable reads a channel variable set by SetVariable or by the backend
+	// (FreeSWITCH channel variables, ARI channel variables, native: the
+	// X- headers of the INVITE and what SetVariable stored). An unset
+	// variable gives ErrNoSuchVariable.
+	Variable(ctx context.Context, ch ChannelID, name string) (string, error)
+
+	// SetVariable sets a channel variable for the channel's lifetime.
+	SetVariable(ctx context.Context, ch ChannelID, name, value string) error
+
+	// AnswerTransfer answers an EventTransferRequested: accept tells the
+	// far end the transfer is taken in hand (SIP 202 Accepted, then a NOTIFY
+	// with "SIP/2.0 200 OK" as sipfrag body, RFC 3515 §2.4); refuse answers
+	// 603 Decline. The backend never carries out a transfer on its own: the
+	// controller does, with the contract's other operations.
+	AnswerTransfer(ctx context.Context, ch ChannelID, id TransferID, accept bool) error
+
+	// OpenRecording returns the audio of a finished recording (a WAV
+	// file), wherever the backend wrote it: a remote switch's disk is not
+	// Hotline's disk. Unknown or unfinished ids give ErrNoSuchRecording.
+	OpenRecording(ctx context.Context, id RecordingID) (io.ReadCloser, error)
+}
+
+// TransferID names one transfer request (one SIP REFER) on a channel.
+type TransferID string
+
+// ChannelState is where a channel is in its life, for ChannelInfo.
+type ChannelState int
+
+// Channel states.
+const (
+	ChannelRinging ChannelState = iota + 1 // set up, not answered
+	ChannelEarly                           // early media (183) before answer
+	ChannelUp                              // answered
+	ChannelHeld                            // answered and on hold
+)
+
+var channelStateNames = [...]string{
+	ChannelRinging: "ringing",
+	ChannelEarly:   "early",
+	ChannelUp:      "up",
+	ChannelHeld:    "held",
+}
+
+func (s ChannelState) String() string {
+	if s > 0 && int(s) < len(channelStateNames) {
+		return channelStateNames[s]
+	}
+	return "unknown"
+}
+
+// ChannelInfo describes a live channel (Backend.Channels).
+type ChannelInfo struct {
+	ID        ChannelID
+	Node      string // filled by Core
+	Direction Direction
+	State     ChannelState
+	Caller    string
+	Called    string
+	Bridge    BridgeID // "" when in no bridge
+	Created   time.Time
+	Answered  time.Time // zero before answer
+}
+
+// BridgeInfo describes a live bridge (Backend.Bridges).
+type BridgeInfo struct {
+	ID      BridgeID
+	Node    string // filled by Core
+	Members map[ChannelID]Member
 }
 
 // SnoopMode says what a supervisor's channel does on a snooped channel
@@ -133,6 +216,90 @@ const (
 type Snooper interface {
 	// Snoop attaches spy (an answered channel) to target in the given mode.
 	Snoop(ctx context.Context, target, spy ChannelID, mode SnoopMode) error
+}
+
+// The optional capabilities below are found by type assertion on a
+// Backend, database/sql/driver style. Each says what Core does when a
+// backend lacks it (see Core's methods and the package doc).
+
+// Whisperer marks a backend whose bridges accept RoleWhisper members (one
+// member heard by only one other). Without it, Core refuses RoleWhisper
+// with ErrNotSupported, and Snoop's whisper mode needs Snooper.
+type Whisperer interface {
+	// SupportsWhisper is a marker; it is never called.
+	SupportsWhisper()
+}
+
+// TTSPlayer marks a backend that plays MediaTTS itself. Without it, Core
+// renders the text with Options.TTS into a WAV, hands it to the backend
+// through MediaUploader and plays it as a file; lacking either gives
+// ErrNotSupported.
+type TTSPlayer interface {
+	// SupportsTTS is a marker; it is never called.
+	SupportsTTS()
+}
+
+// MediaUploader is a backend that can receive a prompt from Hotline and
+// play it later as MediaFile(name) (a remote switch fetches or stores it;
+// no shared disk is assumed).
+type MediaUploader interface {
+	// PutMedia stores the WAV read from r under name (a relative path that
+	// passes ValidateMedia(File(name))), replacing an older one.
+	PutMedia(ctx context.Context, name string, r io.Reader) error
+}
+
+// StereoRecorder marks a backend that records RecordRequest.Stereo
+// itself. Without it, Core records the two directions as two mono
+// recordings (RecordRequest.Source) and assembles the stereo WAV from
+// OpenRecording of both when they finish.
+type StereoRecorder interface {
+	// SupportsStereo is a marker; it is never called.
+	SupportsStereo()
+}
+
+// ReinviteHolder marks a backend whose Hold signals the far end (SIP
+// re-INVITE with a=sendonly, RFC 3264 §8.4). Without it, Hold only plays
+// the music into the channel and takes its audio out of its bridge.
+type ReinviteHolder interface {
+	// SupportsReinviteHold is a marker; it is never called.
+	SupportsReinviteHold()
+}
+
+// DTMFDetector is a backend that can switch in-band (Goertzel) DTMF
+// detection on and off per channel, so detection runs only while the
+// controller listens for digits (an IVR node, a gather, an armed feature
+// code). RFC 4733 digits are reported whatever the setting. Without it,
+// the backend decides on its own.
+type DTMFDetector interface {
+	SetDTMFDetection(ctx context.Context, ch ChannelID, on bool) error
+}
+
+// TrunkConfigurer is a backend whose carrier trunks are changed while it
+// runs (the controller applies the trunks stored over REST). Without it,
+// trunks are the backend's own configuration.
+type TrunkConfigurer interface {
+	// SetTrunks replaces the backend's trunks by trunks: new ones start
+	// (and register when asked), removed ones stop (and unregister),
+	// changed ones restart. Calls in progress are not touched.
+	SetTrunks(ctx context.Context, trunks []TrunkConfig) error
+}
+
+// TrunkConfig is a neutral description of a carrier trunk.
+type TrunkConfig struct {
+	Name           string
+	Address        string // "host:port"
+	Transport      string // "udp" or "tcp"
+	Priority       int    // lower first
+	Username       string
+	Password       string
+	Register       bool
+	RegisterExpiry time.Duration
+	CallerID       string
+	// InboundFrom lists the source prefixes ("10.0.0.0/8", "192.0.2.7")
+	// whose INVITEs belong to this trunk; empty: the Address's IP.
+	InboundFrom []string
+	Timeout     time.Duration // failover after this long without a provisional answer
+	Disabled    bool
 }
 
 // Target is what Play and Record act on: exactly one of Channel and Bridge.
@@ -161,6 +328,12 @@ type OriginateRequest struct {
 	// Variables are passed to the far end or the channel (native: X- SIP
 	// headers; FreeSWITCH: channel variables; ARI: channel variables).
 	Variables map[string]string
+	// Near, when set, asks for the new channel on the node that carries
+	// this channel (the leg will be bridged to it). Otherwise Core's
+	// placement policy picks the node. Backends never see it.
+	Near ChannelID
+	// Node, when set, pins the call to that node. Backends never see it.
+	Node string
 }
 
 // MediaKind says what a Media plays.
@@ -238,7 +411,21 @@ type RecordRequest struct {
 	// Stereo puts the channel (the caller) left and everything else right;
 	// otherwise one mono mix.
 	Stereo bool
+	// Source picks the direction of a mono channel recording: both (the
+	// default), only what the channel's far end sends, or only what is sent
+	// to it. Ignored for bridges and with Stereo.
+	Source RecordSource
 }
+
+// RecordSource selects what a mono channel recording holds.
+type RecordSource int
+
+// Record sources.
+const (
+	RecordBoth  RecordSource = iota // both directions mixed
+	RecordRead                      // what the channel's far end sends (the caller's voice)
+	RecordWrite                     // what is sent to the channel (everything else)
+)
 
 // Role is a bridge member's role (mix-minus: nobody hears itself).
 type Role int

@@ -47,3 +47,9 @@ var ErrUnknownBackend = errors.New("mediacore: unknown backend")
 
 // ErrClosed is returned by a Core or Backend used after Close.
 var ErrClosed = errors.New("mediacore: closed")
+
+// ErrNoSuchVariable is returned by Variable for a variable that is not set.
+var ErrNoSuchVariable = errors.New("mediacore: no such variable")
+
+// ErrNoSuchNode is returned when a node name is unknown to the Core.
+var ErrNoSuchNode = errors.New("mediacore: no such node")

@@ -20,6 +20,17 @@ const (
 	EventBackendDown
 	EventHold   // the channel was put on hold (by us or by the far end)
 	EventUnhold // the channel was taken off hold
+	// EventProgress: early media flows before answer (we sent or received
+	// SIP 183 with SDP).
+	EventProgress
+	// EventTransferRequested: the far end asked to transfer the channel
+	// (SIP REFER, RFC 3515). Transfer, ReferTo and Replaces say what; the
+	// controller answers with AnswerTransfer.
+	EventTransferRequested
+	// EventBridgeJoined and EventBridgeLeft: Channel entered or left Bridge
+	// (Member holds its role on join).
+	EventBridgeJoined
+	EventBridgeLeft
 )
 
 var eventNames = [...]string{
@@ -36,6 +47,10 @@ var eventNames = [...]string{
 	EventBackendDown:          "backend_down",
 	EventHold:                 "hold",
 	EventUnhold:               "unhold",
+	EventProgress:             "progress",
+	EventTransferRequested:    "transfer_requested",
+	EventBridgeJoined:         "bridge_joined",
+	EventBridgeLeft:           "bridge_left",
 }
 
 func (t EventType) String() string {
@@ -116,4 +131,19 @@ type Event struct {
 	// BackendUp/Down.
 	Backend string
 	Err     string
+
+	// Node names the media node that reported the event (set by Core; a
+	// Core drives one or several nodes).
+	Node string
+
+	// TransferRequested: Transfer names the request for AnswerTransfer,
+	// ReferTo is the target (a neutral endpoint such as "user/1002" or
+	// "tel/+861012345678" when it maps to one, else the raw URI), Replaces
+	// the channel an attended transfer replaces ("" for a blind one).
+	Transfer TransferID
+	ReferTo  string
+	Replaces ChannelID
+
+	// BridgeJoined: the member's role.
+	Member Member
 }

@@ -3,6 +3,7 @@ package mediacore
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 )
@@ -126,4 +127,26 @@ type snoopFake struct{ *fakeBackend }
 
 func (s snoopFake) Snoop(ctx context.Context, target, spy ChannelID, mode SnoopMode) error {
 	return s.record(ctx, "snoop", target, spy, mode)
+}
+
+func (f *fakeBackend) Progress(ctx context.Context, ch ChannelID) error {
+	return f.record(ctx, "progress", ch)
+}
+func (f *fakeBackend) Channels(ctx context.Context) ([]ChannelInfo, error) {
+	return nil, f.record(ctx, "channels")
+}
+func (f *fakeBackend) Bridges(ctx context.Context) ([]BridgeInfo, error) {
+	return nil, f.record(ctx, "bridges")
+}
+func (f *fakeBackend) Variable(ctx context.Context, ch ChannelID, name string) (string, error) {
+	return "", f.record(ctx, "variable", ch, name)
+}
+func (f *fakeBackend) SetVariable(ctx context.Context, ch ChannelID, name, value string) error {
+	return f.record(ctx, "set_variable", ch, name, value)
+}
+func (f *fakeBackend) AnswerTransfer(ctx context.Context, ch ChannelID, id TransferID, accept bool) error {
+	return f.record(ctx, "answer_transfer", ch, id, accept)
+}
+func (f *fakeBackend) OpenRecording(ctx context.Context, id RecordingID) (io.ReadCloser, error) {
+	return nil, f.record(ctx, "open_recording", id)
 }

@@ -1,10 +1,13 @@
 package mediacore
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
+
+	"hotline/internal/sipdigest"
 )
 
 // FactoryOptions is what Open hands to a backend's Factory.
@@ -15,6 +18,27 @@ type FactoryOptions struct {
 	// section for this backend (e.g. yaml.Node.Decode); nil means "no
 	// section": the backend uses its defaults.
 	Decode func(v any) error
+	// Node is the name of the node this backend will be under the Core.
+	Node string
+	// Services are what Hotline hands every backend.
+	Services Services
+}
+
+// Services are what Hotline offers a backend when it builds it.
+type Services struct {
+	// Credentials answers a registrar's "what is this user's HA1?" (the
+	// agents' SIP passwords, stored hashed); nil: no registrar users.
+	Credentials Credentials
+	// Trunks are the stored carrier trunks to start with (a backend that
+	// implements TrunkConfigurer gets later changes through SetTrunks).
+	Trunks []TrunkConfig
+}
+
+// Credentials looks up SIP digest HA1s (see internal/sipdigest). ok is
+// false, with a nil error, for an unknown user or an algorithm without an
+// HA1; an error is a store failure. It must return when ctx is done.
+type Credentials interface {
+	HA1(ctx context.Context, user string, alg sipdigest.Algorithm) (ha1 string, ok bool, err error)
 }
 
 // Factory builds a backend from its configuration.
