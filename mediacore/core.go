@@ -670,3 +670,13 @@ func (c *Core) Snoop(ctx context.Context, target, spy ChannelID, mode SnoopMode)
 	}
 	return c.AddToBridge(ctx, b, spy, m)
 }
+
+// SetTrunks hands trunks to every node whose backend implements
+// TrunkConfigurer; nodes without it keep their own configuration.
+func (c *Core) SetTrunks(ctx context.Context, trunks []TrunkConfig) error {
+	tc, ok := c.b.(TrunkConfigurer)
+	if !ok {
+		return nil
+	}
+	return c.do(ctx, "set_trunks", func(ctx context.Context) error { return tc.SetTrunks(ctx, trunks) })
+}
