@@ -13,7 +13,9 @@ func TestDemoFlow(t *testing.T) {
 	if err := Validate(DemoFlow()); err != nil {
 		t.Fatal(err)
 	}
-	if DemoFlow() == DemoFlow() || DemoFlow().Nodes["welcome"] == DemoFlow().Nodes["welcome"] {
+	a, b := DemoFlow(), DemoFlow()
+	a.Nodes["welcome"].(*Menu).Choices["1"] = "support"
+	if b.Nodes["welcome"].(*Menu).Choices["1"] != "sales" {
 		t.Fatal("DemoFlow shares state between calls")
 	}
 	cases := []struct {

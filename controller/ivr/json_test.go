@@ -2,6 +2,7 @@ package ivr
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -117,5 +118,28 @@ func TestTestdataFlows(t *testing.T) {
 				t.Errorf("err = %v, want %v", err, w)
 			}
 		})
+	}
+}
+
+// TestEmbeddedInRequest: a Flow inside another document (an API request)
+// decodes as strictly, and the error stays a *ValidationError.
+func TestEmbeddedInRequest(t *testing.T) {
+	var req struct {
+		Flow Flow `json:"flow"`
+	}
+	err := json.Unmarshal([]byte(`{"flow":{"language":"zh","start":"a","nodes":{"a":{"type":"hangup","x":1}}}}`), &req)
+	var ve *ValidationError
+	if !errors.As(err, &ve) || ve.Node != "a" || ve.Field != "x" || !errors.Is(err, ErrUnknownField) {
+		t.Fatalf("err = %v", err)
+	}
+	if err := json.Unmarshal([]byte(`{"flow":{"language":"zh","start":"a","nodes":{"a":{"type":"hangup"}}}}`), &req); err != nil {
+		t.Fatal(err)
+	}
+	if err := Validate(&req.Flow); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(req)
+	if err != nil || string(b) != `{"flow":{"language":"zh","start":"a","nodes":{"a":{"type":"hangup"}}}}` {
+		t.Errorf("marshal: %s %v", b, err)
 	}
 }

@@ -76,10 +76,7 @@ type compiled struct {
 //     end (ErrBusyLoop).
 func Validate(f *Flow) error {
 	_, err := compile(f)
-	if err != nil {
-		return err
-	}
-	return nil
+	return err
 }
 
 func compile(f *Flow) (*compiled, error) {
