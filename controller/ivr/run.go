@@ -68,9 +68,10 @@ type Session interface {
 	// done. It returns ErrHangup (wrapped or not) when the caller hung up,
 	// and must return when ctx is done.
 	Play(ctx context.Context, prompts []Media) error
-	// PlayAndCollect plays prompts (stopped by the first key when
-	// spec.BargeIn) and collects DTMF keys per spec. It returns the keys
-	// pressed without the terminator; "" means no key before the timeout.
+	// PlayAndCollect plays prompts (possibly none; the first key stops
+	// them when spec.BargeIn) and collects DTMF keys per spec. It returns
+	// the keys pressed without the terminator; "" means no key before the
+	// timeout.
 	// It returns ErrHangup when the caller hung up, and must return when
 	// ctx is done.
 	PlayAndCollect(ctx context.Context, prompts []Media, spec CollectSpec) (string, error)
@@ -150,32 +151,32 @@ const (
 // Result is how a run ended, with the variables and the path taken.
 type Result struct {
 	// FlowID and Version identify the flow as it ran.
-	FlowID  string
-	Version int
-	End     End
+	FlowID  string `json:"flow_id,omitempty"`
+	Version int    `json:"version"`
+	End     End    `json:"end"`
 	// Exactly one of these is set for EndEnqueue, EndTransfer and
 	// EndVoicemail.
-	Enqueue   *Enqueue
-	Transfer  *TransferTo
-	Voicemail *VoicemailTo
+	Enqueue   *Enqueue     `json:"enqueue,omitempty"`
+	Transfer  *TransferTo  `json:"transfer,omitempty"`
+	Voicemail *VoicemailTo `json:"voicemail,omitempty"`
 	// Vars are the call variables at the end (for the screen pop).
-	Vars map[string]string
+	Vars map[string]string `json:"vars,omitempty"`
 	// Path lists the nodes executed, in order, for the CDR's IVR path.
-	Path []Step
+	Path []Step `json:"path"`
 }
 
 // Enqueue asks the controller to queue the call.
 type Enqueue struct {
-	Queue    string
-	Priority int
-	Skills   []SkillReq
+	Queue    string     `json:"queue"`
+	Priority int        `json:"priority"`
+	Skills   []SkillReq `json:"skills,omitempty"`
 }
 
 // TransferTo asks the controller to transfer the call to an extension or a
 // number (exactly one is set).
 type TransferTo struct {
-	Extension string
-	Number    string
+	Extension string `json:"extension,omitempty"`
+	Number    string `json:"number,omitempty"`
 }
 
 // Endpoint returns the neutral media-core endpoint: "user/<extension>" or
@@ -189,23 +190,23 @@ func (t TransferTo) Endpoint() string {
 
 // VoicemailTo asks the controller to take a voicemail message into Box.
 type VoicemailTo struct {
-	Box string
+	Box string `json:"box"`
 }
 
 // Step is one node executed.
 type Step struct {
-	Node string
-	Type NodeType
+	Node string   `json:"node"`
+	Type NodeType `json:"type"`
 	// At is when the node was entered (Env.Clock).
-	At time.Time
+	At time.Time `json:"at"`
 	// Outcome says how the node left: "played", "key 1", "escape",
 	// "failure", "ok", "timeout", "error", "status 503", "bad answer",
 	// "open", "closed", "holiday", "then", "else", "set", "goto", or the
 	// End of a terminal node. Gathered digits are never recorded (they may
 	// be a PIN).
-	Outcome string
+	Outcome string `json:"outcome"`
 	// Retries counts the menu or gather re-prompts.
-	Retries int
+	Retries int `json:"retries,omitempty"`
 }
 
 // Run executes flow f for one call in the caller's goroutine (the call
@@ -216,6 +217,11 @@ type Step struct {
 // with a nil error; on a hangup with End EndAbandon and an error wrapping
 // ErrHangup; otherwise End EndError and the error (ErrTooManySteps,
 // ctx.Err(), a Session's failure).
+//
+// Run only reads f, so one *Flow may run on many calls at once; it must not
+// be modified meanwhile. A call keeps the version it started on when the
+// controller loads the flow once, when the call arrives, and hands that
+// *Flow to Run.
 func Run(ctx context.Context, f *Flow, s Session, env Env) (Result, error) {
 	var res Result
 	if f != nil {
@@ -307,8 +313,10 @@ func (r *runner) exec(ctx context.Context, id string, n Node, st *Step, res *Res
 	switch n := n.(type) {
 	case *Play:
 		st.Outcome = "played"
-		if err := r.s.Play(ctx, r.media(n.Prompt)); err != nil {
-			return "", err
+		if m := r.media(n.Prompt); len(m) > 0 {
+			if err := r.s.Play(ctx, m); err != nil {
+				return "", err
+			}
 		}
 		return n.Next, nil
 	case *Menu:

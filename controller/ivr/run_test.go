@@ -2,6 +2,7 @@ package ivr
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -452,6 +453,32 @@ func TestCondition(t *testing.T) {
 				t.Errorf("went to %v, want %q", pathOf(res), tc.want)
 			}
 		})
+	}
+}
+
+func TestPlayNothingToSay(t *testing.T) {
+	f := &Flow{Language: LangZH, Start: "p", Nodes: map[string]Node{
+		"p": &Play{Prompt: []Prompt{Say("${empty}")}, Next: "q"}, "q": &Queue{Queue: "x"}}}
+	s := &fakeSession{}
+	res, err := Run(context.Background(), f, s, Env{})
+	if err != nil || len(s.ops) != 0 || res.End != EndEnqueue {
+		t.Errorf("err %v ops %v end %q", err, s.ops, res.End)
+	}
+}
+
+func TestResultJSON(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC))
+	res, err := Run(context.Background(), menuFlow(), &fakeSession{script: []answer{key("4"), key("1")}}, Env{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Vars = nil
+	b, err := json.Marshal(res)
+	want := `{"flow_id":"m","version":7,"end":"enqueue","enqueue":{"queue":"sales","priority":3,"skills":[{"skill":"en","min_level":1}]},` +
+		`"path":[{"node":"menu","type":"menu","at":"2026-12-07T09:00:00Z","outcome":"key 1","retries":1},` +
+		`{"node":"sales","type":"queue","at":"2026-12-07T09:00:00Z","outcome":"enqueue"}]}`
+	if err != nil || string(b) != want {
+		t.Errorf("JSON %s, want %s (%v)", b, want, err)
 	}
 }
 
