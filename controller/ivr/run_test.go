@@ -580,3 +580,59 @@ func TestRunRefusesInvalidFlow(t *testing.T) {
 		t.Errorf("nil flow: %v", err)
 	}
 }
+
+// keypad is a Session that receives raw key presses and applies the
+// CollectSpec as a media core would: it stops at the terminator (dropped)
+// or at Max keys; an empty press list is a timeout.
+type keypad struct{ presses []string }
+
+func (k *keypad) Play(context.Context, []Media) error { return nil }
+
+func (k *keypad) PlayAndCollect(_ context.Context, _ []Media, spec CollectSpec) (string, error) {
+	if len(k.presses) == 0 {
+		return "", ErrHangup
+	}
+	p := k.presses[0]
+	k.presses = k.presses[1:]
+	var got []byte
+	for i := 0; i < len(p); i++ {
+		if spec.Terminator != "" && p[i] == spec.Terminator[0] {
+			break
+		}
+		got = append(got, p[i])
+		if len(got) == spec.Max {
+			break
+		}
+	}
+	return string(got), nil
+}
+
+func TestGatherTerminator(t *testing.T) {
+	cases := []struct {
+		name       string
+		terminator string
+		presses    []string
+		want       string // the stored value, "" for the failure branch
+	}{
+		{"terminated", "#", []string{"1234#"}, "1234"},
+		{"terminated early, too short, retried", "#", []string{"12#", "5678#"}, "5678"},
+		{"max digits without terminator", "#", []string{"123456789"}, "123456"},
+		{"star terminator", "*", []string{"4321*"}, "4321"},
+		{"no terminator: # is an invalid key", "", []string{"123#", "1234"}, "1234"},
+		{"only the terminator", "#", []string{"#", "#"}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := &Gather{Var: "acct", MinDigits: 4, MaxDigits: 6, Terminator: tc.terminator, Input: Input{Retries: 1}}
+			f := gatherFlow(g)
+			f.Escape.Key = "0" // the star is a terminator here
+			res, err := Run(context.Background(), f, &keypad{presses: tc.presses}, Env{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Vars["acct"] != tc.want || (tc.want == "") != (res.End == EndHangup) {
+				t.Errorf("acct %q end %q, want %q", res.Vars["acct"], res.End, tc.want)
+			}
+		})
+	}
+}
