@@ -383,3 +383,35 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 }
 
 var quiet = slog.New(slog.DiscardHandler)
+
+// TestCorruptMiddleSegment: damage inside a sealed segment cuts that
+// segment at the damage; the records of the following segments survive and
+// positions go on (with a hole where the cut records were).
+func TestCorruptMiddleSegment(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpen(t, dir, Options{SegmentSize: 256, Logger: quiet})
+	appendN(t, s, 1, 30) // segments of 10 records: 1-10, 11-20, 21-30
+	s.closeFiles()
+	segs := segFiles(t, dir)
+	if len(segs) != 3 {
+		t.Fatalf("%d segments", len(segs))
+	}
+	frame := int64(frameHeaderSize + len(rec(11)))
+	b, err := os.ReadFile(segs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[5*frame+frameHeaderSize] ^= 1 // record 16's payload
+	if err := os.WriteFile(segs[1], b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s = mustOpen(t, dir, Options{SegmentSize: 256, Logger: quiet})
+	if r := s.Recovery(); r.TruncatedSegments != 1 || r.TruncatedBytes != 5*frame || r.Records != 25 {
+		t.Fatalf("recovery %+v", r)
+	}
+	want := append(seq(1, 15), seq(21, 30)...)
+	if got := replayed(t, s); !equal(got, want) {
+		t.Fatalf("replay %v", got)
+	}
+	appendN(t, s, 31, 1)
+}

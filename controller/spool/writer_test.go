@@ -354,3 +354,27 @@ func TestRecordEncoding(t *testing.T) {
 		}
 	}
 }
+
+func TestSubmitOverloadedWhenTheDiskStalls(t *testing.T) {
+	clk := clock.NewFake(time.Time{})
+	w, err := OpenWriter(WriterOptions{Dir: t.TempDir(), Sink: newSink(), Clock: clk, Logger: quiet, MaxPending: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(context.Background())
+	w.sp.mu.Lock() // the disk stalls: appends cannot proceed
+	for i := range 3 {
+		if _, err := w.Submit(Record{Kind: "cdr", Data: data(uint64(i + 1))}); err != nil {
+			w.sp.mu.Unlock()
+			t.Fatalf("Submit %d: %v", i, err)
+		}
+	}
+	_, err = w.Submit(Record{Kind: "cdr"})
+	w.sp.mu.Unlock()
+	if !errors.Is(err, ErrOverloaded) {
+		t.Fatalf("Submit beyond MaxPending: %v", err)
+	}
+	if err := w.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}

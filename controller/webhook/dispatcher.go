@@ -366,3 +366,17 @@ func statusClass(status int, err error) string {
 	}
 	return strconv.Itoa(status/100) + "xx"
 }
+
+// Follow publishes every event sub yields (normally a hub subscription with
+// a nil filter, the endpoints filtering by type) until ctx ends or the
+// subscription closes, and returns what stopped it. A gap event reaches the
+// endpoints whose filter passes type "gap" (those without a filter do).
+func (d *Dispatcher) Follow(ctx context.Context, sub *cti.Subscription) error {
+	for {
+		ev, err := sub.Next(ctx)
+		if err != nil {
+			return err
+		}
+		d.Publish(ev)
+	}
+}

@@ -383,3 +383,37 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+func TestFollowHub(t *testing.T) {
+	c := newCRM(t)
+	h := newDispatcher(t, Options{Endpoints: []Endpoint{{ID: "crm", URL: c.URL, Secret: secret, Types: []string{"call.*"}}}})
+	hub, err := cti.New(cti.Options{Clock: h.clk, FirstSeq: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := hub.Subscribe(nil, cti.Live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- h.d.Follow(context.Background(), sub) }()
+	hub.Publish(cti.Event{Type: "call.offered", CallID: "c1"})
+	hub.Publish(cti.Event{Type: "agent.state", AgentID: "a1"})
+	hub.Publish(cti.Event{Type: "call.answered", CallID: "c1"})
+	for _, want := range []uint64{1, 3} {
+		if a := h.next(t); !a.OK || a.Seq != want {
+			t.Fatalf("attempt %+v, want seq %d delivered", a, want)
+		}
+	}
+	hub.Close()
+	if err := <-done; !errors.Is(err, cti.ErrClosed) {
+		t.Fatalf("Follow ended with %v", err)
+	}
+	var types []string
+	for _, r := range c.requests() {
+		types = append(types, r.header.Get(HeaderEvent))
+	}
+	if !slices.Equal(types, []string{"call.offered", "call.answered"}) {
+		t.Fatalf("CRM received %v", types)
+	}
+}
