@@ -297,12 +297,29 @@ func (d *Dispatcher) deliver(ep *endpoint, j job) {
 		default:
 			a.Retry = max(d.backoff(n), min(retryAfter, d.opts.MaxBackoff))
 		}
-		if d.opts.OnAttempt != nil {
-			d.opts.OnAttempt(a)
-		}
-		if a.Final || !d.sleep(a.Retry) {
+		if a.Final {
+			d.observe(a)
 			return
 		}
+		// Arm the retry timer before reporting the attempt, so an
+		// observer that advances a virtual clock cannot miss it.
+		ch := make(chan struct{})
+		t := d.clk.AfterFunc(a.Retry, func() { close(ch) })
+		d.observe(a)
+		select {
+		case <-ch:
+		case <-d.ctx.Done():
+			t.Stop()
+			ep.dropped.Add(1)
+			d.m.deliveries.WithLabelValues(ep.ID, "dropped").Inc()
+			return
+		}
+	}
+}
+
+func (d *Dispatcher) observe(a Attempt) {
+	if d.opts.OnAttempt != nil {
+		d.opts.OnAttempt(a)
 	}
 }
 
@@ -314,18 +331,6 @@ func (d *Dispatcher) backoff(n int) time.Duration {
 	}
 	b = min(b, d.opts.MaxBackoff)
 	return b/2 + time.Duration(d.opts.Rand()*float64(b/2))
-}
-
-func (d *Dispatcher) sleep(dur time.Duration) bool {
-	ch := make(chan struct{})
-	t := d.clk.AfterFunc(dur, func() { close(ch) })
-	select {
-	case <-ch:
-		return true
-	case <-d.ctx.Done():
-		t.Stop()
-		return false
-	}
 }
 
 // attempt makes one signed POST; it returns the status and the Retry-After
