@@ -157,7 +157,7 @@ func (s *Spool) recover() error {
 		if err := s.scan(seg); err != nil {
 			return err
 		}
-		if i > 0 && seg.first <= kept[len(kept)-1].last {
+		if len(kept) > 0 && seg.first <= kept[len(kept)-1].last {
 			return fmt.Errorf("%w: segment %s overlaps its predecessor", ErrCorrupt, seg.path)
 		}
 		if i < len(s.segs)-1 && seg.last <= s.acked {

@@ -415,3 +415,22 @@ func TestCorruptMiddleSegment(t *testing.T) {
 	}
 	appendN(t, s, 31, 1)
 }
+
+// TestCrashBetweenAckAndRemove: the ack mark was stored but the acknowledged
+// segments were not removed; Open removes them and replays only the rest.
+func TestCrashBetweenAckAndRemove(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpen(t, dir, Options{SegmentSize: 256, Logger: quiet})
+	appendN(t, s, 1, 30)
+	s.closeFiles()
+	if err := writeAck(dir, 25); err != nil {
+		t.Fatal(err)
+	}
+	s = mustOpen(t, dir, Options{SegmentSize: 256, Logger: quiet})
+	if n := len(segFiles(t, dir)); n != 1 {
+		t.Fatalf("%d segments left, want the one with unacknowledged records", n)
+	}
+	if got := replayed(t, s); !equal(got, seq(26, 30)) {
+		t.Fatalf("replay %v", got)
+	}
+}

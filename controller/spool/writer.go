@@ -259,9 +259,9 @@ func (w *Writer) Backlog() uint64 {
 
 // Close stops accepting records, puts the pending ones on disk and writes
 // what the Sink takes until ctx ends; whatever is left stays in the spool
-// for the next OpenWriter. It returns ctx's error when records were left
-// behind in the spool, and an error saying how many when records could not
-// even reach the disk.
+// for the next OpenWriter. When records are left behind (in the spool, or
+// not even on disk, when ctx ended first) it says how many, wrapping the
+// cause of ctx.
 func (w *Writer) Close(ctx context.Context) error {
 	w.mu.Lock()
 	if w.closed {
@@ -271,28 +271,30 @@ func (w *Writer) Close(ctx context.Context) error {
 	w.closed = true
 	w.mu.Unlock()
 	close(w.closing)
-	var err error
 	select {
 	case <-w.appendDone:
 	case <-ctx.Done():
-		err = ctx.Err()
 	}
 	select {
 	case <-w.sinkDone:
 	case <-ctx.Done():
-		err = ctx.Err()
 	}
 	w.cancel()
 	<-w.appendDone
 	<-w.sinkDone
 	w.mu.Lock()
-	lost := len(w.pending)
+	lost, left := len(w.pending), w.durable-w.written
 	w.mu.Unlock()
-	if cerr := w.sp.Close(); err == nil {
-		err = cerr
+	err := w.sp.Close()
+	cause := context.Cause(ctx)
+	if cause == nil {
+		cause = ErrClosed
 	}
-	if lost > 0 {
-		return fmt.Errorf("spool: %d records not written to disk: %w", lost, err)
+	switch {
+	case lost > 0:
+		return fmt.Errorf("spool: %d records not written to disk: %w", lost, cause)
+	case left > 0:
+		return fmt.Errorf("spool: %d records left in the spool for the next run: %w", left, cause)
 	}
 	return err
 }
