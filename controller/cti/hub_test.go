@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"hotline/internal/clock"
 )
 
@@ -351,5 +353,33 @@ func TestDefaultFirstSeqGrowsAcrossRuns(t *testing.T) {
 	h2, _ := New(Options{Clock: clk})
 	if first := h2.Publish(Event{Type: "call.x"}); first <= h1.Last() {
 		t.Fatalf("second run starts at %d, first ended at %d", first, h1.Last())
+	}
+}
+
+func TestHubMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	h, _ := newHub(t, Options{Registerer: reg, Buffer: 1, Retention: 2})
+	s, _ := h.Subscribe(nil, Live)
+	publishN(h, 5) // s holds 1 and falls behind
+	read(t, s, 3)  // 1, then a gap, then 4 and 5
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			got[mf.GetName()] += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	for name, want := range map[string]float64{
+		"hotline_cti_events_published_total":  5,
+		"hotline_cti_subscriber_lagged_total": 1,
+		"hotline_cti_gaps_total":              1,
+		"hotline_cti_subscribers":             1,
+	} {
+		if got[name] != want {
+			t.Errorf("%s = %v, want %v", name, got[name], want)
+		}
 	}
 }

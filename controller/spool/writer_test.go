@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"hotline/internal/clock"
 )
 
@@ -376,5 +378,42 @@ func TestSubmitOverloadedWhenTheDiskStalls(t *testing.T) {
 	}
 	if err := w.Sync(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestWriterMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	clk := clock.NewFake(time.Time{})
+	sink := newSink()
+	w, err := OpenWriter(WriterOptions{Dir: t.TempDir(), Sink: sink, Clock: clk, Logger: quiet, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	submit(t, w, 3)
+	if err := w.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			got[mf.GetName()] += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	for name, want := range map[string]float64{
+		"hotline_spool_records_submitted_total": 3,
+		"hotline_spool_records_appended_total":  3,
+		"hotline_spool_records_written_total":   3,
+		"hotline_spool_records_unacked":         0,
+	} {
+		if got[name] != want {
+			t.Errorf("%s = %v, want %v", name, got[name], want)
+		}
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"hotline/controller/cti"
 	"hotline/internal/clock"
 )
@@ -415,5 +417,38 @@ func TestFollowHub(t *testing.T) {
 	}
 	if !slices.Equal(types, []string{"call.offered", "call.answered"}) {
 		t.Fatalf("CRM received %v", types)
+	}
+}
+
+func TestDispatcherMetrics(t *testing.T) {
+	c := newCRM(t, 500)
+	reg := prometheus.NewRegistry()
+	h := newDispatcher(t, Options{Registerer: reg, Endpoints: []Endpoint{{ID: "crm", URL: c.URL, Secret: secret}}})
+	h.d.Publish(event(1, "call.ended"))
+	h.clk.Advance(h.next(t).Retry)
+	h.next(t)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			key := mf.GetName()
+			for _, l := range m.GetLabel() {
+				key += "," + l.GetName() + "=" + l.GetValue()
+			}
+			got[key] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	for key, want := range map[string]float64{
+		"hotline_webhook_attempts_total,endpoint=crm,outcome=5xx":        1,
+		"hotline_webhook_attempts_total,endpoint=crm,outcome=2xx":        1,
+		"hotline_webhook_deliveries_total,endpoint=crm,result=delivered": 1,
+		"hotline_webhook_queued":                                         0,
+	} {
+		if got[key] != want {
+			t.Errorf("%s = %v, want %v", key, got[key], want)
+		}
 	}
 }
