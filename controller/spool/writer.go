@@ -500,13 +500,6 @@ func (w *Writer) sinkLoop(r *Reader) {
 	}
 }
 
-// caughtUp reports whether every submitted record reached the sink.
-func (w *Writer) caughtUp() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.pending) == 0 && w.written == w.durable
-}
-
 func (w *Writer) ack(seq uint64) error {
 	if err := w.sp.Ack(seq); err != nil {
 		return err
