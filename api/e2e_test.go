@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"hotline/api/internal/memstore"
+	"hotline/controller/store/memstore"
 	"hotline/controller/store"
 	"hotline/controller/store/postgres"
 	"hotline/controller/store/sqlite"

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"hotline/api"
-	"hotline/api/internal/memstore"
+	"hotline/controller/store/memstore"
 )
 
 // The daemon builds the server over its store, makes sure the bootstrap

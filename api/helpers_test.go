@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"hotline/api/internal/memstore"
+	"hotline/controller/store/memstore"
 	"hotline/controller/store"
 )
 

@@ -17,7 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
-	"hotline/api/internal/memstore"
+	"hotline/controller/store/memstore"
 	"hotline/controller/store"
 	"hotline/internal/sipdigest"
 )

@@ -3,7 +3,7 @@ package memstore_test
 import (
 	"testing"
 
-	"hotline/api/internal/memstore"
+	"hotline/controller/store/memstore"
 	"hotline/controller/store"
 	"hotline/controller/store/storetest"
 )
