@@ -12,8 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"hotline/controller/store/memstore"
 	"hotline/controller/store"
+	"hotline/controller/store/memstore"
 	"hotline/controller/store/postgres"
 	"hotline/controller/store/sqlite"
 	"hotline/internal/testenv"

@@ -14,8 +14,8 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"hotline/controller/store/memstore"
 	"hotline/controller/store"
+	"hotline/controller/store/memstore"
 )
 
 const adminSecret = "test-bootstrap-secret"

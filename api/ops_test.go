@@ -17,8 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
-	"hotline/controller/store/memstore"
 	"hotline/controller/store"
+	"hotline/controller/store/memstore"
 	"hotline/internal/sipdigest"
 )
 
