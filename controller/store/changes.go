@@ -52,6 +52,10 @@ type ChangeFeed interface {
 	// at most limit of them (<= 0 means DefaultLimit, above MaxLimit is
 	// clamped). An empty answer means the caller is up to date.
 	Changes(ctx context.Context, after int64, limit int) ([]Change, error)
+	// Revision returns the revision of the last committed change (0 when
+	// there is none): a follower that loads the configuration starts
+	// following from the revision it read before loading.
+	Revision(ctx context.Context) (int64, error)
 	// Watch returns a channel that receives a value (coalesced: capacity
 	// one) after changes are committed: by this process, and on a shared
 	// database (PostgreSQL LISTEN/NOTIFY) by other processes too. It is a

@@ -589,6 +589,16 @@ func (s *Store) Changes(ctx context.Context, after int64, limit int) ([]store.Ch
 	return out, nil
 }
 
+// Revision implements store.ChangeFeed.
+func (s *Store) Revision(ctx context.Context) (int64, error) {
+	if err := s.check(ctx); err != nil {
+		return 0, err
+	}
+	s.feedMu.Lock()
+	defer s.feedMu.Unlock()
+	return int64(len(s.changes)), nil
+}
+
 // Watch implements store.ChangeFeed.
 func (s *Store) Watch(ctx context.Context) <-chan struct{} {
 	ch := make(chan struct{}, 1)

@@ -21,6 +21,9 @@ func testChanges(t *testing.T, open Open) {
 	if len(got) != 0 {
 		t.Fatalf("an empty store has changes: %+v", got)
 	}
+	rev, err := s.Revision(c)
+	must(t, "revision of an empty store", err)
+	equal(t, "revision of an empty store", rev, int64(0))
 
 	wctx, stop := context.WithCancel(c)
 	wake := s.Watch(wctx)
@@ -66,6 +69,9 @@ func testChanges(t *testing.T, open Open) {
 	}
 	equal(t, "changes", got, want)
 
+	rev, err = s.Revision(c)
+	must(t, "revision", err)
+	equal(t, "revision", rev, int64(4))
 	page, err := s.Changes(c, 1, 2)
 	must(t, "changes after 1, limit 2", err)
 	if len(page) != 2 || page[0].Revision != 2 || page[1].Revision != 3 {

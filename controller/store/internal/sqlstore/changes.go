@@ -77,6 +77,15 @@ func (s *Store) Changes(ctx context.Context, after int64, limit int) ([]store.Ch
 	return out, nil
 }
 
+// Revision implements store.ChangeFeed.
+func (s *Store) Revision(ctx context.Context) (int64, error) {
+	var rev int64
+	if err := s.read.QueryRowContext(ctx, "SELECT COALESCE(MAX(revision), 0) FROM changes").Scan(&rev); err != nil {
+		return 0, s.wrap("read the revision", err)
+	}
+	return rev, nil
+}
+
 // Watch implements store.ChangeFeed for this process's own commits; a
 // dialect package with a cross-process notification (PostgreSQL) adds its
 // own wake-ups through Wake.
