@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"hotline/controller"
 	"hotline/controller/store"
 	"hotline/controller/store/memstore"
 )
@@ -44,6 +45,7 @@ type env struct {
 	srv   *Server
 	h     http.Handler
 	st    store.Store
+	ctl   *controller.Controller
 	mem   *memstore.Store // nil when st is another store
 	clock *fakeClock
 }
@@ -59,14 +61,30 @@ func newEnv(t testing.TB) *env {
 
 func newEnvWith(t testing.TB, st store.Store, clock *fakeClock) *env {
 	t.Helper()
-	srv, err := New(Options{Store: st, Now: clock.Now, BcryptCost: bcrypt.MinCost, Version: "test"})
+	ctl := newController(t, st)
+	srv, err := New(Options{Controller: ctl, Now: clock.Now, BcryptCost: bcrypt.MinCost, Version: "test"})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	if err := EnsureBootstrapToken(context.Background(), st, adminSecret, clock.Now()); err != nil {
+	if err := EnsureBootstrapToken(context.Background(), ctl, adminSecret, clock.Now()); err != nil {
 		t.Fatalf("EnsureBootstrapToken: %v", err)
 	}
-	return &env{t: t, srv: srv, h: srv.Handler(), st: st, clock: clock}
+	return &env{t: t, srv: srv, h: srv.Handler(), st: st, ctl: ctl, clock: clock}
+}
+
+// newController starts the controller the API writes through, over st.
+func newController(t testing.TB, st store.Store, opts ...func(*controller.Options)) *controller.Controller {
+	t.Helper()
+	o := controller.Options{Store: st}
+	for _, f := range opts {
+		f(&o)
+	}
+	ctl, err := controller.New(context.Background(), o)
+	if err != nil {
+		t.Fatalf("controller.New: %v", err)
+	}
+	t.Cleanup(func() { _ = ctl.Close() })
+	return ctl
 }
 
 // req is one HTTP request to the server under test.
