@@ -26,16 +26,38 @@ import (
 const Name = "native"
 
 func init() {
-	mediacore.Register(Name, func(o mediacore.FactoryOptions) (mediacore.Backend, error) {
-		var cfg Config
-		if err := o.Decode(&cfg); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	mediacore.Register(Name, factory)
+}
+
+// factory builds the backend for mediacore.Open: its own section of the
+// configuration (Config's yaml keys) through opts.Decode, the registrar's
+// users from opts.Services.Credentials (credentials are never part of the
+// configuration file), and the stored
+// trunks from opts.Services.Trunks, added to the configured ones (a
+// duplicate name is ErrConfig). Later trunk changes arrive through
+// SetTrunks, which replaces both.
+func factory(o mediacore.FactoryOptions) (mediacore.Backend, error) {
+	var cfg Config
+	if err := o.Decode(&cfg); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = o.Logger
+		if o.Node != "" {
+			cfg.Logger = cfg.Logger.With("node", o.Node)
 		}
-		if cfg.Logger == nil {
-			cfg.Logger = o.Logger
+	}
+	if cfg.Credentials == nil && o.Services.Credentials != nil {
+		cfg.Credentials = o.Services.Credentials
+	}
+	for _, tc := range o.Services.Trunks {
+		t, err := trunkFromConfig(tc)
+		if err != nil {
+			return nil, err
 		}
-		return New(cfg)
-	})
+		cfg.Trunks = append(cfg.Trunks, t)
+	}
+	return New(cfg)
 }
 
 // Backend is the native media core: a SIP user agent (sipgo) on UDP and TCP
@@ -61,7 +83,9 @@ type Backend struct {
 	// listeners are closed by Close (sipgo leaves them open).
 	listeners []io.Closer
 
-	wg sync.WaitGroup // background goroutines (originates, registrations)
+	wg sync.WaitGroup // background goroutines (originates, sweeps)
+
+	trunks trunkSet // live trunks and their registrations
 
 	// mu guards the maps below and closed.
 	mu         sync.Mutex
@@ -91,6 +115,7 @@ func New(cfg Config) (*Backend, error) {
 		enginePB:   map[rtpengine.PlaybackID]*playback{},
 		recordings: map[mediacore.RecordingID]*recording{},
 	}
+	b.trunks.list = cfg.Trunks
 	if b.tts == nil {
 		b.tts = NewEspeak(cfg.MediaDir+"/tts", cfg.Logger)
 	}
@@ -278,7 +303,7 @@ func (b *Backend) Close() error {
 	}
 	wg.Wait()
 	b.cancel()
-	b.unregisterTrunks()
+	b.stopTrunkRegistrations()
 	err := b.ua.Close()
 	// sipgo does not close listeners handed to ServeUDP/ServeTCP.
 	for _, l := range b.listeners {

@@ -56,7 +56,7 @@ func (b *Backend) resolve(ep mediacore.Endpoint) ([]dialTarget, error) {
 		slices.Reverse(out)
 		return out[:1], nil
 	case mediacore.EndpointTel:
-		trunks := slices.Clone(b.cfg.Trunks)
+		trunks := b.trunkList()
 		slices.SortStableFunc(trunks, func(a, c Trunk) int { return cmp.Compare(a.Priority, c.Priority) })
 		var out []dialTarget
 		for i := range trunks {

@@ -195,7 +195,7 @@ func (b *Backend) admit(req *sip.Request) (trunk string, ok bool) {
 		return "", b.cfg.AllowUnknownSources
 	}
 	ip := src.Addr().Unmap()
-	for _, t := range b.cfg.Trunks {
+	for _, t := range b.trunkList() {
 		for _, p := range t.InboundFrom {
 			if p.Contains(ip) {
 				return t.Name, true
