@@ -45,6 +45,11 @@ type Config struct {
 	// SetupTimeout bounds how long an inbound call may wait for the
 	// controller's answer before it is rejected with 480. Default 120 s.
 	SetupTimeout time.Duration `yaml:"setup_timeout"`
+	// TransferTimeout bounds how long a REFER waits for the controller's
+	// AnswerTransfer before it is answered 480 (below the 32 s a UDP
+	// client waits for a non-INVITE answer, RFC 3261 §17.1.2.2). Default
+	// 30 s.
+	TransferTimeout time.Duration `yaml:"transfer_timeout"`
 	// UserAgent is the User-Agent/Server header value. Default "hotline".
 	UserAgent string `yaml:"user_agent"`
 
@@ -145,6 +150,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.SetupTimeout <= 0 {
 		c.SetupTimeout = 120 * time.Second
+	}
+	if c.TransferTimeout <= 0 {
+		c.TransferTimeout = 30 * time.Second
 	}
 	if c.UserAgent == "" {
 		c.UserAgent = "hotline"

@@ -96,6 +96,7 @@ type Backend struct {
 	playbacks  map[mediacore.PlaybackID]*playback
 	enginePB   map[rtpengine.PlaybackID]*playback
 	recordings map[mediacore.RecordingID]*recording
+	finished   finishedRecordings // for OpenRecording
 }
 
 // New validates cfg and returns a backend; Start listens.
@@ -232,6 +233,7 @@ func (b *Backend) Start(ctx context.Context, sink func(mediacore.Event)) (err er
 	srv.OnInvite(validated(b.onInvite))
 	srv.OnAck(validated(b.onAck))
 	srv.OnBye(validated(b.onBye))
+	srv.OnRefer(validated(b.onRefer))
 	srv.OnCancel(validated(func(req *sip.Request, tx sip.ServerTransaction) {
 		// CANCELs that match an INVITE transaction are answered by sipgo's
 		// transaction layer (200, then 487 for the INVITE); this one
@@ -240,7 +242,7 @@ func (b *Backend) Start(ctx context.Context, sink func(mediacore.Event)) (err er
 	}))
 	srv.OnOptions(validated(func(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
-		res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER"))
+		res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, REFER"))
 		res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
 		_ = tx.Respond(res)
 	}))
@@ -433,11 +435,16 @@ func (b *Backend) end(c *channel, cause mediacore.Cause, sipCode int) {
 	if br != "" {
 		b.mu.Lock()
 		bs := b.bridges[br]
+		if bs != nil {
+			delete(bs.members, c.id)
+		}
 		b.mu.Unlock()
 		if bs != nil {
 			_ = bs.eb.Remove(c.leg)
 		}
+		c.emit(mediacore.Event{Type: mediacore.EventBridgeLeft, Bridge: br})
 	}
+	b.endTransfers(c)
 	_ = c.leg.Close()
 	b.mu.Lock()
 	delete(b.channels, c.id)
@@ -630,7 +637,7 @@ func (b *Backend) SendDTMF(ctx context.Context, id mediacore.ChannelID, digits s
 	if c.getState() != stateUp {
 		return fmt.Errorf("%w: %s not answered", mediacore.ErrChannelState, id)
 	}
-	return c.leg.SendDTMF(digits)
+	return engineErr("send dtmf", c.leg.SendDTMF(digits), mediacore.ErrNoSuchChannel)
 }
 
 // onRegistration turns registrar events into endpoint events.

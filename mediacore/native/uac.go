@@ -126,6 +126,7 @@ func (b *Backend) Originate(ctx context.Context, req mediacore.OriginateRequest)
 	c.mu.Lock()
 	c.cancelDial = cancel
 	c.mu.Unlock()
+	c.setInfo(req.CallerIDNumber, ep.String(), req.Variables)
 	c.emit(mediacore.Event{
 		Type: mediacore.EventChannelCreated, Direction: mediacore.Outbound,
 		Caller: req.CallerIDNumber, CallerName: req.CallerIDName, Called: ep.String(),
@@ -277,6 +278,7 @@ func (b *Backend) attempt(ctx context.Context, c *channel, t dialTarget, req med
 					c.emit(mediacore.Event{Type: mediacore.EventRinging})
 				}
 			}
+			b.earlyMedia(c, res)
 			return nil
 		},
 	}
