@@ -110,13 +110,17 @@ func New(ctx context.Context, opt Options) (*Controller, error) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
 	}
 	c.acd = a
+	// Watch before loading: a change committed while loading wakes the
+	// follower, which reads it after the revision load started from.
+	fctx, cancel := context.WithCancel(context.Background())
+	wake := c.st.Watch(fctx)
 	if err := c.load(ctx); err != nil {
+		cancel()
 		a.close()
 		return nil, err
 	}
-	fctx, cancel := context.WithCancel(context.Background())
 	c.stopFollow, c.followDone = cancel, make(chan struct{})
-	go c.follow(fctx)
+	go c.follow(fctx, wake)
 	return c, nil
 }
 
@@ -205,9 +209,8 @@ func (c *Controller) load(ctx context.Context) error {
 
 // follow applies the feed whenever the store says something committed,
 // and every catchUp period in case a wake-up was lost.
-func (c *Controller) follow(ctx context.Context) {
+func (c *Controller) follow(ctx context.Context, wake <-chan struct{}) {
 	defer close(c.followDone)
-	wake := c.st.Watch(ctx)
 	tick := time.NewTicker(c.catchUp)
 	defer tick.Stop()
 	for {
