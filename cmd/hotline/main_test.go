@@ -256,6 +256,31 @@ func TestServeAgentPhoneRegisters(t *testing.T) {
 	if out, err := register("wrong-password"); err == nil {
 		t.Fatalf("SIPp REGISTER with a wrong password succeeded:\n%s", out)
 	}
+
+	// A password changed over REST counts from the next REGISTER, and so
+	// does disabling the agent.
+	put := func(change map[string]any) {
+		t.Helper()
+		_, cur := d.do(t, "GET", "/api/v1/agents/"+agent["id"].(string), bootstrapToken, "")
+		for k, v := range change {
+			cur[k] = v
+		}
+		body, _ := json.Marshal(cur)
+		if code, got := d.do(t, "PUT", "/api/v1/agents/"+agent["id"].(string), bootstrapToken, string(body)); code != http.StatusOK {
+			t.Fatalf("update agent: %d %v", code, got)
+		}
+	}
+	put(map[string]any{"sip_password": "phone-pass-new"})
+	if out, err := register("phone-pass-3001"); err == nil {
+		t.Fatalf("SIPp REGISTER with the old password succeeded after the change:\n%s", out)
+	}
+	if out, err := register("phone-pass-new"); err != nil {
+		t.Fatalf("SIPp REGISTER with the new password failed: %v\n%s", err, out)
+	}
+	put(map[string]any{"disabled": true})
+	if out, err := register("phone-pass-new"); err == nil {
+		t.Fatalf("a disabled agent registered:\n%s", out)
+	}
 }
 
 // TestServeTrunkRegistersToCarrier is the path from the admin API to the
