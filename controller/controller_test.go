@@ -306,3 +306,63 @@ func TestCredentialsFollowWrites(t *testing.T) {
 		t.Fatalf("a disabled agent still has credentials (%v, %v)", ok, err)
 	}
 }
+
+// deafStore is a store whose Watch never wakes: only the catch-up period
+// can bring foreign changes.
+type deafStore struct{ *memstore.Store }
+
+func (deafStore) Watch(ctx context.Context) <-chan struct{} {
+	ch := make(chan struct{})
+	context.AfterFunc(ctx, func() { close(ch) })
+	return ch
+}
+
+// TestCatchUpWithoutWakeUps: with every wake-up lost, the periodic
+// catch-up still applies foreign changes.
+func TestCatchUpWithoutWakeUps(t *testing.T) {
+	st := memstore.New(nil)
+	c, err := New(t.Context(), Options{Store: deafStore{st}, CatchUp: 20 * time.Millisecond})
+	must(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	q := store.Queue{Name: "foreign", Strategy: store.StrategyTopDown, RingTimeout: 20}
+	must(t, st.Queues().Create(t.Context(), &q))
+	waitUntil(t, "the catch-up to apply the foreign queue", func() bool {
+		_, ok, err := c.QueueConfig(t.Context(), q.ID)
+		return err == nil && ok
+	})
+}
+
+// TestConcurrentWritesAllGoLive: writers racing through the controller
+// each find their change live when their write returns, and the revision
+// ends at the store's.
+func TestConcurrentWritesAllGoLive(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := t.Context()
+	const writers = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for i := range writers {
+		wg.Go(func() {
+			q := store.Queue{Name: "q" + string(rune('a'+i)), Strategy: store.StrategyRandom, RingTimeout: 20}
+			if err := f.c.Queues().Create(ctx, &q); err != nil {
+				errs <- err
+				return
+			}
+			_, ok, err := f.c.QueueConfig(ctx, q.ID)
+			if err == nil && !ok {
+				t.Errorf("queue %s not live when its write returned", q.Name)
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		must(t, err)
+	}
+	rev, err := f.st.Revision(ctx)
+	must(t, err)
+	if got := f.c.Revision(); got != rev {
+		t.Fatalf("applied revision %d, store at %d", got, rev)
+	}
+}
