@@ -366,3 +366,56 @@ func TestConcurrentWritesAllGoLive(t *testing.T) {
 		t.Fatalf("applied revision %d, store at %d", got, rev)
 	}
 }
+
+// flakyTrunks is a store whose trunk listing fails while fail is set.
+type flakyTrunks struct {
+	*memstore.Store
+	fail *atomicBool
+}
+
+type atomicBool struct {
+	mu sync.Mutex
+	v  bool
+}
+
+func (b *atomicBool) set(v bool) { b.mu.Lock(); b.v = v; b.mu.Unlock() }
+func (b *atomicBool) get() bool  { b.mu.Lock(); defer b.mu.Unlock(); return b.v }
+
+type flakyTrunkRepo struct {
+	store.TrunkRepo
+	fail *atomicBool
+}
+
+func (s flakyTrunks) Trunks() store.TrunkRepo { return flakyTrunkRepo{s.Store.Trunks(), s.fail} }
+
+func (r flakyTrunkRepo) List(ctx context.Context, opt store.ListOptions) (store.Page[store.Trunk], error) {
+	if r.fail.get() {
+		return store.Page[store.Trunk]{}, store.ErrUnavailable
+	}
+	return r.TrunkRepo.List(ctx, opt)
+}
+
+// TestTrunksRetriedAfterAFailedRead: trunk changes whose hand-over failed
+// (the store could not list the trunks) stay due and are handed over by
+// the next sync, although no trunk changed since.
+func TestTrunksRetriedAfterAFailedRead(t *testing.T) {
+	fail := &atomicBool{}
+	st := flakyTrunks{memstore.New(nil), fail}
+	media := &fakeMedia{}
+	c, err := New(t.Context(), Options{Store: st, Media: media, CatchUp: time.Hour})
+	must(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	ctx := t.Context()
+	fail.set(true)
+	tr := store.Trunk{Name: "carrier", Host: "127.0.0.1", Port: 5060, Transport: store.TransportUDP, Enabled: true}
+	must(t, c.Trunks().Create(ctx, &tr)) // committed; the hand-over fails
+	if got, _ := media.last(); len(got) != 0 {
+		t.Fatalf("trunks handed over although the listing failed: %+v", got)
+	}
+	fail.set(false)
+	k := store.Skill{Name: "billing"}
+	must(t, c.Skills().Create(ctx, &k)) // any later sync
+	if got, _ := media.last(); len(got) != 1 || got[0].Name != "carrier" {
+		t.Fatalf("the failed hand-over was not retried: %+v", got)
+	}
+}
