@@ -119,7 +119,10 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		return err
 	}
 	defer media.Close()
-	for _, n := range mediaNodes(cfg) {
+	if len(cfg.MediaNodes) == 0 {
+		fmt.Fprintf(stdout, "Hotline %s: %s media core (SIP, UDP and TCP) on %s\n", version, cfg.MediaBackend, cfg.SIPAddr)
+	}
+	for _, n := range cfg.MediaNodes {
 		fmt.Fprintf(stdout, "Hotline %s: media node %q (%s)\n", version, n.Name, n.Kind)
 	}
 
