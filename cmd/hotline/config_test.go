@@ -221,3 +221,41 @@ func TestMediaNodes(t *testing.T) {
 		t.Fatalf("listed node %+v %+v", n, k)
 	}
 }
+
+// FuzzDecodeConfigFile feeds the configuration file decoder (media_nodes
+// included) arbitrary YAML: it must never panic, and whatever it accepts
+// must make media node decoders that do not panic either.
+func FuzzDecodeConfigFile(f *testing.F) {
+	for _, seed := range []string{
+		"",
+		"http_addr: 127.0.0.1:7000\ndemo: true\n",
+		"media_nodes:\n  - name: a\n    kind: native\n    config:\n      listen: 127.0.0.1:7080\n",
+		"media_nodes:\n  - {name: a, kind: native, config: [1]}\n",
+		"media_nodes: {name: a}\n",
+		"media_nodes:\n  - name: a\n    kind: native\n    config: {rtp_port_min: x}\n",
+		"- a\n",
+		"shutdown_grace: 3s\nmedia_nodes: []\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		c := defaultConfig()
+		if err := decodeConfigFile(raw, &c); err != nil {
+			return
+		}
+		if c.validate() != nil {
+			return
+		}
+		for _, n := range mediaNodes(c) {
+			dec, err := decoder(c, n)
+			if err != nil {
+				continue
+			}
+			var v struct {
+				Listen     string `yaml:"listen"`
+				RTPPortMin int    `yaml:"rtp_port_min"`
+			}
+			_ = dec(&v)
+		}
+	})
+}
