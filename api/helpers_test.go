@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,27 +16,10 @@ import (
 	"hotline/controller"
 	"hotline/controller/store"
 	"hotline/controller/store/memstore"
+	hclock "hotline/internal/clock"
 )
 
 const adminSecret = "test-bootstrap-secret"
-
-// fakeClock is a settable clock; mu guards t.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // env is one server under test.
 type env struct {
@@ -47,19 +29,19 @@ type env struct {
 	st    store.Store
 	ctl   *controller.Controller
 	mem   *memstore.Store // nil when st is another store
-	clock *fakeClock
+	clock *hclock.Fake
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	clock := &fakeClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	clock := hclock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	mem := memstore.New(clock.Now)
 	e := newEnvWith(t, mem, clock)
 	e.mem = mem
 	return e
 }
 
-func newEnvWith(t testing.TB, st store.Store, clock *fakeClock) *env {
+func newEnvWith(t testing.TB, st store.Store, clock *hclock.Fake) *env {
 	t.Helper()
 	ctl := newController(t, st)
 	srv, err := New(Options{Controller: ctl, Now: clock.Now, BcryptCost: bcrypt.MinCost, Version: "test"})

@@ -29,8 +29,8 @@ type liveEnv struct {
 
 func newLiveEnv(t *testing.T) *liveEnv {
 	t.Helper()
-	fc := &fakeClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-	le := &liveEnv{clk: clock.NewFake(fc.t), media: &trunkBackend{got: make(chan []mediacore.TrunkConfig, 16)}}
+	fc := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	le := &liveEnv{clk: clock.NewFake(fc.Now()), media: &trunkBackend{got: make(chan []mediacore.TrunkConfig, 16)}}
 	core, err := mediacore.New(le.media, mediacore.Options{})
 	if err != nil {
 		t.Fatal(err)
