@@ -20,7 +20,7 @@ func (e *Engine) Login(id AgentID, o Origin) ([]Event, error) {
 		err = a.check(cmdLogin)
 	}
 	if err != nil {
-		return e.out, err
+		return e.fail(err)
 	}
 	a.idleSince = e.now
 	a.noAnswer = 0
@@ -39,7 +39,7 @@ func (e *Engine) Logout(id AgentID, o Origin) ([]Event, error) {
 		err = a.check(cmdLogout)
 	}
 	if err != nil {
-		return e.out, err
+		return e.fail(err)
 	}
 	if a.state == StateReserved {
 		e.withdraw(a, ReasonAgentLeft)
@@ -62,7 +62,7 @@ func (e *Engine) SetReady(id AgentID, o Origin) ([]Event, error) {
 		err = a.check(cmdReady)
 	}
 	if err != nil {
-		return e.out, err
+		return e.fail(err)
 	}
 	e.disarm(&a.tm)
 	a.pending = ""
@@ -81,7 +81,7 @@ func (e *Engine) SetNotReady(id AgentID, reason string, o Origin) ([]Event, erro
 		err = a.check(cmdNotReady)
 	}
 	if err != nil {
-		return e.out, err
+		return e.fail(err)
 	}
 	if reason == "" {
 		reason = ReasonUnspecified
@@ -108,7 +108,7 @@ func (e *Engine) BeginInternal(id AgentID, o Origin) ([]Event, error) {
 		err = a.check(cmdBeginInternal)
 	}
 	if err != nil {
-		return e.out, err
+		return e.fail(err)
 	}
 	a.prevReason = ""
 	if a.state == StateNotReady {
@@ -129,7 +129,7 @@ func (e *Engine) EndInternal(id AgentID, o Origin) ([]Event, error) {
 		err = a.check(cmdEndInternal)
 	}
 	if err != nil {
-		return e.out, err
+		return e.fail(err)
 	}
 	switch {
 	case a.pending != "":

@@ -37,7 +37,7 @@ func (e *Engine) EnqueueCall(in Call) ([]Event, error) {
 	e.begin()
 	c, err := e.admit(in.ID, in.Queue, in.Skills)
 	if err != nil {
-		return e.out, err
+		return e.fail(err)
 	}
 	q := c.q
 	c.kind, c.prio, c.caller, c.live = CallInbound, in.Priority, in.Caller, true
@@ -70,7 +70,7 @@ func (e *Engine) RequestOutboundAgent(req OutboundRequest) ([]Event, error) {
 	e.begin()
 	c, err := e.admit(req.ID, req.Queue, req.Skills)
 	if err != nil {
-		return e.out, err
+		return e.fail(err)
 	}
 	c.kind, c.prio, c.caller = CallOutbound, req.Priority, req.Number
 	c.q.nOutbound++
@@ -111,13 +111,13 @@ func (e *Engine) RequestCallback(id CallID, number string) ([]Event, error) {
 	e.begin()
 	c, err := e.call(id)
 	if err != nil {
-		return e.out, err
+		return e.fail(err)
 	}
 	if c.kind != CallInbound || (c.state != csWaiting && c.state != csParked) {
-		return e.out, fmt.Errorf("%w: callback for %s call %q", ErrIllegalTransition, c.kind, id)
+		return e.fail(fmt.Errorf("%w: callback for %s call %q", ErrIllegalTransition, c.kind, id))
 	}
 	if number == "" && c.caller == "" {
-		return e.out, invalid("callback for %q without a number", id)
+		return e.fail(invalid("callback for %q without a number", id))
 	}
 	if number != "" {
 		c.caller = number
@@ -153,10 +153,10 @@ func (e *Engine) Abandon(id CallID) ([]Event, error) {
 	e.begin()
 	c, err := e.call(id)
 	if err != nil {
-		return e.out, err
+		return e.fail(err)
 	}
 	if c.state == csConnected {
-		return e.out, fmt.Errorf("%w: abandon of answered call %q", ErrIllegalTransition, id)
+		return e.fail(fmt.Errorf("%w: abandon of answered call %q", ErrIllegalTransition, id))
 	}
 	if c.state == csOffered {
 		for _, a := range c.ringing {
@@ -204,7 +204,7 @@ func (e *Engine) OfferAccepted(cid CallID, aid AgentID) ([]Event, error) {
 	e.begin()
 	c, a, _, err := e.offered(cid, aid)
 	if err != nil {
-		return e.out, err
+		return e.fail(err)
 	}
 	e.disarm(&c.tm)
 	for _, o := range c.ringing {
@@ -243,7 +243,7 @@ func (e *Engine) OfferFailed(cid CallID, aid AgentID, reason string) ([]Event, e
 	e.begin()
 	c, a, i, err := e.offered(cid, aid)
 	if err != nil {
-		return e.out, err
+		return e.fail(err)
 	}
 	if reason == "" {
 		reason = ReasonNoAnswer
@@ -297,10 +297,10 @@ func (e *Engine) CallEnded(cid CallID) ([]Event, error) {
 	e.begin()
 	c, err := e.call(cid)
 	if err != nil {
-		return e.out, err
+		return e.fail(err)
 	}
 	if c.state != csConnected {
-		return e.out, fmt.Errorf("%w: end of unanswered call %q", ErrIllegalTransition, cid)
+		return e.fail(fmt.Errorf("%w: end of unanswered call %q", ErrIllegalTransition, cid))
 	}
 	a := c.agent
 	a.talk += e.now.Sub(a.connectedAt)

@@ -34,7 +34,11 @@
 // state changes (AgentState, OfferTimeout, Abandoned, ...) that form the queue
 // and agent event log reports are computed from. The returned slice is owned
 // by the engine and is only valid until the next method call (this keeps the
-// hot path free of allocations); use slices.Clone to keep it.
+// hot path free of allocations); use slices.Clone to keep it. A call that
+// returns an error returns no events: events of timers it fired first are
+// held and returned by the next successful call ([Engine.Pending] reports
+// them; [Engine.NextDeadline] is then due at once), so an owner that
+// returns on error never drops a decision.
 //
 // # Using it from the controller
 //

@@ -205,11 +205,23 @@ type stickyEntry struct {
 
 // Engine is the routing engine. Create it with [New]. It is not safe for
 // concurrent use: one goroutine owns it (see the package documentation).
+//
+// A command that returns an error returns no events and changed nothing.
+// Timers that were due when it was called still fired (every call fires
+// due timers first); their events are held and returned, in order, by the
+// next call that succeeds (any command or [Engine.Tick]). So a caller that
+// returns on error drops no decision, and one that executes the events of
+// every successful call executes each exactly once. After an error the
+// owner should call [Engine.Tick] soon if [Engine.Pending] reports events.
 type Engine struct {
 	clock Clock
 	rng   *rand.Rand
 	now   time.Time
 	out   []Event
+	// held keeps the events a failed command produced (timers it fired
+	// before its checks failed) until the next call returns them: a
+	// command that returns an error never returns events.
+	held []Event
 
 	agents map[AgentID]*agent
 	queues map[QueueID]*queue
@@ -284,9 +296,11 @@ func New(clock Clock, opts ...Option) (*Engine, error) {
 	return e, nil
 }
 
-// begin starts a command: it resets the output and fires due timers.
+// begin starts a command: it resets the output to the events a failed
+// call held back, then fires due timers.
 func (e *Engine) begin() {
-	e.out = e.out[:0]
+	e.out = append(e.out[:0], e.held...)
+	e.held = e.held[:0]
 	now := e.clock.Now()
 	if now.Before(e.now) {
 		now = e.now
@@ -326,6 +340,15 @@ func (e *Engine) finish() {
 	e.fire(e.now)
 }
 
+// fail ends a command that changed nothing with err. Events already
+// produced (by timers that fired before the command's checks) are held for
+// the next call, so a caller that returns on error loses no decision.
+func (e *Engine) fail(err error) ([]Event, error) {
+	e.held = append(e.held, e.out...)
+	e.out = e.out[:0]
+	return nil, err
+}
+
 func (e *Engine) emit(ev Event) {
 	ev.At = e.now
 	e.out = append(e.out, ev)
@@ -354,8 +377,18 @@ func (e *Engine) disarm(t *timer) {
 	}
 }
 
+// Pending reports whether events held back by a failed call wait to be
+// returned by the next call.
+func (e *Engine) Pending() bool { return len(e.held) > 0 }
+
 // NextDeadline returns when the engine next needs [Engine.Tick], if ever.
+// While events are held back by a failed call ([Engine.Pending]) it
+// returns the engine's current time, so an owner driven by deadlines
+// collects them at once.
 func (e *Engine) NextDeadline() (time.Time, bool) {
+	if len(e.held) > 0 {
+		return e.now, true
+	}
 	if len(e.timers) == 0 {
 		return time.Time{}, false
 	}

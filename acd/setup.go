@@ -12,11 +12,11 @@ import (
 func (e *Engine) SetQueue(cfg QueueConfig) ([]Event, error) {
 	e.begin()
 	if err := cfg.validate(); err != nil {
-		return e.out, err
+		return e.fail(err)
 	}
 	for _, mc := range cfg.Members {
 		if e.agents[mc.Agent] == nil {
-			return e.out, fmt.Errorf("%w: %q in queue %q", ErrUnknownAgent, mc.Agent, cfg.ID)
+			return e.fail(fmt.Errorf("%w: %q in queue %q", ErrUnknownAgent, mc.Agent, cfg.ID))
 		}
 	}
 	q := e.queues[cfg.ID]
@@ -85,10 +85,10 @@ func (e *Engine) RemoveQueue(id QueueID) ([]Event, error) {
 	e.begin()
 	q := e.queues[id]
 	if q == nil {
-		return e.out, fmt.Errorf("%w: %q", ErrUnknownQueue, id)
+		return e.fail(fmt.Errorf("%w: %q", ErrUnknownQueue, id))
 	}
 	if q.nCalls > 0 {
-		return e.out, fmt.Errorf("%w: queue %q holds %d calls", ErrInUse, id, q.nCalls)
+		return e.fail(fmt.Errorf("%w: queue %q holds %d calls", ErrInUse, id, q.nCalls))
 	}
 	for _, m := range q.members {
 		if m.hidx >= 0 {
@@ -105,11 +105,11 @@ func (e *Engine) RemoveQueue(id QueueID) ([]Event, error) {
 func (e *Engine) SetAgent(cfg AgentConfig) ([]Event, error) {
 	e.begin()
 	if cfg.ID == "" || cfg.WrapUp < 0 {
-		return e.out, invalid("agent %q: empty ID or negative wrap-up", cfg.ID)
+		return e.fail(invalid("agent %q: empty ID or negative wrap-up", cfg.ID))
 	}
 	for s, l := range cfg.Skills {
 		if s == "" || l < 0 {
-			return e.out, invalid("agent %q: skill %q level %d", cfg.ID, s, l)
+			return e.fail(invalid("agent %q: skill %q level %d", cfg.ID, s, l))
 		}
 	}
 	a := e.agents[cfg.ID]
@@ -145,10 +145,10 @@ func (e *Engine) RemoveAgent(id AgentID) ([]Event, error) {
 	e.begin()
 	a := e.agents[id]
 	if a == nil {
-		return e.out, fmt.Errorf("%w: %q", ErrUnknownAgent, id)
+		return e.fail(fmt.Errorf("%w: %q", ErrUnknownAgent, id))
 	}
 	if a.state != StateLoggedOut {
-		return e.out, fmt.Errorf("%w: agent %q is %s", ErrInUse, id, a.state)
+		return e.fail(fmt.Errorf("%w: agent %q is %s", ErrInUse, id, a.state))
 	}
 	for _, m := range a.members {
 		q := m.q

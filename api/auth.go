@@ -55,7 +55,7 @@ func hashSecret(secret string) string {
 // secret exists, creating once a system admin user "bootstrap" (who has no
 // password and so cannot log in) and the token. Calling it again with the
 // same secret changes nothing; two processes racing are both fine.
-func EnsureBootstrapToken(ctx context.Context, st store.Store, secret string, now time.Time) error {
+func EnsureBootstrapToken(ctx context.Context, st Controller, secret string, now time.Time) error {
 	if secret == "" || len(secret) > 512 || strings.ContainsFunc(secret, func(r rune) bool { return r <= ' ' || r >= 0x7f }) {
 		return fmt.Errorf("%w: the secret must be 1-512 printable ASCII characters without spaces", ErrInvalidBootstrap)
 	}

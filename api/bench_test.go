@@ -10,6 +10,7 @@ import (
 
 	"hotline/controller/store"
 	"hotline/controller/store/sqlite"
+	hclock "hotline/internal/clock"
 )
 
 // BenchmarkReplaceQueue measures one PUT /api/v1/queues/{id} through the
@@ -31,7 +32,7 @@ func benchStores(b *testing.B, fn func(b *testing.B, e *env)) {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { _ = st.Close() })
-		clock := &fakeClock{t: time.Now().UTC()}
+		clock := hclock.NewFake(time.Now().UTC())
 		fn(b, newEnvWith(b, st, clock))
 	})
 }

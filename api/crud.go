@@ -82,7 +82,7 @@ func expectedVersion(c *gin.Context, fallback int64) (int64, error) {
 type crud[T any, B any] struct {
 	name string // resource name in paths and the audit log, e.g. "agents"
 	key  string // JSON field of the unique key, named on 409
-	repo func(store.Store) store.Repo[T]
+	repo func(Controller) store.Repo[T]
 	body func() B // a body pre-filled with the defaults
 	// build validates b and returns the record to store; old is nil on
 	// create. Errors name the field. It is a method expression of Server,

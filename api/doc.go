@@ -32,8 +32,13 @@
 //
 // Defaults of every resource live in defaults.go.
 //
-// It talks to persistence only through the store.Store interface. It must
+// It reads and writes only through the small Controller interface (server.go),
+// which *controller.Controller implements: every create, update and delete
+// of configuration goes through the controller, which writes the store and
+// applies the change to its live state (ACD, media trunks, number routes)
+// before the API answers. From controller/store it uses only types and
+// sentinel errors. The import direction is cmd -> api -> controller. It must
 // not import a database driver or a store implementation (the
-// controller/store sub-packages appear in tests only), nor any media core
-// backend; from mediacore it uses only sipdigest, to derive agents' HA1s.
+// controller/store sub-packages and the controller appear in tests), nor
+// any media core backend; it derives agents' HA1s with internal/sipdigest.
 package api

@@ -12,10 +12,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"hotline/api/internal/memstore"
 	"hotline/controller/store"
+	"hotline/controller/store/memstore"
 	"hotline/controller/store/postgres"
 	"hotline/controller/store/sqlite"
+	hclock "hotline/internal/clock"
 	"hotline/internal/testenv"
 )
 
@@ -28,10 +29,10 @@ import (
 func TestEndToEnd(t *testing.T) {
 	backends := []struct {
 		name string
-		open func(t *testing.T, clock *fakeClock) store.Store
+		open func(t *testing.T, clock *hclock.Fake) store.Store
 	}{
-		{"memstore", func(t *testing.T, clock *fakeClock) store.Store { return memstore.New(clock.Now) }},
-		{"postgres", func(t *testing.T, _ *fakeClock) store.Store {
+		{"memstore", func(t *testing.T, clock *hclock.Fake) store.Store { return memstore.New(clock.Now) }},
+		{"postgres", func(t *testing.T, _ *hclock.Fake) store.Store {
 			st, err := postgres.OpenConfig(context.Background(), freshSchema(t), nil)
 			if err != nil {
 				t.Fatalf("postgres.OpenConfig: %v", err)
@@ -39,7 +40,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Cleanup(func() { _ = st.Close() })
 			return st
 		}},
-		{"sqlite", func(t *testing.T, _ *fakeClock) store.Store {
+		{"sqlite", func(t *testing.T, _ *hclock.Fake) store.Store {
 			st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hotline.db"), nil)
 			if err != nil {
 				t.Fatalf("sqlite.Open: %v", err)
@@ -52,7 +53,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			// Tokens expire by the store's comparison with this clock, so
 			// it runs near real time for the SQLite store.
-			clock := &fakeClock{t: time.Now().UTC()}
+			clock := hclock.NewFake(time.Now().UTC())
 			e := newEnvWith(t, b.open(t, clock), clock)
 			endToEnd(t, e)
 		})

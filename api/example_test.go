@@ -10,18 +10,25 @@ import (
 	"time"
 
 	"hotline/api"
-	"hotline/api/internal/memstore"
+	"hotline/controller"
+	"hotline/controller/store/memstore"
 )
 
-// The daemon builds the server over its store, makes sure the bootstrap
-// token exists, and serves Handler; a script then calls the API with it.
+// The daemon builds the controller over its store and the server over the
+// controller, makes sure the bootstrap token exists, and serves Handler; a
+// script then calls the API with it.
 func Example() {
 	st := memstore.New(nil) // the daemon passes its SQLite or PostgreSQL store
-	srv, err := api.New(api.Options{Store: st, Version: "example"})
+	ctl, err := controller.New(context.Background(), controller.Options{Store: st})
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := api.EnsureBootstrapToken(context.Background(), st, "my-bootstrap-secret", time.Now()); err != nil {
+	defer ctl.Close()
+	srv, err := api.New(api.Options{Controller: ctl, Version: "example"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := api.EnsureBootstrapToken(context.Background(), ctl, "my-bootstrap-secret", time.Now()); err != nil {
 		log.Fatal(err)
 	}
 	ts := httptest.NewServer(srv.Handler())

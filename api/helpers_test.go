@@ -8,35 +8,18 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
-	"hotline/api/internal/memstore"
+	"hotline/controller"
 	"hotline/controller/store"
+	"hotline/controller/store/memstore"
+	hclock "hotline/internal/clock"
 )
 
 const adminSecret = "test-bootstrap-secret"
-
-// fakeClock is a settable clock; mu guards t.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // env is one server under test.
 type env struct {
@@ -44,29 +27,46 @@ type env struct {
 	srv   *Server
 	h     http.Handler
 	st    store.Store
+	ctl   *controller.Controller
 	mem   *memstore.Store // nil when st is another store
-	clock *fakeClock
+	clock *hclock.Fake
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	clock := &fakeClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	clock := hclock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	mem := memstore.New(clock.Now)
 	e := newEnvWith(t, mem, clock)
 	e.mem = mem
 	return e
 }
 
-func newEnvWith(t testing.TB, st store.Store, clock *fakeClock) *env {
+func newEnvWith(t testing.TB, st store.Store, clock *hclock.Fake) *env {
 	t.Helper()
-	srv, err := New(Options{Store: st, Now: clock.Now, BcryptCost: bcrypt.MinCost, Version: "test"})
+	ctl := newController(t, st)
+	srv, err := New(Options{Controller: ctl, Now: clock.Now, BcryptCost: bcrypt.MinCost, Version: "test"})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	if err := EnsureBootstrapToken(context.Background(), st, adminSecret, clock.Now()); err != nil {
+	if err := EnsureBootstrapToken(context.Background(), ctl, adminSecret, clock.Now()); err != nil {
 		t.Fatalf("EnsureBootstrapToken: %v", err)
 	}
-	return &env{t: t, srv: srv, h: srv.Handler(), st: st, clock: clock}
+	return &env{t: t, srv: srv, h: srv.Handler(), st: st, ctl: ctl, clock: clock}
+}
+
+// newController starts the controller the API writes through, over st.
+func newController(t testing.TB, st store.Store, opts ...func(*controller.Options)) *controller.Controller {
+	t.Helper()
+	o := controller.Options{Store: st}
+	for _, f := range opts {
+		f(&o)
+	}
+	ctl, err := controller.New(context.Background(), o)
+	if err != nil {
+		t.Fatalf("controller.New: %v", err)
+	}
+	t.Cleanup(func() { _ = ctl.Close() })
+	return ctl
 }
 
 // req is one HTTP request to the server under test.

@@ -17,8 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
-	"hotline/api/internal/memstore"
 	"hotline/controller/store"
+	"hotline/controller/store/memstore"
 	"hotline/internal/sipdigest"
 )
 
@@ -225,14 +225,15 @@ func TestOperations(t *testing.T) {
 	var logs bytes.Buffer
 	mem := memstore.New(nil)
 	reg := prometheus.NewRegistry()
-	srv, err := New(Options{Store: mem, Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Registry: reg, BcryptCost: bcrypt.MinCost, Version: "1.2.3"})
+	ctl := newController(t, mem)
+	srv, err := New(Options{Controller: ctl, Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Registry: reg, BcryptCost: bcrypt.MinCost, Version: "1.2.3"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := EnsureBootstrapToken(context.Background(), mem, adminSecret, time.Now()); err != nil {
+	if err := EnsureBootstrapToken(context.Background(), ctl, adminSecret, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, srv: srv, h: srv.Handler(), st: mem, mem: mem}
+	e := &env{t: t, srv: srv, h: srv.Handler(), st: mem, ctl: ctl, mem: mem}
 
 	var hz statusResponse
 	e.must(req{method: "GET", path: "/healthz"}, http.StatusOK, &hz)
@@ -294,7 +295,7 @@ func TestOperations(t *testing.T) {
 	if _, err := New(Options{}); !errors.Is(err, ErrInvalidOptions) {
 		t.Fatalf("New without a store: %v", err)
 	}
-	if _, err := New(Options{Store: mem, Registry: reg}); !errors.Is(err, ErrInvalidOptions) {
+	if _, err := New(Options{Controller: mem, Registry: reg}); !errors.Is(err, ErrInvalidOptions) {
 		t.Fatalf("New registering metrics twice: %v", err)
 	}
 }
@@ -318,15 +319,16 @@ func TestMethodNotAllowedAndRecovery(t *testing.T) {
 
 func TestOptions(t *testing.T) {
 	mem := memstore.New(nil)
-	srv, err := New(Options{Store: mem, BcryptCost: bcrypt.MinCost, SIPRealm: "pbx.example", SessionTTL: time.Hour,
+	ctl := newController(t, mem)
+	srv, err := New(Options{Controller: ctl, BcryptCost: bcrypt.MinCost, SIPRealm: "pbx.example", SessionTTL: time.Hour,
 		TrustedProxies: []string{"127.0.0.1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := EnsureBootstrapToken(context.Background(), mem, adminSecret, time.Now()); err != nil {
+	if err := EnsureBootstrapToken(context.Background(), ctl, adminSecret, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, srv: srv, h: srv.Handler(), st: mem, mem: mem}
+	e := &env{t: t, srv: srv, h: srv.Handler(), st: mem, ctl: ctl, mem: mem}
 	var a store.Agent
 	e.admin("POST", "/api/v1/agents", map[string]any{"name": "A", "extension": "1001", "sip_password": "sip-secret-1"}, http.StatusCreated, &a)
 	got, _ := mem.Agents().Get(t.Context(), a.ID)
@@ -347,7 +349,7 @@ func TestOptions(t *testing.T) {
 	if len(audit.Items) != 1 || audit.Items[0].Remote != "203.0.113.5" {
 		t.Fatalf("audit of a proxied login: %+v", audit.Items)
 	}
-	if _, err := New(Options{Store: mem, Registry: prometheus.NewRegistry(), BcryptCost: bcrypt.MinCost, TrustedProxies: []string{"not-an-ip"}}); !errors.Is(err, ErrInvalidOptions) {
+	if _, err := New(Options{Controller: mem, Registry: prometheus.NewRegistry(), BcryptCost: bcrypt.MinCost, TrustedProxies: []string{"not-an-ip"}}); !errors.Is(err, ErrInvalidOptions) {
 		t.Fatalf("bad TrustedProxies: %v", err)
 	}
 }

@@ -130,32 +130,32 @@ func crudRoutes[T any, B any](s *Server, r *crud[T, B], tag string, read, readOn
 // renderOpenAPI documents it.
 func (s *Server) routeTable() []route {
 	users := &crud[store.User, userBody]{name: "users", key: "username",
-		repo: func(st store.Store) store.Repo[store.User] { return st.Users() },
+		repo: func(st Controller) store.Repo[store.User] { return st.Users() },
 		body: func() userBody { return userBody{User: defaultUser()} }, build: (*Server).buildUser,
 		afterDelete: s.revokeTokensOf}
 	agents := &crud[store.Agent, agentBody]{name: "agents", key: "extension",
-		repo: func(st store.Store) store.Repo[store.Agent] { return st.Agents() },
+		repo: func(st Controller) store.Repo[store.Agent] { return st.Agents() },
 		body: func() agentBody { return agentBody{Agent: defaultAgent()} }, build: (*Server).buildAgent, guard: (*Server).guardAgent,
 		canRead: func(p principal, id string) bool {
 			return p.User.Role != store.RoleAgent || (p.User.AgentID != "" && p.User.AgentID == id)
 		}}
 	skills := &crud[store.Skill, skillBody]{name: "skills", key: "name",
-		repo: func(st store.Store) store.Repo[store.Skill] { return st.Skills() },
+		repo: func(st Controller) store.Repo[store.Skill] { return st.Skills() },
 		body: func() skillBody { return skillBody{defaultSkill()} }, build: (*Server).buildSkill, guard: (*Server).guardSkill}
 	queues := &crud[store.Queue, queueBody]{name: "queues", key: "name",
-		repo: func(st store.Store) store.Repo[store.Queue] { return st.Queues() },
+		repo: func(st Controller) store.Repo[store.Queue] { return st.Queues() },
 		body: func() queueBody { return queueBody{defaultQueue()} }, build: (*Server).buildQueue, guard: (*Server).guardQueue}
 	numbers := &crud[store.Number, numberBody]{name: "numbers", key: "number",
-		repo: func(st store.Store) store.Repo[store.Number] { return st.Numbers() },
+		repo: func(st Controller) store.Repo[store.Number] { return st.Numbers() },
 		body: func() numberBody { return numberBody{defaultNumber()} }, build: (*Server).buildNumber}
 	trunks := &crud[store.Trunk, trunkBody]{name: "trunks", key: "name",
-		repo: func(st store.Store) store.Repo[store.Trunk] { return st.Trunks() },
+		repo: func(st Controller) store.Repo[store.Trunk] { return st.Trunks() },
 		body: func() trunkBody { return trunkBody{Trunk: defaultTrunk()} }, build: (*Server).buildTrunk}
 	schedules := &crud[store.Schedule, scheduleBody]{name: "schedules", key: "name",
-		repo: func(st store.Store) store.Repo[store.Schedule] { return st.Schedules() },
+		repo: func(st Controller) store.Repo[store.Schedule] { return st.Schedules() },
 		body: func() scheduleBody { return scheduleBody{defaultSchedule()} }, build: (*Server).buildSchedule, guard: (*Server).guardSchedule}
 	lists := &crud[store.ListEntry, listEntryBody]{name: "lists", key: "pattern",
-		repo: func(st store.Store) store.Repo[store.ListEntry] { return st.Lists() },
+		repo: func(st Controller) store.Repo[store.ListEntry] { return st.Lists() },
 		body: func() listEntryBody { return listEntryBody{defaultListEntry()} }, build: (*Server).buildListEntry}
 
 	rs := []route{

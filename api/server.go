@@ -20,11 +20,31 @@ import (
 	"hotline/controller/store"
 )
 
-// Options configure a Server. Store is required; every other field has a
-// default (see defaults.go).
+// Controller is what the API needs below it: the configuration
+// repositories, whose writes the controller applies to its live state
+// (ACD, media trunks, number routes) before they return; the token and
+// audit repositories; and a readiness ping. *controller.Controller
+// implements it; the API never writes the store around it.
+type Controller interface {
+	Users() store.UserRepo
+	Agents() store.AgentRepo
+	Skills() store.SkillRepo
+	Queues() store.QueueRepo
+	Numbers() store.NumberRepo
+	Trunks() store.TrunkRepo
+	Schedules() store.ScheduleRepo
+	Lists() store.ListRepo
+	Tokens() store.TokenRepo
+	Audit() store.AuditRepo
+	// Ping reports whether the database answers (for /readyz).
+	Ping(ctx context.Context) error
+}
+
+// Options configure a Server. Controller is required; every other field
+// has a default (see defaults.go).
 type Options struct {
-	Store  store.Store
-	Logger *slog.Logger // nil = discard
+	Controller Controller
+	Logger     *slog.Logger // nil = discard
 	// Registry receives the HTTP metrics and is served at /metrics; nil
 	// creates a registry with the Go and process collectors.
 	Registry *prometheus.Registry
@@ -46,7 +66,7 @@ type Options struct {
 
 // Server is the HTTP API. Build it with New and serve Handler.
 type Server struct {
-	st      store.Store
+	st      Controller
 	log     *slog.Logger
 	reg     *prometheus.Registry
 	version string
@@ -68,11 +88,11 @@ type Server struct {
 // New builds the server and its routes. It fails when Options are unusable
 // or when a route lacks an access rule.
 func New(opt Options) (*Server, error) {
-	if opt.Store == nil {
-		return nil, fmt.Errorf("%w: Store is required", ErrInvalidOptions)
+	if opt.Controller == nil {
+		return nil, fmt.Errorf("%w: Controller is required", ErrInvalidOptions)
 	}
 	s := &Server{
-		st: opt.Store, log: opt.Logger, reg: opt.Registry, version: opt.Version, now: opt.Now,
+		st: opt.Controller, log: opt.Logger, reg: opt.Registry, version: opt.Version, now: opt.Now,
 		realm: opt.SIPRealm, ttl: opt.SessionTTL, cost: opt.BcryptCost,
 	}
 	if s.log == nil {

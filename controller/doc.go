@@ -9,8 +9,32 @@
 // hotline/controller/store. It must not import net/http or gin: the HTTP
 // surface lives in hotline/api, above it.
 //
-// Built so far: AgentCredentials, which lets the native core's registrar
-// authenticate agent phones against the HA1s in the store. Call routing
-// arrives with the controller issue; the store interfaces live in
-// controller/store.
+// Built so far:
+//
+//   - Controller, the owner of configuration and live state. Its
+//     repositories (Users, Agents, ..., Lists) are the only way the API
+//     writes configuration: a write is committed to the store, which
+//     records it in the change feed (store.ChangeFeed) in the same
+//     transaction, and before the write returns the controller applies
+//     every change it has not applied yet, in revision order: agents and
+//     queues to the ACD engine, trunks to the media core (Options.Media,
+//     Core.SetTrunks: the whole stored set once per batch), numbers to the
+//     live route table (Routes). Changes committed by other nodes on the
+//     same database arrive through store Watch (PostgreSQL LISTEN/NOTIFY)
+//     and a catch-up read every DefaultCatchUp, and are applied the same
+//     way. Applying a change reloads the record, so it is idempotent.
+//   - ACD, the owner of the acd.Engine: one goroutine, a mailbox (Do), the
+//     engine's NextDeadline armed on an injected clock (no polling), and
+//     every engine event published in order to Options.OnACDEvents, where
+//     the call actors will take their decisions from. Stored queues map to
+//     acd.QueueConfig (members that are disabled agents are left out; a
+//     disabled or deleted agent is logged out); stored agents to
+//     acd.AgentConfig.
+//   - AgentCredentials, which lets a registrar authenticate agent phones
+//     against the HA1s in the store; it reads the store on every lookup, so
+//     a changed password or a disabled agent counts from the next REGISTER.
+//
+// Not yet: call actors, agent sessions over REST/CTI, and leader election
+// among several nodes (today every node runs its own ACD from the same
+// configuration; only configuration is shared).
 package controller

@@ -8,11 +8,14 @@ import (
 	"net"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"hotline/mediacore"
 )
 
 // config is everything the daemon can be told. Each field has one YAML key,
@@ -35,8 +38,29 @@ type config struct {
 	RTPPortMax          int           `yaml:"rtp_port_max"`
 	MediaBackend        string        `yaml:"media_backend"`
 	ShutdownGrace       time.Duration `yaml:"shutdown_grace"`
-	BootstrapToken      string        `yaml:"-"` // environment only: a secret does not belong in a file or argv
+	// MediaNodes lists the media nodes the controller drives (YAML only).
+	// Empty means one node of kind media_backend named "native", configured
+	// from sip_addr, rtp_port_min/max, sip_realm, sip_digest_algorithms and
+	// data_dir, so the flags keep working without a file.
+	MediaNodes     []mediaNode `yaml:"media_nodes"`
+	BootstrapToken string      `yaml:"-"` // environment only: a secret does not belong in a file or argv
 }
+
+// mediaNode is one entry of media_nodes: a name unique among the nodes, a
+// backend kind registered in mediacore (e.g. native), and that backend's
+// own configuration section, decoded by the backend (for native, the keys
+// of native.Config: listen, rtp_port_min, ...). A native node's section is
+// applied over the defaults taken from the top-level sip and rtp keys.
+type mediaNode struct {
+	Name   string    `yaml:"name"`
+	Kind   string    `yaml:"kind"`
+	Config yaml.Node `yaml:"config"`
+}
+
+// maxMediaNodes is how many media nodes this build drives: mediacore.New
+// takes one backend. Several are accepted by the configuration's shape so
+// files written now keep working when the multi-node Core lands.
+const maxMediaNodes = 1
 
 // defaultConfig is the one place that holds every default.
 func defaultConfig() config {
@@ -188,14 +212,42 @@ func (c config) validate() error {
 			return fmt.Errorf("%w: sip_digest_algorithms %q: want MD5 and/or SHA-256, comma-separated", errConfig, c.SIPDigestAlgorithms)
 		}
 	}
-	if c.MediaBackend != "native" {
-		return fmt.Errorf("%w: media_backend %q: only native is available", errConfig, c.MediaBackend)
+	if !slices.Contains(mediacore.Backends(), c.MediaBackend) {
+		return fmt.Errorf("%w: media_backend %q: want one of %v", errConfig, c.MediaBackend, mediacore.Backends())
+	}
+	if err := validateMediaNodes(c.MediaNodes); err != nil {
+		return err
 	}
 	if c.ShutdownGrace <= 0 {
 		return fmt.Errorf("%w: shutdown_grace must be positive", errConfig)
 	}
 	if c.BootstrapToken != "" && len(c.BootstrapToken) < 16 {
 		return fmt.Errorf("%w: HOTLINE_BOOTSTRAP_TOKEN must be at least 16 characters", errConfig)
+	}
+	return nil
+}
+
+func validateMediaNodes(nodes []mediaNode) error {
+	seen := map[string]bool{}
+	for i, n := range nodes {
+		key := fmt.Sprintf("media_nodes[%d]", i)
+		if n.Name == "" {
+			return fmt.Errorf("%w: %s.name is empty", errConfig, key)
+		}
+		if seen[n.Name] {
+			return fmt.Errorf("%w: %s.name %q is used twice", errConfig, key, n.Name)
+		}
+		seen[n.Name] = true
+		if !slices.Contains(mediacore.Backends(), n.Kind) {
+			return fmt.Errorf("%w: %s.kind %q: want one of %v", errConfig, key, n.Kind, mediacore.Backends())
+		}
+		if n.Config.Kind != 0 && n.Config.Kind != yaml.MappingNode {
+			return fmt.Errorf("%w: %s.config (line %d): want a mapping", errConfig, key, n.Config.Line)
+		}
+	}
+	if len(nodes) > maxMediaNodes {
+		return fmt.Errorf("%w: media_nodes lists %d nodes; this build drives %d media node (several need the multi-node media core)",
+			errConfig, len(nodes), maxMediaNodes)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -35,7 +36,7 @@ func TestLoadConfigPrecedence(t *testing.T) {
 			name: "defaults",
 			check: func(t *testing.T, c config) {
 				want := defaultConfig()
-				if c != want {
+				if !reflect.DeepEqual(c, want) {
 					t.Errorf("got %+v, want defaults %+v", c, want)
 				}
 			},
@@ -127,6 +128,13 @@ func TestLoadConfigRejects(t *testing.T) {
 		{name: "stray argument", args: []string{"extra"}, mention: "extra"},
 		{name: "unknown flag", args: []string{"--nope"}, mention: "nope"},
 		{name: "missing file", args: []string{"--config", "/does/not/exist.yaml"}, mention: "exist.yaml"},
+		{name: "media node without name", file: "media_nodes:\n  - kind: native\n", mention: "media_nodes[0].name"},
+		{name: "media node of unknown kind", file: "media_nodes:\n  - name: a\n    kind: pbx\n", mention: "media_nodes[0].kind"},
+		{name: "media node names repeated", file: "media_nodes:\n  - {name: a, kind: native}\n  - {name: a, kind: native}\n", mention: "media_nodes[1].name"},
+		{name: "media node config not a mapping", file: "media_nodes:\n  - {name: a, kind: native, config: [1]}\n", mention: "media_nodes[0].config"},
+		{name: "media node entry of wrong shape", file: "media_nodes: {name: a}\n", mention: "media_nodes"},
+		{name: "more media nodes than this build drives",
+			file: "media_nodes:\n  - {name: a, kind: native}\n  - {name: b, kind: native}\n", mention: "media_nodes lists 2 nodes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,7 +158,7 @@ func TestLoadConfigEmptyFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c != defaultConfig() {
+	if !reflect.DeepEqual(c, defaultConfig()) {
 		t.Errorf("empty file changed the config: %+v", c)
 	}
 }
@@ -165,4 +173,89 @@ func TestExampleConfigLoads(t *testing.T) {
 	if c.DataDir != "/var/lib/hotline" || c.SIPDigestAlgorithms != "MD5" {
 		t.Errorf("example config not applied: %+v", c)
 	}
+}
+
+// TestMediaNodes: without media_nodes one native node is made from the
+// flags; a listed native node's section is applied over those defaults.
+func TestMediaNodes(t *testing.T) {
+	type nativeKeys struct {
+		Listen           string   `yaml:"listen"`
+		RTPPortMin       int      `yaml:"rtp_port_min"`
+		RTPPortMax       int      `yaml:"rtp_port_max"`
+		MediaDir         string   `yaml:"media_dir"`
+		Realm            string   `yaml:"realm"`
+		DigestAlgorithms []string `yaml:"digest_algorithms"`
+	}
+	decoded := func(t *testing.T, c config) (mediaNode, nativeKeys) {
+		t.Helper()
+		nodes := mediaNodes(c)
+		if len(nodes) != 1 {
+			t.Fatalf("%d nodes", len(nodes))
+		}
+		dec, err := decoder(c, nodes[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var k nativeKeys
+		if err := dec(&k); err != nil {
+			t.Fatal(err)
+		}
+		return nodes[0], k
+	}
+	c, err := loadConfig([]string{"--sip", "127.0.0.1:7070", "--data", "/d"}, envMap(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, k := decoded(t, c)
+	if n.Name != "native" || n.Kind != "native" || k.Listen != "127.0.0.1:7070" || k.MediaDir != "/d/media" ||
+		k.RTPPortMin != 20000 || k.Realm != "hotline" || !reflect.DeepEqual(k.DigestAlgorithms, []string{"MD5"}) {
+		t.Fatalf("default node %+v %+v", n, k)
+	}
+	file := writeFile(t, "sip_addr: 127.0.0.1:7060\nmedia_nodes:\n  - name: edge-1\n    kind: native\n    config:\n      listen: 127.0.0.1:7080\n      rtp_port_min: 30000\n")
+	c, err = loadConfig([]string{"--config", file}, envMap(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, k = decoded(t, c)
+	if n.Name != "edge-1" || k.Listen != "127.0.0.1:7080" || k.RTPPortMin != 30000 || k.RTPPortMax != 29999 || k.Realm != "hotline" {
+		t.Fatalf("listed node %+v %+v", n, k)
+	}
+}
+
+// FuzzDecodeConfigFile feeds the configuration file decoder (media_nodes
+// included) arbitrary YAML: it must never panic, and whatever it accepts
+// must make media node decoders that do not panic either.
+func FuzzDecodeConfigFile(f *testing.F) {
+	for _, seed := range []string{
+		"",
+		"http_addr: 127.0.0.1:7000\ndemo: true\n",
+		"media_nodes:\n  - name: a\n    kind: native\n    config:\n      listen: 127.0.0.1:7080\n",
+		"media_nodes:\n  - {name: a, kind: native, config: [1]}\n",
+		"media_nodes: {name: a}\n",
+		"media_nodes:\n  - name: a\n    kind: native\n    config: {rtp_port_min: x}\n",
+		"- a\n",
+		"shutdown_grace: 3s\nmedia_nodes: []\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		c := defaultConfig()
+		if err := decodeConfigFile(raw, &c); err != nil {
+			return
+		}
+		if c.validate() != nil {
+			return
+		}
+		for _, n := range mediaNodes(c) {
+			dec, err := decoder(c, n)
+			if err != nil {
+				continue
+			}
+			var v struct {
+				Listen     string `yaml:"listen"`
+				RTPPortMin int    `yaml:"rtp_port_min"`
+			}
+			_ = dec(&v)
+		}
+	})
 }

@@ -30,7 +30,7 @@ var demoAgents = []struct {
 // agents (1001-1006), the queues sales and support, the access number 800
 // routed to support, and an admin user whose generated password is printed
 // once. A store that already has an admin user or a queue is left alone.
-func seedDemo(ctx context.Context, st store.Store, realm string, out io.Writer) error {
+func seedDemo(ctx context.Context, st api.Controller, realm string, out io.Writer) error {
 	if _, err := st.Users().GetByUsername(ctx, "admin"); err == nil {
 		fmt.Fprintln(out, "demo: the store already has data; not seeding")
 		return nil

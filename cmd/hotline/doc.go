@@ -8,6 +8,14 @@
 // environment variables, overridden by flags; every default is in
 // defaultConfig. Unknown keys in the file are an error.
 //
+// serve opens the store, builds the media node(s) through the mediacore
+// backend registry (media_nodes, or one native node from the sip/rtp
+// settings; the native package is linked in for its registration), starts
+// the controller over the store and the media core, and serves the API
+// over the controller: cmd -> api -> controller -> {store, acd, mediacore}.
+// The bootstrap token and the demo seed are written through the
+// controller too.
+//
 // It is the top of the import graph: it may import every hotline package;
 // nothing imports it.
 package main

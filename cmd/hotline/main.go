@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"hotline/api"
+	"hotline/controller"
 	"hotline/controller/store"
 	"hotline/controller/store/postgres"
 	"hotline/controller/store/sqlite"
@@ -111,17 +112,6 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	}
 	defer st.Close()
 
-	if cfg.BootstrapToken != "" {
-		if err := api.EnsureBootstrapToken(ctx, st, cfg.BootstrapToken, time.Now()); err != nil {
-			return fmt.Errorf("bootstrap token: %w", err)
-		}
-	}
-	if cfg.Demo {
-		if err := seedDemo(ctx, st, cfg.SIPRealm, stdout); err != nil {
-			return fmt.Errorf("demo seed: %w", err)
-		}
-	}
-
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	media, err := startMedia(ctx, cfg, st, logger, registry)
@@ -129,9 +119,33 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		return err
 	}
 	defer media.Close()
-	fmt.Fprintf(stdout, "Hotline %s: native media core (SIP, UDP and TCP) on %s\n", version, cfg.SIPAddr)
+	if len(cfg.MediaNodes) == 0 {
+		fmt.Fprintf(stdout, "Hotline %s: %s media core (SIP, UDP and TCP) on %s\n", version, cfg.MediaBackend, cfg.SIPAddr)
+	}
+	for _, n := range cfg.MediaNodes {
+		fmt.Fprintf(stdout, "Hotline %s: media node %q (%s)\n", version, n.Name, n.Kind)
+	}
 
-	srv, err := api.New(api.Options{Store: st, Logger: logger, Version: version, SIPRealm: cfg.SIPRealm, Registry: registry})
+	// The controller owns configuration and live state: every write below
+	// (bootstrap, demo, the API) goes through it.
+	ctl, err := controller.New(ctx, controller.Options{Store: st, Media: media, Logger: logger.With("component", "controller")})
+	if err != nil {
+		return fmt.Errorf("controller: %w", err)
+	}
+	defer ctl.Close()
+
+	if cfg.BootstrapToken != "" {
+		if err := api.EnsureBootstrapToken(ctx, ctl, cfg.BootstrapToken, time.Now()); err != nil {
+			return fmt.Errorf("bootstrap token: %w", err)
+		}
+	}
+	if cfg.Demo {
+		if err := seedDemo(ctx, ctl, cfg.SIPRealm, stdout); err != nil {
+			return fmt.Errorf("demo seed: %w", err)
+		}
+	}
+
+	srv, err := api.New(api.Options{Controller: ctl, Logger: logger, Version: version, SIPRealm: cfg.SIPRealm, Registry: registry})
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -254,5 +255,95 @@ func TestServeAgentPhoneRegisters(t *testing.T) {
 	}
 	if out, err := register("wrong-password"); err == nil {
 		t.Fatalf("SIPp REGISTER with a wrong password succeeded:\n%s", out)
+	}
+
+	// A password changed over REST counts from the next REGISTER, and so
+	// does disabling the agent.
+	put := func(change map[string]any) {
+		t.Helper()
+		_, cur := d.do(t, "GET", "/api/v1/agents/"+agent["id"].(string), bootstrapToken, "")
+		for k, v := range change {
+			cur[k] = v
+		}
+		body, _ := json.Marshal(cur)
+		if code, got := d.do(t, "PUT", "/api/v1/agents/"+agent["id"].(string), bootstrapToken, string(body)); code != http.StatusOK {
+			t.Fatalf("update agent: %d %v", code, got)
+		}
+	}
+	put(map[string]any{"sip_password": "phone-pass-new"})
+	if out, err := register("phone-pass-3001"); err == nil {
+		t.Fatalf("SIPp REGISTER with the old password succeeded after the change:\n%s", out)
+	}
+	if out, err := register("phone-pass-new"); err != nil {
+		t.Fatalf("SIPp REGISTER with the new password failed: %v\n%s", err, out)
+	}
+	put(map[string]any{"disabled": true})
+	if out, err := register("phone-pass-new"); err == nil {
+		t.Fatalf("a disabled agent registered:\n%s", out)
+	}
+}
+
+// TestServeTrunkRegistersToCarrier is the path from the admin API to the
+// media core's trunks: a trunk created over REST with register=true makes
+// the daemon REGISTER to a real SIPp playing the carrier's registrar
+// within seconds, and disabling it over REST unregisters it (Expires: 0).
+func TestServeTrunkRegistersToCarrier(t *testing.T) {
+	sipp := testenv.RequireTool(t, "sipp")
+	d := startDaemon(t, t.TempDir(), map[string]string{"HOTLINE_BOOTSTRAP_TOKEN": bootstrapToken})
+	scenario, err := filepath.Abs("../../mediacore/native/testdata/sipp/uas_register.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := testenv.FreeUDPPort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dir := t.TempDir() // SIPp writes its logs into the working directory
+	cmd := exec.CommandContext(ctx, sipp, "-sf", scenario, "-m", "2",
+		"-i", "127.0.0.1", "-p", fmt.Sprint(port), "-nostdin", "-timeout", "45s", "-timeout_error", "-trace_logs")
+	cmd.Dir = dir
+	out := &testenv.SyncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	sippLog := func() string {
+		logs, _ := filepath.Glob(filepath.Join(dir, "*_logs.log"))
+		var b strings.Builder
+		for _, l := range logs {
+			data, _ := os.ReadFile(l)
+			b.Write(data)
+		}
+		return b.String()
+	}
+
+	code, trunk := d.do(t, "POST", "/api/v1/trunks", bootstrapToken, fmt.Sprintf(
+		`{"name":"carrier","host":"127.0.0.1","port":%d,"username":"acct-7","password":"carrier-secret","register":true}`, port))
+	if code != http.StatusCreated {
+		t.Fatalf("create trunk: %d %v", code, trunk)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(sippLog(), "register user=acct-7 expires=") {
+		if time.Now().After(deadline) {
+			t.Fatalf("SIPp got no REGISTER within 15 s of the 201\n%s\n%s", sippLog(), out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	trunk["enabled"] = false
+	body, _ := json.Marshal(trunk)
+	if code, got := d.do(t, "PUT", "/api/v1/trunks/"+trunk["id"].(string), bootstrapToken, string(body)); code != http.StatusOK {
+		t.Fatalf("disable trunk: %d %v", code, got)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("sipp: %v\n%s\n%s", err, sippLog(), out)
+		}
+	case <-ctx.Done():
+		t.Fatalf("SIPp did not get the un-REGISTER\n%s", sippLog())
+	}
+	if !strings.Contains(sippLog(), "register user=acct-7 expires=0") {
+		t.Fatalf("the second REGISTER did not unregister:\n%s", sippLog())
 	}
 }

@@ -13,6 +13,14 @@
 // when someone else wrote in between, so two admins never silently overwrite
 // each other (the API maps it to 412 / 409).
 //
+// Change feed: every committed create, update or delete of configuration
+// (not tokens, not the audit log) appends a Change with the next revision
+// to the changes table in the same transaction (on PostgreSQL under an
+// advisory transaction lock, so revisions are gapless and in commit order).
+// Followers read Changes after the revision they applied; Watch wakes them
+// after a commit of this process and, on PostgreSQL, of any node (LISTEN/
+// NOTIFY on channel hotline_changes, payload the schema).
+//
 // This package holds types and interfaces only. It must not import net/http,
 // gin, any database driver, or any other hotline package.
 package store

@@ -153,6 +153,10 @@ type Store interface {
 	Lists() ListRepo
 	Audit() AuditRepo
 
+	// ChangeFeed follows every committed configuration change (users,
+	// agents, skills, queues, numbers, trunks, schedules, lists).
+	ChangeFeed
+
 	// Ping reports whether the database answers (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the database.

@@ -56,6 +56,18 @@ func Run(t *testing.T, h Harness) {
 		{"StereoRecordingPause", scenarioStereoRecording},
 		{"HoldWithMusic", scenarioHold},
 		{"HangupCauses", scenarioHangupCauses},
+		// Contract version 2 (v2.go).
+		{"EarlyMedia", scenarioEarlyMedia},
+		{"EarlyMediaOriginated", scenarioEarlyMediaOriginated},
+		{"Transfer", scenarioTransfer},
+		{"Reconcile", scenarioReconcile},
+		{"Variables", scenarioVariables},
+		{"BridgeEvents", scenarioBridgeEvents},
+		{"RecordingAudio", scenarioRecordingAudio},
+		{"DTMFDetection", scenarioDTMFDetection},
+		{"Capabilities", scenarioCapabilities},
+		{"Snoop", scenarioSnoop},
+		{"CapabilityMarkers", scenarioCapabilityMarkers},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) {

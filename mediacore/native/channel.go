@@ -36,6 +36,7 @@ const (
 	cmdRing = iota + 1
 	cmdAnswer
 	cmdReject
+	cmdProgress
 )
 
 // channel is one SIP dialog and its RTP leg.
@@ -73,6 +74,15 @@ type channel struct {
 	bridge    mediacore.BridgeID
 	rec       mediacore.RecordingID // the leg's recording, "" if none
 	ringing   bool
+
+	// Contract v2 (reconcile, variables, early media, transfers).
+	caller, called string
+	created        time.Time
+	answered       time.Time // zero before answer
+	early          bool      // early media flows (183 sent or received)
+	earlySDP       []byte    // the SDP of our 183, repeated in the 200
+	vars           map[string]string
+	transfers      map[mediacore.TransferID]chan transferAnswer // pending REFERs
 }
 
 func newID(prefix string) string {
@@ -96,6 +106,7 @@ func (c *channel) emit(ev mediacore.Event) {
 func (c *channel) setUpLocked() {
 	if c.state == stateSetup {
 		c.state = stateUp
+		c.answered = time.Now()
 		close(c.up)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
@@ -44,6 +45,11 @@ type Config struct {
 	// SetupTimeout bounds how long an inbound call may wait for the
 	// controller's answer before it is rejected with 480. Default 120 s.
 	SetupTimeout time.Duration `yaml:"setup_timeout"`
+	// TransferTimeout bounds how long a REFER waits for the controller's
+	// AnswerTransfer before it is answered 480 (below the 32 s a UDP
+	// client waits for a non-INVITE answer, RFC 3261 §17.1.2.2). Default
+	// 30 s.
+	TransferTimeout time.Duration `yaml:"transfer_timeout"`
 	// UserAgent is the User-Agent/Server header value. Default "hotline".
 	UserAgent string `yaml:"user_agent"`
 
@@ -108,6 +114,9 @@ type Trunk struct {
 	// Timeout is how long to wait for a provisional response before failing
 	// over to the next trunk. Default 5 s.
 	Timeout time.Duration `yaml:"timeout"`
+	// Disabled keeps the trunk configured but unused: no calls out, no
+	// calls admitted by its address, no registration.
+	Disabled bool `yaml:"disabled"`
 }
 
 // withDefaults validates c and fills defaults.
@@ -142,32 +151,49 @@ func (c Config) withDefaults() (Config, error) {
 	if c.SetupTimeout <= 0 {
 		c.SetupTimeout = 120 * time.Second
 	}
+	if c.TransferTimeout <= 0 {
+		c.TransferTimeout = 30 * time.Second
+	}
 	if c.UserAgent == "" {
 		c.UserAgent = "hotline"
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	trunks, err := validateTrunks(c.Trunks)
+	if err != nil {
+		return c, err
+	}
+	c.Trunks = trunks
+	return c, nil
+}
+
+// validateTrunks checks trunks (unique names, "host:port" addresses, a
+// known transport) and returns a copy with defaults filled. Config and
+// Backend.SetTrunks share it.
+func validateTrunks(in []Trunk) ([]Trunk, error) {
+	out := slices.Clone(in)
 	seen := map[string]bool{}
-	for i := range c.Trunks {
-		t := &c.Trunks[i]
+	for i := range out {
+		t := &out[i]
+		t.InboundFrom = slices.Clone(t.InboundFrom)
 		if t.Name == "" || seen[t.Name] {
-			return c, fmt.Errorf("%w: trunk %d: empty or duplicate name %q", ErrConfig, i, t.Name)
+			return nil, fmt.Errorf("%w: trunk %d: empty or duplicate name %q", ErrConfig, i, t.Name)
 		}
 		seen[t.Name] = true
 		th, tp, err := net.SplitHostPort(t.Address)
 		if err != nil || th == "" {
-			return c, fmt.Errorf("%w: trunk %s address %q", ErrConfig, t.Name, t.Address)
+			return nil, fmt.Errorf("%w: trunk %s address %q", ErrConfig, t.Name, t.Address)
 		}
 		if p, err := strconv.Atoi(tp); err != nil || p <= 0 || p > 65535 {
-			return c, fmt.Errorf("%w: trunk %s port %q", ErrConfig, t.Name, tp)
+			return nil, fmt.Errorf("%w: trunk %s port %q", ErrConfig, t.Name, tp)
 		}
 		switch t.Transport {
 		case "":
 			t.Transport = "udp"
 		case "udp", "tcp":
 		default:
-			return c, fmt.Errorf("%w: trunk %s transport %q", ErrConfig, t.Name, t.Transport)
+			return nil, fmt.Errorf("%w: trunk %s transport %q", ErrConfig, t.Name, t.Transport)
 		}
 		if t.RegisterExpiry <= 0 {
 			t.RegisterExpiry = 300 * time.Second
@@ -181,5 +207,5 @@ func (c Config) withDefaults() (Config, error) {
 			}
 		}
 	}
-	return c, nil
+	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"hotline/mediacore"
+	"hotline/mediacore/audio"
 	"hotline/mediacore/native/rtpengine"
 )
 
@@ -16,6 +17,19 @@ type bridge struct {
 	id  mediacore.BridgeID
 	eb  *rtpengine.Bridge
 	rec mediacore.RecordingID // guarded by Backend.mu
+	// members and their roles, for Bridges; guarded by Backend.mu.
+	members map[mediacore.ChannelID]mediacore.Member
+}
+
+// setMember records (or with m == nil forgets) a member of br.
+func (b *Backend) setMember(br *bridge, ch mediacore.ChannelID, m *mediacore.Member) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if m == nil {
+		delete(br.members, ch)
+		return
+	}
+	br.members[ch] = *m
 }
 
 // playback maps a mediacore playback to the engine's.
@@ -71,7 +85,11 @@ func (b *Backend) Play(ctx context.Context, t mediacore.Target, req mediacore.Pl
 		pb.engine, err = br.eb.Play(src, req.Loop)
 	}
 	if err != nil {
-		return "", fmt.Errorf("native: play: %w", err)
+		gone := mediacore.ErrNoSuchChannel
+		if pb.br != nil {
+			gone = mediacore.ErrNoSuchBridge
+		}
+		return "", engineErr("play", err, gone)
 	}
 	b.playbacks[id] = pb
 	b.enginePB[pb.engine] = pb
@@ -109,10 +127,32 @@ func (b *Backend) StopPlayback(ctx context.Context, id mediacore.PlaybackID) err
 	return nil
 }
 
+// recordMode maps a request to what the engine writes: a channel's mono
+// recording holds both directions mixed, or one of them (Source); a
+// bridge's mono recording is its mix.
+func recordMode(t mediacore.Target, req mediacore.RecordRequest) rtpengine.RecordMode {
+	switch {
+	case req.Stereo:
+		return rtpengine.RecordStereo
+	case t.Channel == "":
+		return rtpengine.RecordReceived
+	case req.Source == mediacore.RecordRead:
+		return rtpengine.RecordReceived
+	case req.Source == mediacore.RecordWrite:
+		return rtpengine.RecordSent
+	}
+	return rtpengine.RecordMixed
+}
+
 // Record implements mediacore.Backend. Files go under RecordingsDir; a
 // channel recording in stereo has what the channel said on the left and
-// what it heard on the right.
+// what it heard on the right; in mono both mixed, or one direction
+// (RecordRequest.Source). A channel or bridge records one file at a time:
+// a second Record gives ErrChannelState and leaves the first untouched.
 func (b *Backend) Record(ctx context.Context, t mediacore.Target, req mediacore.RecordRequest) (mediacore.RecordingID, error) {
+	if req.Source < mediacore.RecordBoth || req.Source > mediacore.RecordWrite {
+		return "", fmt.Errorf("%w: record source %d", mediacore.ErrInvalidArgument, req.Source)
+	}
 	id := req.ID
 	if id == "" {
 		id = mediacore.RecordingID(newID("rec-"))
@@ -123,12 +163,15 @@ func (b *Backend) Record(ctx context.Context, t mediacore.Target, req mediacore.
 	}
 	path := filepath.Join(b.cfg.RecordingsDir, filepath.FromSlash(name))
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return "", fmt.Errorf("native: recording dir: %w", err)
+		return "", fileErr("recording dir", err)
 	}
 	r := &recording{id: id, path: path}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if _, dup := b.recordings[id]; dup {
+		return "", fmt.Errorf("%w: recording %s exists", mediacore.ErrInvalidArgument, id)
+	}
+	if _, dup := b.finished.paths[id]; dup {
 		return "", fmt.Errorf("%w: recording %s exists", mediacore.ErrInvalidArgument, id)
 	}
 	var c *channel
@@ -140,31 +183,53 @@ func (b *Backend) Record(ctx context.Context, t mediacore.Target, req mediacore.
 	} else if br = b.bridges[t.Bridge]; br == nil {
 		return "", fmt.Errorf("%w: %s", mediacore.ErrNoSuchBridge, t.Bridge)
 	}
+	// Claim the target's recording slot first: the engine refuses a
+	// second recording too, but the slot names the recording whose
+	// RecordingFinished the engine will raise, and must not be lost.
+	var busy mediacore.RecordingID
+	if c != nil {
+		c.mu.Lock()
+		if busy = c.rec; busy == "" {
+			c.rec = id
+		}
+		c.mu.Unlock()
+	} else if busy = br.rec; busy == "" {
+		br.rec = id
+	}
+	if busy != "" {
+		return "", fmt.Errorf("%w: %s%s is already recording (%s)", mediacore.ErrChannelState, t.Channel, t.Bridge, busy)
+	}
+	release := func() {
+		if c != nil {
+			c.mu.Lock()
+			if c.rec == id {
+				c.rec = ""
+			}
+			c.mu.Unlock()
+		} else if br.rec == id {
+			br.rec = ""
+		}
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640)
 	if err != nil {
-		return "", fmt.Errorf("native: recording file: %w", err)
+		release()
+		return "", fileErr("recording file", err)
 	}
 	r.file, r.ch, r.br = f, c, br
 	if c != nil {
-		c.mu.Lock()
-		c.rec = id
-		c.mu.Unlock()
-		r.rec, err = c.leg.Record(f, req.Stereo)
+		r.rec, err = c.leg.RecordMode(f, recordMode(t, req))
 	} else {
-		br.rec = id
 		r.rec, err = br.eb.Record(f, req.Stereo)
 	}
 	if err != nil {
 		f.Close()
 		os.Remove(path)
-		if c != nil {
-			c.mu.Lock()
-			c.rec = ""
-			c.mu.Unlock()
-		} else {
-			br.rec = ""
+		release()
+		gone := mediacore.ErrNoSuchChannel
+		if br != nil {
+			gone = mediacore.ErrNoSuchBridge
 		}
-		return "", fmt.Errorf("native: record: %w", err)
+		return "", engineErr("record", err, gone)
 	}
 	b.recordings[id] = r
 	return id, nil
@@ -188,6 +253,9 @@ func (b *Backend) finishRecording(id mediacore.RecordingID, e rtpengine.Recordin
 	if err := r.file.Close(); err != nil {
 		b.log.Warn("recording close", "recording", id, "err", err)
 	}
+	b.mu.Lock()
+	b.finished.add(id, r.path)
+	b.mu.Unlock()
 	return r
 }
 
@@ -229,7 +297,9 @@ func (b *Backend) StopRecording(ctx context.Context, id mediacore.RecordingID) e
 		return err
 	}
 	if _, err := r.rec.Stop(); err != nil {
-		return fmt.Errorf("native: stop recording: %w", err)
+		// ErrClosed: it finished meanwhile. Anything else is a write or
+		// sync failure, also reported in RecordingFinished.Err.
+		return engineErr("stop recording", err, mediacore.ErrNoSuchRecording)
 	}
 	return nil
 }
@@ -247,7 +317,7 @@ func (b *Backend) CreateBridge(ctx context.Context, id mediacore.BridgeID) error
 	if _, dup := b.bridges[id]; dup {
 		return fmt.Errorf("%w: bridge %s exists", mediacore.ErrInvalidArgument, id)
 	}
-	br := &bridge{id: id, eb: b.eng.NewBridge(string(id))}
+	br := &bridge{id: id, eb: b.eng.NewBridge(string(id)), members: map[mediacore.ChannelID]mediacore.Member{}}
 	br.eb.OnEvent(func(ev rtpengine.LegEvent) { b.onBridgeEvent(br, ev) })
 	b.bridges[id] = br
 	return nil
@@ -331,11 +401,13 @@ func (b *Backend) AddToBridge(ctx context.Context, bid mediacore.BridgeID, cid m
 		toLeg = to.leg
 	}
 	if err := br.eb.Add(c.leg, engineRole(m.Role), toLeg); err != nil {
-		return fmt.Errorf("%w: %w", mediacore.ErrInvalidArgument, err)
+		return engineErr("add to bridge", err, mediacore.ErrNoSuchBridge)
 	}
 	c.mu.Lock()
 	c.bridge = bid
 	c.mu.Unlock()
+	b.setMember(br, cid, &m)
+	c.emit(mediacore.Event{Type: mediacore.EventBridgeJoined, Bridge: bid, Member: m})
 	return nil
 }
 
@@ -350,8 +422,9 @@ func (b *Backend) SetMemberRole(ctx context.Context, bid mediacore.BridgeID, cid
 		toLeg = to.leg
 	}
 	if err := br.eb.SetRole(c.leg, engineRole(m.Role), toLeg); err != nil {
-		return fmt.Errorf("%w: %w", mediacore.ErrInvalidArgument, err)
+		return engineErr("set member role", err, mediacore.ErrNoSuchBridge)
 	}
+	b.setMember(br, cid, &m)
 	return nil
 }
 
@@ -362,13 +435,15 @@ func (b *Backend) RemoveFromBridge(ctx context.Context, bid mediacore.BridgeID, 
 		return err
 	}
 	if err := br.eb.Remove(c.leg); err != nil {
-		return fmt.Errorf("%w: %w", mediacore.ErrChannelState, err)
+		return engineErr("remove from bridge", err, mediacore.ErrNoSuchBridge)
 	}
 	c.mu.Lock()
 	if c.bridge == bid {
 		c.bridge = ""
 	}
 	c.mu.Unlock()
+	b.setMember(br, cid, nil)
+	c.emit(mediacore.Event{Type: mediacore.EventBridgeLeft, Bridge: bid})
 	return nil
 }
 
@@ -385,20 +460,31 @@ func (b *Backend) DestroyBridge(ctx context.Context, bid mediacore.BridgeID) err
 	if br == nil {
 		return fmt.Errorf("%w: %s", mediacore.ErrNoSuchBridge, bid)
 	}
+	var left []*channel
 	for _, c := range members {
 		c.mu.Lock()
 		if c.bridge == bid {
 			c.bridge = ""
+			left = append(left, c)
 		}
 		c.mu.Unlock()
 	}
 	br.eb.Close()
+	b.mu.Lock()
+	clear(br.members)
+	b.mu.Unlock()
+	for _, c := range left {
+		c.emit(mediacore.Event{Type: mediacore.EventBridgeLeft, Bridge: bid})
+	}
 	return nil
 }
 
 // Hold implements mediacore.Backend: re-INVITE with a=sendonly (RFC 3264
 // §8.4), then music into the held leg (in a bridge the engine gives a
-// SendOnly leg only its own playback).
+// SendOnly leg only its own playback). The music is loaded before the
+// re-INVITE, and a failure to start it takes the far end off hold again,
+// so an error always leaves the channel as it was and Hold is emitted only
+// on success.
 func (b *Backend) Hold(ctx context.Context, id mediacore.ChannelID, music *mediacore.Media) error {
 	c, err := b.channel(id)
 	if err != nil {
@@ -407,6 +493,12 @@ func (b *Backend) Hold(ctx context.Context, id mediacore.ChannelID, music *media
 	if c.getState() != stateUp {
 		return fmt.Errorf("%w: %s not answered", mediacore.ErrChannelState, id)
 	}
+	var src audio.Source
+	if music != nil {
+		if src, err = b.source(ctx, []mediacore.Media{*music}); err != nil {
+			return fmt.Errorf("hold music: %w", err)
+		}
+	}
 	c.mu.Lock()
 	already := c.held
 	c.held = true
@@ -414,20 +506,25 @@ func (b *Backend) Hold(ctx context.Context, id mediacore.ChannelID, music *media
 	if already {
 		return nil
 	}
-	if err := b.reinvite(ctx, c, dirSendOnly); err != nil {
+	undo := func() {
 		c.mu.Lock()
 		c.held = false
 		c.mu.Unlock()
-		return fmt.Errorf("native: hold: %w", err)
 	}
-	if music != nil {
-		src, err := b.source(ctx, []mediacore.Media{*music})
-		if err != nil {
-			return err
-		}
+	if err := b.reinvite(ctx, c, dirSendOnly); err != nil {
+		undo()
+		return sipErr("hold", err)
+	}
+	if src != nil {
 		pbID, err := c.leg.Play(src, true)
 		if err != nil {
-			return fmt.Errorf("native: hold music: %w", err)
+			undo()
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			if rerr := b.reinvite(rctx, c, dirSendRecv); rerr != nil {
+				b.log.Warn("hold: resuming after failed music", "channel", id, "err", rerr)
+			}
+			cancel()
+			return engineErr("hold music", err, mediacore.ErrNoSuchChannel)
 		}
 		c.mu.Lock()
 		c.holdPB = pbID
@@ -454,7 +551,7 @@ func (b *Backend) Unhold(ctx context.Context, id mediacore.ChannelID) error {
 		_ = c.leg.StopPlayback(pb)
 	}
 	if err := b.reinvite(ctx, c, dirSendRecv); err != nil {
-		return fmt.Errorf("native: unhold: %w", err)
+		return sipErr("unhold", err)
 	}
 	c.emit(mediacore.Event{Type: mediacore.EventUnhold})
 	return nil

@@ -26,16 +26,38 @@ import (
 const Name = "native"
 
 func init() {
-	mediacore.Register(Name, func(o mediacore.FactoryOptions) (mediacore.Backend, error) {
-		var cfg Config
-		if err := o.Decode(&cfg); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	mediacore.Register(Name, factory)
+}
+
+// factory builds the backend for mediacore.Open: its own section of the
+// configuration (Config's yaml keys) through opts.Decode, the registrar's
+// users from opts.Services.Credentials (credentials are never part of the
+// configuration file), and the stored
+// trunks from opts.Services.Trunks, added to the configured ones (a
+// duplicate name is ErrConfig). Later trunk changes arrive through
+// SetTrunks, which replaces both.
+func factory(o mediacore.FactoryOptions) (mediacore.Backend, error) {
+	var cfg Config
+	if err := o.Decode(&cfg); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = o.Logger
+		if o.Node != "" {
+			cfg.Logger = cfg.Logger.With("node", o.Node)
 		}
-		if cfg.Logger == nil {
-			cfg.Logger = o.Logger
+	}
+	if cfg.Credentials == nil && o.Services.Credentials != nil {
+		cfg.Credentials = o.Services.Credentials
+	}
+	for _, tc := range o.Services.Trunks {
+		t, err := trunkFromConfig(tc)
+		if err != nil {
+			return nil, err
 		}
-		return New(cfg)
-	})
+		cfg.Trunks = append(cfg.Trunks, t)
+	}
+	return New(cfg)
 }
 
 // Backend is the native media core: a SIP user agent (sipgo) on UDP and TCP
@@ -61,7 +83,9 @@ type Backend struct {
 	// listeners are closed by Close (sipgo leaves them open).
 	listeners []io.Closer
 
-	wg sync.WaitGroup // background goroutines (originates, registrations)
+	wg sync.WaitGroup // background goroutines (originates, sweeps)
+
+	trunks trunkSet // live trunks and their registrations
 
 	// mu guards the maps below and closed.
 	mu         sync.Mutex
@@ -72,6 +96,7 @@ type Backend struct {
 	playbacks  map[mediacore.PlaybackID]*playback
 	enginePB   map[rtpengine.PlaybackID]*playback
 	recordings map[mediacore.RecordingID]*recording
+	finished   finishedRecordings // for OpenRecording
 }
 
 // New validates cfg and returns a backend; Start listens.
@@ -91,6 +116,7 @@ func New(cfg Config) (*Backend, error) {
 		enginePB:   map[rtpengine.PlaybackID]*playback{},
 		recordings: map[mediacore.RecordingID]*recording{},
 	}
+	b.trunks.list = cfg.Trunks
 	if b.tts == nil {
 		b.tts = NewEspeak(cfg.MediaDir+"/tts", cfg.Logger)
 	}
@@ -207,6 +233,7 @@ func (b *Backend) Start(ctx context.Context, sink func(mediacore.Event)) (err er
 	srv.OnInvite(validated(b.onInvite))
 	srv.OnAck(validated(b.onAck))
 	srv.OnBye(validated(b.onBye))
+	srv.OnRefer(validated(b.onRefer))
 	srv.OnCancel(validated(func(req *sip.Request, tx sip.ServerTransaction) {
 		// CANCELs that match an INVITE transaction are answered by sipgo's
 		// transaction layer (200, then 487 for the INVITE); this one
@@ -215,7 +242,7 @@ func (b *Backend) Start(ctx context.Context, sink func(mediacore.Event)) (err er
 	}))
 	srv.OnOptions(validated(func(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
-		res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER"))
+		res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, REFER"))
 		res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
 		_ = tx.Respond(res)
 	}))
@@ -278,7 +305,7 @@ func (b *Backend) Close() error {
 	}
 	wg.Wait()
 	b.cancel()
-	b.unregisterTrunks()
+	b.stopTrunkRegistrations()
 	err := b.ua.Close()
 	// sipgo does not close listeners handed to ServeUDP/ServeTCP.
 	for _, l := range b.listeners {
@@ -408,11 +435,16 @@ func (b *Backend) end(c *channel, cause mediacore.Cause, sipCode int) {
 	if br != "" {
 		b.mu.Lock()
 		bs := b.bridges[br]
+		if bs != nil {
+			delete(bs.members, c.id)
+		}
 		b.mu.Unlock()
 		if bs != nil {
 			_ = bs.eb.Remove(c.leg)
 		}
+		c.emit(mediacore.Event{Type: mediacore.EventBridgeLeft, Bridge: br})
 	}
+	b.endTransfers(c)
 	_ = c.leg.Close()
 	b.mu.Lock()
 	delete(b.channels, c.id)
@@ -605,7 +637,7 @@ func (b *Backend) SendDTMF(ctx context.Context, id mediacore.ChannelID, digits s
 	if c.getState() != stateUp {
 		return fmt.Errorf("%w: %s not answered", mediacore.ErrChannelState, id)
 	}
-	return c.leg.SendDTMF(digits)
+	return engineErr("send dtmf", c.leg.SendDTMF(digits), mediacore.ErrNoSuchChannel)
 }
 
 // onRegistration turns registrar events into endpoint events.

@@ -41,7 +41,7 @@ func (b *Backend) opener(ctx context.Context, m mediacore.Media) (opener, error)
 	case mediacore.MediaTTS:
 		path, err := b.tts.Synthesize(ctx, m.Voice, m.Text)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrTTS, err)
+			return nil, ttsErr(err)
 		}
 		return func() (audio.Source, error) { return openWAV(path) }, nil
 	case mediacore.MediaSilence:

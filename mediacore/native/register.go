@@ -12,50 +12,6 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-// startTrunkRegistrations keeps one registration per trunk with Register
-// set (RFC 3261 §10.2), refreshed at 80% of the granted lifetime and
-// retried every 30 s after a failure.
-func (b *Backend) startTrunkRegistrations() {
-	for i := range b.cfg.Trunks {
-		t := &b.cfg.Trunks[i]
-		if !t.Register {
-			continue
-		}
-		b.wg.Add(1)
-		go func() {
-			defer b.wg.Done()
-			for {
-				granted, err := b.registerTrunk(b.ctx, t, t.RegisterExpiry)
-				wait := 30 * time.Second
-				if err != nil {
-					b.log.Warn("trunk registration failed", "trunk", t.Name, "err", err)
-				} else {
-					wait = granted * 8 / 10
-				}
-				select {
-				case <-b.ctx.Done():
-					return
-				case <-time.After(wait):
-				}
-			}
-		}()
-	}
-}
-
-// unregisterTrunks removes our registrations (Expires: 0) on shutdown, with
-// a short deadline: a carrier that does not answer must not stall Close.
-func (b *Backend) unregisterTrunks() {
-	for i := range b.cfg.Trunks {
-		t := &b.cfg.Trunks[i]
-		if !t.Register {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_, _ = b.registerTrunk(ctx, t, 0)
-		cancel()
-	}
-}
-
 // registerTrunk sends one REGISTER (answering a digest challenge) and
 // returns the lifetime the registrar granted.
 func (b *Backend) registerTrunk(ctx context.Context, t *Trunk, expiry time.Duration) (time.Duration, error) {

@@ -56,7 +56,7 @@ func (b *Backend) resolve(ep mediacore.Endpoint) ([]dialTarget, error) {
 		slices.Reverse(out)
 		return out[:1], nil
 	case mediacore.EndpointTel:
-		trunks := slices.Clone(b.cfg.Trunks)
+		trunks := b.trunkList()
 		slices.SortStableFunc(trunks, func(a, c Trunk) int { return cmp.Compare(a.Priority, c.Priority) })
 		var out []dialTarget
 		for i := range trunks {
@@ -126,6 +126,7 @@ func (b *Backend) Originate(ctx context.Context, req mediacore.OriginateRequest)
 	c.mu.Lock()
 	c.cancelDial = cancel
 	c.mu.Unlock()
+	c.setInfo(req.CallerIDNumber, ep.String(), req.Variables)
 	c.emit(mediacore.Event{
 		Type: mediacore.EventChannelCreated, Direction: mediacore.Outbound,
 		Caller: req.CallerIDNumber, CallerName: req.CallerIDName, Called: ep.String(),
@@ -277,6 +278,7 @@ func (b *Backend) attempt(ctx context.Context, c *channel, t dialTarget, req med
 					c.emit(mediacore.Event{Type: mediacore.EventRinging})
 				}
 			}
+			b.earlyMedia(c, res)
 			return nil
 		},
 	}

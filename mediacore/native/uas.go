@@ -2,7 +2,7 @@ package native
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"time"
@@ -73,10 +73,12 @@ func (b *Backend) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if called == "" && req.To() != nil {
 		called = req.To().Address.User
 	}
+	headers := pickHeaders(req)
+	c.setInfo(from.Address.User, called, headers)
 	c.emit(mediacore.Event{
 		Type: mediacore.EventChannelCreated, Direction: mediacore.Inbound,
 		Caller: from.Address.User, CallerName: from.DisplayName, Called: called,
-		Headers: pickHeaders(req), Trunk: trunk,
+		Headers: headers, Trunk: trunk,
 	})
 
 	timer := time.NewTimer(b.cfg.SetupTimeout)
@@ -96,22 +98,21 @@ func (b *Backend) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 						c.emit(mediacore.Event{Type: mediacore.EventRinging})
 					}
 				}
-				cmd.reply <- err
+				cmd.reply <- sipErr("ring", err)
+			case cmdProgress:
+				cmd.reply <- b.progress(c, sess, offer)
 			case cmdAnswer:
-				// Media starts with the answer: no early media, and nothing
-				// is sent to an address before the call is accepted.
-				err := b.applyRemote(c, offer, dirSendRecv)
-				var body []byte
-				if err == nil {
-					body, err = b.localDescription(c, offer, dirSendRecv)
-				}
+				// Media starts with the answer, or with Progress (early
+				// media): nothing is sent to an address before the
+				// controller accepted the call.
+				body, err := b.answerSDP(c, offer)
 				if err == nil {
 					// Blocks until the ACK (RFC 3261 §13.3.1.4): media may
 					// flow before, but the call is up only when confirmed.
 					err = sess.RespondSDP(body)
 				}
 				if err != nil {
-					cmd.reply <- err
+					cmd.reply <- sipErr("answer", err)
 					b.end(c, mediacore.CauseFailure, 0)
 					return
 				}
@@ -124,7 +125,7 @@ func (b *Backend) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			case cmdReject:
 				code := cmd.cause.SIPCode()
 				err := sess.Respond(code, reasonPhrase(code), nil)
-				cmd.reply <- err
+				cmd.reply <- sipErr("reject", err)
 				b.end(c, cmd.cause, code)
 				return
 			}
@@ -195,7 +196,7 @@ func (b *Backend) admit(req *sip.Request) (trunk string, ok bool) {
 		return "", b.cfg.AllowUnknownSources
 	}
 	ip := src.Addr().Unmap()
-	for _, t := range b.cfg.Trunks {
+	for _, t := range b.trunkList() {
 		for _, p := range t.InboundFrom {
 			if p.Contains(ip) {
 				return t.Name, true
@@ -383,7 +384,7 @@ func (b *Backend) reinvite(ctx context.Context, c *channel, local dir) error {
 		return err
 	}
 	if !res.IsSuccess() {
-		return errors.New("native: re-INVITE answered " + res.StartLine())
+		return fmt.Errorf("%w: native: re-INVITE answered %s", mediacore.ErrChannelState, res.StartLine())
 	}
 	ack := sip.NewRequest(sip.ACK, target)
 	if err := c.writeRequest(ack); err != nil {

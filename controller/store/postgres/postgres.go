@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -43,6 +44,10 @@ type Store struct {
 	db     *sql.DB
 	logger *slog.Logger
 	ms     []sqlstore.Migration
+
+	listenOnce sync.Once
+	stopListen context.CancelFunc // set by listenOnce; guarded by it
+	listenDone chan struct{}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -53,7 +58,19 @@ var dialect = sqlstore.Dialect{
 	Numbered: true,
 	Classify: classify,
 	TimeArg:  func(t time.Time) any { return t },
+	// Change transactions queue on a per-schema advisory lock, so
+	// revisions commit in order; NOTIFY wakes other nodes at commit.
+	ChangeLock: "SELECT pg_advisory_xact_lock(hashtext('hotline.store.changes:' || coalesce(current_schema()::text, '')))",
+	Notify:     "SELECT pg_notify('" + notifyChannel + "', coalesce(current_schema()::text, ''))",
 }
+
+// notifyChannel is the LISTEN/NOTIFY channel of the change feed; the
+// payload is the schema, so stores in different schemas of one database
+// wake only their own followers.
+const notifyChannel = "hotline_changes"
+
+// listenRetry is how long the change listener waits before reconnecting.
+const listenRetry = time.Second
 
 // Open connects to the database at url (a postgres:// URL or a key=value
 // string that pgx accepts) and migrates it. A server that cannot be reached
@@ -168,4 +185,78 @@ func classify(err error) error {
 		return store.ErrUnavailable
 	}
 	return nil
+}
+
+// Watch implements store.ChangeFeed: it wakes on this process's commits
+// and, through LISTEN on one dedicated connection, on every other node's.
+// After the listener (re)connects it wakes its watchers once, so changes
+// committed while it was away are read too.
+func (s *Store) Watch(ctx context.Context) <-chan struct{} {
+	ch := s.Store.Watch(ctx)
+	s.listenOnce.Do(func() {
+		lctx, cancel := context.WithCancel(context.Background())
+		s.stopListen = cancel
+		s.listenDone = make(chan struct{})
+		go s.listen(lctx)
+	})
+	return ch
+}
+
+// Close stops the change listener and releases the database.
+func (s *Store) Close() error {
+	s.listenOnce.Do(func() {}) // no listener may start after Close
+	if s.stopListen != nil {
+		s.stopListen()
+		<-s.listenDone
+	}
+	return s.Store.Close()
+}
+
+func (s *Store) listen(ctx context.Context) {
+	defer close(s.listenDone)
+	for {
+		err := s.listenConn(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		s.logger.Warn("postgres change listener lost; reconnecting", "err", err)
+		s.Store.Wake() // a notification may have been lost
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(listenRetry):
+		}
+	}
+}
+
+// listenConn LISTENs on a connection taken out of the pool (it keeps
+// session state, so it never goes back) until ctx ends or it fails.
+func (s *Store) listenConn(ctx context.Context) error {
+	pc, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	conn := pc.Hijack()
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = conn.Close(cctx)
+	}()
+	var schema string
+	if err := conn.QueryRow(ctx, "SELECT coalesce(current_schema()::text, '')").Scan(&schema); err != nil {
+		return err
+	}
+	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+		return err
+	}
+	s.Store.Wake() // catch up with what committed before LISTEN
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		if n.Payload == schema {
+			s.Store.Wake()
+		}
+	}
 }

@@ -37,6 +37,7 @@ func Run(t *testing.T, open Open) {
 		{"Audit", testAudit},
 		{"TimesUTC", testTimesUTC},
 		{"Ping", testPing},
+		{"Changes", testChanges},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

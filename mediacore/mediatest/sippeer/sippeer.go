@@ -38,6 +38,10 @@ type Config struct {
 	// new INVITE with 407 (RFC 3261 §22.3, like a carrier's proxy) and
 	// accept only a correct MD5 digest answer.
 	AuthUser, AuthPassword string
+	// EarlyMedia makes the phone send 183 Session Progress with its SDP
+	// (and start its media) before ringing, like a carrier playing an
+	// announcement before answer.
+	EarlyMedia bool
 	// Logger; nil discards.
 	Logger *slog.Logger
 }
@@ -110,6 +114,7 @@ func New(cfg Config) (*Phone, error) {
 	srv.OnInvite(p.onInvite)
 	srv.OnAck(p.onAck)
 	srv.OnBye(p.onBye)
+	srv.OnNotify(p.onNotify)
 	srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
@@ -204,6 +209,8 @@ type Call struct {
 	heard    []int16
 	lastDir  string
 	dtmfSeen []byte
+	notifies []*sip.Request
+	media    bool // the RTP loops run
 	pt       uint8
 	ssrc     uint32
 	seq      uint16
@@ -269,6 +276,12 @@ func parseRemote(body []byte) (netip.AddrPort, uint8, string, error) {
 // headers are added to the INVITE. A non-2xx final response is returned
 // as *StatusError.
 func (p *Phone) Dial(ctx context.Context, uri string, headers ...sip.Header) (*Call, error) {
+	return p.dial(ctx, uri, nil, headers...)
+}
+
+// dial is Dial; onEarly, when set, receives the call as soon as a 183
+// with SDP started its media (early media), before the answer.
+func (p *Phone) dial(ctx context.Context, uri string, onEarly func(*Call), headers ...sip.Header) (*Call, error) {
 	var u sip.Uri
 	if err := sip.ParseUri(uri, &u); err != nil {
 		return nil, err
@@ -291,8 +304,21 @@ func (p *Phone) Dial(ctx context.Context, uri string, headers ...sip.Header) (*C
 		c.conn.Close()
 		return nil, err
 	}
-	if err := sess.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
-		c.conn.Close()
+	opts := sipgo.AnswerOptions{}
+	if onEarly != nil {
+		opts.OnResponse = func(res *sip.Response) error {
+			if res.StatusCode != 183 || len(res.Body()) == 0 || c.mediaRunning() {
+				return nil
+			}
+			if remote, pt, dir, err := parseRemote(res.Body()); err == nil {
+				c.startMedia(remote, pt, dir)
+				onEarly(c)
+			}
+			return nil
+		}
+	}
+	if err := sess.WaitAnswer(ctx, opts); err != nil {
+		c.end()
 		var de *sipgo.ErrDialogResponse
 		if errors.As(err, &de) {
 			return nil, &StatusError{Code: de.Res.StatusCode}
@@ -300,12 +326,12 @@ func (p *Phone) Dial(ctx context.Context, uri string, headers ...sip.Header) (*C
 		return nil, err
 	}
 	if err := sess.Ack(ctx); err != nil {
-		c.conn.Close()
+		c.end()
 		return nil, err
 	}
 	remote, pt, dir, err := parseRemote(sess.InviteResponse.Body())
 	if err != nil {
-		c.conn.Close()
+		c.end()
 		return nil, err
 	}
 	c.cli, c.id = sess, sess.ID
@@ -336,15 +362,32 @@ type StatusError struct{ Code int }
 func (e *StatusError) Error() string { return "sippeer: call answered " + strconv.Itoa(e.Code) }
 
 func (c *Call) start(remote netip.AddrPort, pt uint8, dir string) {
-	c.mu.Lock()
-	c.remote, c.pt, c.lastDir = remote, pt, dir
-	c.mu.Unlock()
 	c.p.mu.Lock()
 	c.p.calls[c.id] = c
 	c.p.mu.Unlock()
+	c.startMedia(remote, pt, dir)
+}
+
+// startMedia points the media at remote and starts the RTP loops once (a
+// call with early media starts them at the 183 and updates at the 200).
+func (c *Call) startMedia(remote netip.AddrPort, pt uint8, dir string) {
+	c.mu.Lock()
+	c.remote, c.pt, c.lastDir = remote, pt, dir
+	running := c.media
+	c.media = true
+	c.mu.Unlock()
+	if running {
+		return
+	}
 	c.p.wg.Add(2)
 	go c.sendLoop()
 	go c.recvLoop()
+}
+
+func (c *Call) mediaRunning() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.media
 }
 
 func (c *Call) end() {
@@ -578,6 +621,12 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	defer sess.Close()
+	var early *Call
+	if p.cfg.EarlyMedia {
+		if early, err = p.earlyMedia(sess, req); err != nil {
+			return
+		}
+	}
 	_ = sess.Respond(180, "Ringing", nil)
 	if p.cfg.AnswerDelay > 0 {
 		select {
@@ -586,11 +635,17 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			// The caller cancelled (sipgo answered CANCEL 200 and the
 			// INVITE 487).
 			p.cancelled.Add(1)
+			if early != nil {
+				early.end()
+			}
 			return
 		}
 	}
 	if code != 200 {
 		_ = sess.Respond(code, "Rejected", nil)
+		if early != nil {
+			early.end()
+		}
 		return
 	}
 	remote, pt, dir, err := parseRemote(req.Body())
@@ -598,10 +653,13 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		_ = sess.Respond(488, "Not Acceptable Here", nil)
 		return
 	}
-	c, err := p.newCall()
-	if err != nil {
-		_ = sess.Respond(500, "Server Internal Error", nil)
-		return
+	c := early
+	if c == nil {
+		c, err = p.newCall()
+		if err != nil {
+			_ = sess.Respond(500, "Server Internal Error", nil)
+			return
+		}
 	}
 	c.srv, c.id, c.Request = sess, sess.ID, req
 	c.start(remote, pt, dir)

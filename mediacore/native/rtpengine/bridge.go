@@ -267,7 +267,11 @@ func (b *Bridge) Record(w io.WriteSeeker, stereo bool) (*Recording, error) {
 	if b.rec != nil {
 		return nil, ErrRecording
 	}
-	rec, err := newRecording(w, stereo, b.events, func(r *Recording) {
+	mode := RecordReceived // the recorder member's output: the mix
+	if stereo {
+		mode = RecordStereo
+	}
+	rec, err := newRecording(w, mode, b.events, func(r *Recording) {
 		b.mu.Lock()
 		if b.rec == r {
 			b.rec = nil

@@ -16,6 +16,7 @@ import (
 type Recording struct {
 	dst    io.WriteSeeker
 	stereo bool
+	mode   RecordMode
 	events *eventQueue
 	detach func(*Recording)
 
@@ -25,14 +26,32 @@ type Recording struct {
 	stopped bool
 	err     error
 	frames  int64
+	mix     [frameSamples]int16 // RecordMixed scratch
 }
+
+// RecordMode says what a leg recording holds.
+type RecordMode int
+
+// Record modes.
+const (
+	// RecordReceived: mono, what the leg received (the far end's voice).
+	RecordReceived RecordMode = iota
+	// RecordSent: mono, what was sent to the leg (playbacks, the bridge's
+	// mix for it).
+	RecordSent
+	// RecordMixed: mono, both directions summed.
+	RecordMixed
+	// RecordStereo: left what the leg received, right what was sent to it.
+	RecordStereo
+)
 
 var silentFrame [frameSamples]int16
 
-func newRecording(w io.WriteSeeker, stereo bool, events *eventQueue, detach func(*Recording)) (*Recording, error) {
-	if w == nil {
+func newRecording(w io.WriteSeeker, mode RecordMode, events *eventQueue, detach func(*Recording)) (*Recording, error) {
+	if w == nil || mode < RecordReceived || mode > RecordStereo {
 		return nil, ErrInvalidArgument
 	}
+	stereo := mode == RecordStereo
 	ch := 1
 	if stereo {
 		ch = 2
@@ -41,7 +60,7 @@ func newRecording(w io.WriteSeeker, stereo bool, events *eventQueue, detach func
 	if err != nil {
 		return nil, err
 	}
-	return &Recording{dst: w, stereo: stereo, events: events, detach: detach, w: ww}, nil
+	return &Recording{dst: w, stereo: stereo, mode: mode, events: events, detach: detach, w: ww}, nil
 }
 
 // writeFrame appends one frame (right is ignored for mono). While paused it
@@ -56,13 +75,21 @@ func (r *Recording) writeFrame(left, right []int16) {
 	if r.paused {
 		left, right = silentFrame[:], silentFrame[:]
 	}
+	if right == nil {
+		right = silentFrame[:]
+	}
 	var err error
-	if r.stereo {
-		if right == nil {
-			right = silentFrame[:]
-		}
+	switch r.mode {
+	case RecordStereo:
 		err = r.w.WriteStereo(left, right)
-	} else {
+	case RecordSent:
+		err = r.w.WriteFrame(right)
+	case RecordMixed:
+		for i := range r.mix {
+			r.mix[i] = sat16(int32(left[i]) + int32(right[i]))
+		}
+		err = r.w.WriteFrame(r.mix[:])
+	default:
 		err = r.w.WriteFrame(left)
 	}
 	if err != nil {
@@ -128,6 +155,16 @@ func (r *Recording) finish() (time.Duration, error, bool) {
 // it (playbacks, the bridge's mix). Recording needs decoded audio, so it
 // turns a relayed bridge into a mixing one while it runs.
 func (l *Leg) Record(w io.WriteSeeker, stereo bool) (*Recording, error) {
+	mode := RecordReceived
+	if stereo {
+		mode = RecordStereo
+	}
+	return l.RecordMode(w, mode)
+}
+
+// RecordMode is Record with the choice of what the file holds (mono
+// received, sent or both mixed, or stereo).
+func (l *Leg) RecordMode(w io.WriteSeeker, mode RecordMode) (*Recording, error) {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -137,7 +174,7 @@ func (l *Leg) Record(w io.WriteSeeker, stereo bool) (*Recording, error) {
 		l.mu.Unlock()
 		return nil, ErrRecording
 	}
-	rec, err := newRecording(w, stereo, l.events, func(r *Recording) {
+	rec, err := newRecording(w, mode, l.events, func(r *Recording) {
 		l.mu.Lock()
 		changed := l.rec == r
 		if changed {

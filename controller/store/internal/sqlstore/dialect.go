@@ -17,6 +17,13 @@ type Dialect struct {
 	Classify func(err error) error
 	// TimeArg converts a UTC time into the value bound to a time column.
 	TimeArg func(t time.Time) any
+	// ChangeLock, when set, runs first in every transaction that records a
+	// change and holds a lock until its commit, so revisions are assigned
+	// in commit order (SQLite needs none: it has one writer).
+	ChangeLock string
+	// Notify, when set, runs after a change is recorded, in the same
+	// transaction, to wake other processes' watchers at commit.
+	Notify string
 }
 
 // TextTimeLayout is how dialects without a time type store times: fixed

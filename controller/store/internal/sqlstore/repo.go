@@ -19,8 +19,9 @@ type entity[T any] interface {
 // table maps one aggregate to its table. Every such table starts with the
 // meta columns id, version, created_at, updated_at; cols are the rest.
 type table[T any] struct {
-	name string // SQL table
-	what string // singular noun for error messages
+	name string     // SQL table
+	what string     // singular noun for error messages
+	kind store.Kind // name in the change feed
 	cols []string
 	// args returns the values of cols for v, in order.
 	args func(s *Store, v *T) ([]any, error)
@@ -74,7 +75,7 @@ func (r *repo[T, P]) Create(ctx context.Context, v *T) error {
 	}
 	id, now := store.NewID(), normTime(r.s.now())
 	args = append([]any{id, int64(1), r.s.timeArg(now), r.s.timeArg(now)}, args...)
-	if _, err := r.s.exec(ctx, "create "+r.t.what, r.insertSQL, args...); err != nil {
+	if _, err := r.s.execChange(ctx, "create "+r.t.what, r.t.kind, id, store.OpCreate, r.insertSQL, args...); err != nil {
 		return err
 	}
 	m := P(v).GetMeta()
@@ -109,7 +110,7 @@ func (r *repo[T, P]) Update(ctx context.Context, v *T) error {
 	}
 	now := normTime(r.s.now())
 	args = append(args, r.s.timeArg(now), m.ID, m.Version)
-	n, err := r.s.exec(ctx, "update "+r.t.what, r.updateSQL, args...)
+	n, err := r.s.execChange(ctx, "update "+r.t.what, r.t.kind, m.ID, store.OpUpdate, r.updateSQL, args...)
 	if err != nil {
 		return err
 	}
@@ -127,7 +128,7 @@ func (r *repo[T, P]) Delete(ctx context.Context, id string, version int64) error
 	if version != 0 {
 		q, args = q+" AND version = ?", append(args, version)
 	}
-	n, err := r.s.exec(ctx, "delete "+r.t.what, q, args...)
+	n, err := r.s.execChange(ctx, "delete "+r.t.what, r.t.kind, id, store.OpDelete, q, args...)
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,10 @@ type Store struct {
 	closeErr    error
 	closed      atomic.Bool
 
+	// watchMu guards watchers, the channels of Watch.
+	watchMu  sync.Mutex
+	watchers map[chan struct{}]struct{}
+
 	users     *userRepo
 	tokens    *tokenRepo
 	agents    *agentRepo

@@ -10,7 +10,7 @@ import (
 // The column lists below must match the migrations of both dialects.
 
 var userTable = table[store.User]{
-	name: "users", what: "user",
+	name: "users", what: "user", kind: store.KindUser,
 	cols: []string{"username", "display_name", "password_hash", "role", "agent_id", "team", "disabled"},
 	args: func(_ *Store, v *store.User) ([]any, error) {
 		return []any{v.Username, v.DisplayName, v.PasswordHash, string(v.Role), v.AgentID, v.Team, v.Disabled}, nil
@@ -21,7 +21,7 @@ var userTable = table[store.User]{
 }
 
 var agentTable = table[store.Agent]{
-	name: "agents", what: "agent",
+	name: "agents", what: "agent", kind: store.KindAgent,
 	cols: []string{"name", "extension", "sip_ha1_md5", "sip_ha1_sha256", "skills", "team", "mobile_number", "disabled"},
 	args: func(_ *Store, v *store.Agent) ([]any, error) {
 		skills, err := jsonArg(v.Skills)
@@ -36,14 +36,14 @@ var agentTable = table[store.Agent]{
 }
 
 var skillTable = table[store.Skill]{
-	name: "skills", what: "skill",
+	name: "skills", what: "skill", kind: store.KindSkill,
 	cols: []string{"name", "description"},
 	args: func(_ *Store, v *store.Skill) ([]any, error) { return []any{v.Name, v.Description}, nil },
 	dest: func(v *store.Skill) []any { return []any{&v.Name, &v.Description} },
 }
 
 var queueTable = table[store.Queue]{
-	name: "queues", what: "queue",
+	name: "queues", what: "queue", kind: store.KindQueue,
 	cols: []string{"name", "strategy", "members", "required_skills", "priority", "ring_timeout", "wrap_up",
 		"max_wait", "max_length", "no_answer_limit", "join_when_no_agents", "leave_when_no_agents",
 		"overflow", "music_on_hold", "announcements", "recording"},
@@ -65,7 +65,7 @@ var queueTable = table[store.Queue]{
 }
 
 var numberTable = table[store.Number]{
-	name: "numbers", what: "number",
+	name: "numbers", what: "number", kind: store.KindNumber,
 	cols: []string{"number", "name", "route", "schedule_id", "after_hours", "greeting"},
 	args: func(_ *Store, v *store.Number) ([]any, error) {
 		j, err := jsonArgs(v.Route, v.AfterHours)
@@ -80,7 +80,7 @@ var numberTable = table[store.Number]{
 }
 
 var trunkTable = table[store.Trunk]{
-	name: "trunks", what: "trunk",
+	name: "trunks", what: "trunk", kind: store.KindTrunk,
 	cols: []string{"name", "host", "port", "transport", "username", "password", "register", "priority",
 		"inbound_addresses", "caller_id", "max_channels", "enabled"},
 	args: func(_ *Store, v *store.Trunk) ([]any, error) {
@@ -98,7 +98,7 @@ var trunkTable = table[store.Trunk]{
 }
 
 var scheduleTable = table[store.Schedule]{
-	name: "schedules", what: "schedule",
+	name: "schedules", what: "schedule", kind: store.KindSchedule,
 	cols: []string{"name", "time_zone", "weekly", "holidays", "extra_workdays", "extra_workday_as"},
 	args: func(_ *Store, v *store.Schedule) ([]any, error) {
 		j, err := jsonArgs(v.Weekly, v.Holidays, v.ExtraWorkdays)
@@ -114,7 +114,7 @@ var scheduleTable = table[store.Schedule]{
 }
 
 var listTable = table[store.ListEntry]{
-	name: "list_entries", what: "list entry",
+	name: "list_entries", what: "list entry", kind: store.KindList,
 	cols: []string{"list_kind", "pattern", "match_kind", "target", "note", "expires_at"},
 	args: func(s *Store, v *store.ListEntry) ([]any, error) {
 		target, err := jsonArg(v.Target)

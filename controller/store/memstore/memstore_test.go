@@ -3,8 +3,8 @@ package memstore_test
 import (
 	"testing"
 
-	"hotline/api/internal/memstore"
 	"hotline/controller/store"
+	"hotline/controller/store/memstore"
 	"hotline/controller/store/storetest"
 )
 

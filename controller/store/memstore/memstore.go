@@ -28,6 +28,11 @@ type Store struct {
 	lists     *repo[store.ListEntry]
 	tokens    *tokenRepo
 	audit     *auditRepo
+
+	// feedMu guards changes and watchers.
+	feedMu   sync.Mutex
+	changes  []store.Change
+	watchers map[chan struct{}]struct{}
 }
 
 // New returns an empty store whose records are stamped with now (time.Now
@@ -37,33 +42,33 @@ func New(now func() time.Time) *Store {
 		now = time.Now
 	}
 	s := &Store{now: now}
-	s.users = newRepo(s, func(u store.User) string { return u.Username }, func(u store.User) store.User { return u })
-	s.agents = newRepo(s, func(a store.Agent) string { return a.Extension }, func(a store.Agent) store.Agent {
+	s.users = newRepo(s, store.KindUser, func(u store.User) string { return u.Username }, func(u store.User) store.User { return u })
+	s.agents = newRepo(s, store.KindAgent, func(a store.Agent) string { return a.Extension }, func(a store.Agent) store.Agent {
 		a.Skills = slices.Clone(a.Skills)
 		return a
 	})
-	s.skills = newRepo(s, func(k store.Skill) string { return k.Name }, func(k store.Skill) store.Skill { return k })
-	s.queues = newRepo(s, func(q store.Queue) string { return q.Name }, func(q store.Queue) store.Queue {
+	s.skills = newRepo(s, store.KindSkill, func(k store.Skill) string { return k.Name }, func(k store.Skill) store.Skill { return k })
+	s.queues = newRepo(s, store.KindQueue, func(q store.Queue) string { return q.Name }, func(q store.Queue) store.Queue {
 		q.Members = slices.Clone(q.Members)
 		q.RequiredSkills = slices.Clone(q.RequiredSkills)
 		q.Overflow = clonePtr(q.Overflow)
 		return q
 	})
-	s.numbers = newRepo(s, func(n store.Number) string { return n.Number }, func(n store.Number) store.Number {
+	s.numbers = newRepo(s, store.KindNumber, func(n store.Number) string { return n.Number }, func(n store.Number) store.Number {
 		n.AfterHours = clonePtr(n.AfterHours)
 		return n
 	})
-	s.trunks = newRepo(s, func(t store.Trunk) string { return t.Name }, func(t store.Trunk) store.Trunk {
+	s.trunks = newRepo(s, store.KindTrunk, func(t store.Trunk) string { return t.Name }, func(t store.Trunk) store.Trunk {
 		t.InboundAddresses = slices.Clone(t.InboundAddresses)
 		return t
 	})
-	s.schedules = newRepo(s, func(c store.Schedule) string { return c.Name }, func(c store.Schedule) store.Schedule {
+	s.schedules = newRepo(s, store.KindSchedule, func(c store.Schedule) string { return c.Name }, func(c store.Schedule) store.Schedule {
 		c.Weekly = slices.Clone(c.Weekly)
 		c.Holidays = slices.Clone(c.Holidays)
 		c.ExtraWorkdays = slices.Clone(c.ExtraWorkdays)
 		return c
 	})
-	s.lists = newRepo(s, func(e store.ListEntry) string {
+	s.lists = newRepo(s, store.KindList, func(e store.ListEntry) string {
 		return string(e.List) + "\x00" + e.Pattern + "\x00" + string(e.Match)
 	}, func(e store.ListEntry) store.ListEntry {
 		e.Target = clonePtr(e.Target)
@@ -157,14 +162,15 @@ type metaOf interface{ GetMeta() *store.Meta }
 // repo is a generic configuration repository. mu guards byID.
 type repo[T any] struct {
 	s     *Store
+	kind  store.Kind
 	key   func(T) string // unique key
 	clone func(T) T      // deep copy, so callers never share slices with the store
 	mu    sync.Mutex
 	byID  map[string]T
 }
 
-func newRepo[T any](s *Store, key func(T) string, clone func(T) T) *repo[T] {
-	return &repo[T]{s: s, key: key, clone: clone, byID: map[string]T{}}
+func newRepo[T any](s *Store, kind store.Kind, key func(T) string, clone func(T) T) *repo[T] {
+	return &repo[T]{s: s, kind: kind, key: key, clone: clone, byID: map[string]T{}}
 }
 
 func meta[T any](v *T) *store.Meta { return any(v).(metaOf).GetMeta() }
@@ -195,6 +201,7 @@ func (r *repo[T]) Create(ctx context.Context, v *T) error {
 	m.Version = 1
 	m.CreatedAt, m.UpdatedAt = now, now
 	r.byID[m.ID] = r.clone(*v)
+	r.s.record(r.kind, m.ID, store.OpCreate)
 	return nil
 }
 
@@ -250,6 +257,7 @@ func (r *repo[T]) Update(ctx context.Context, v *T) error {
 	m.CreatedAt = om.CreatedAt
 	m.UpdatedAt = r.s.stamp()
 	r.byID[m.ID] = r.clone(*v)
+	r.s.record(r.kind, m.ID, store.OpUpdate)
 	return nil
 }
 
@@ -267,6 +275,7 @@ func (r *repo[T]) Delete(ctx context.Context, id string, version int64) error {
 		return fmt.Errorf("%w: have %d, stored %d", store.ErrVersionMismatch, version, meta(&old).Version)
 	}
 	delete(r.byID, id)
+	r.s.record(r.kind, id, store.OpDelete)
 	return nil
 }
 
@@ -551,3 +560,59 @@ func (r *auditRepo) List(ctx context.Context, f store.AuditFilter, opt store.Lis
 }
 
 var _ store.Store = (*Store)(nil)
+
+// record appends a change with the next revision and wakes the watchers.
+func (s *Store) record(kind store.Kind, id string, op store.Op) {
+	s.feedMu.Lock()
+	defer s.feedMu.Unlock()
+	s.changes = append(s.changes, store.Change{Revision: int64(len(s.changes)) + 1, Kind: kind, ID: id, Op: op, At: s.stamp()})
+	for ch := range s.watchers {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Changes implements store.ChangeFeed.
+func (s *Store) Changes(ctx context.Context, after int64, limit int) ([]store.Change, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	limit = store.ListOptions{Limit: limit}.Normalize().Limit
+	s.feedMu.Lock()
+	defer s.feedMu.Unlock()
+	out := []store.Change{}
+	for i := max(after, 0); i < int64(len(s.changes)) && len(out) < limit; i++ {
+		out = append(out, s.changes[i])
+	}
+	return out, nil
+}
+
+// Revision implements store.ChangeFeed.
+func (s *Store) Revision(ctx context.Context) (int64, error) {
+	if err := s.check(ctx); err != nil {
+		return 0, err
+	}
+	s.feedMu.Lock()
+	defer s.feedMu.Unlock()
+	return int64(len(s.changes)), nil
+}
+
+// Watch implements store.ChangeFeed.
+func (s *Store) Watch(ctx context.Context) <-chan struct{} {
+	ch := make(chan struct{}, 1)
+	s.feedMu.Lock()
+	if s.watchers == nil {
+		s.watchers = make(map[chan struct{}]struct{})
+	}
+	s.watchers[ch] = struct{}{}
+	s.feedMu.Unlock()
+	context.AfterFunc(ctx, func() {
+		s.feedMu.Lock()
+		delete(s.watchers, ch)
+		close(ch)
+		s.feedMu.Unlock()
+	})
+	return ch
+}
