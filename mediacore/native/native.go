@@ -172,6 +172,11 @@ func (b *Backend) Start(ctx context.Context, sink func(mediacore.Event)) (err er
 		if err == nil {
 			return
 		}
+		if !isSentinel(err) {
+			// Ports taken, a recordings dir we cannot create: the backend
+			// cannot run.
+			err = fmt.Errorf("%w: %w", mediacore.ErrBackendUnavailable, err)
+		}
 		// Undo a half start so that Close has nothing to stop.
 		if b.cancel != nil {
 			b.cancel()
