@@ -260,6 +260,38 @@ func scenarioTransfer(t *testing.T, e *env) {
 		t.Fatal(err)
 	}
 	<-codes
+
+	// An agent's originated leg (the backend is the UAC of that dialog)
+	// transfers the same way.
+	pa := e.phone(t, "1001", sippeer.Config{})
+	agent, out := e.outbound(t, pa, "1001")
+	acodes := make(chan int, 1)
+	go func() {
+		code, err := agent.Refer(e.ctx, referTo)
+		if err != nil {
+			t.Errorf("agent refer: %v", err)
+		}
+		acodes <- code
+	}()
+	aev := e.wait(t, "agent TransferRequested", 10*time.Second, func(ev mediacore.Event) bool {
+		return ev.Channel == out && ev.Type == mediacore.EventTransferRequested
+	})
+	if aev.ReferTo != "user/1002" {
+		t.Errorf("agent TransferRequested %+v", aev)
+	}
+	if err := e.v2().AnswerTransfer(e.ctx, out, aev.Transfer, true); err != nil {
+		t.Fatalf("accept the agent's transfer: %v", err)
+	}
+	if code := <-acodes; code != 202 {
+		t.Errorf("agent REFER answered %d, want 202", code)
+	}
+	an, err := agent.WaitNotify(ctx, 0)
+	if err != nil {
+		t.Fatalf("agent got no NOTIFY: %v", err)
+	}
+	if !strings.HasPrefix(string(an.Body()), "SIP/2.0 200") {
+		t.Errorf("agent NOTIFY body %q", an.Body())
+	}
 }
 
 // scenarioReconcile: Channels and Bridges list what exists, with states
