@@ -15,5 +15,19 @@
 // hangup causes mapped; events in order per channel (checked after every
 // scenario).
 //
+// Contract version 2 (v2.go): early media heard before answer (Progress)
+// and 183 received on an originated leg; REFER reported as
+// TransferRequested, accepted (202 and a NOTIFY with a 200 sipfrag) or
+// refused (603), Replaces resolved to a channel; Channels and Bridges
+// listing states and members; variables from X- headers and SetVariable;
+// BridgeJoined/BridgeLeft with roles; OpenRecording decoded with the
+// expected tones per RecordSource; in-band DTMF detection switched by
+// DTMFDetector (RFC 4733 always reported); and the optional capabilities:
+// a backend that claims one (type assertion on the backend) passes its
+// check, one that does not gets the Core's fallback or ErrNotSupported.
+// Version 2 operations go through the Core when it offers them (a method
+// set check), else straight to the backend, so the scenarios do not
+// change when the Core grows them.
+//
 // It imports mediacore, mediacore/audio and sippeer, never a backend.
 package mediatest

@@ -260,6 +260,38 @@ func scenarioTransfer(t *testing.T, e *env) {
 		t.Fatal(err)
 	}
 	<-codes
+
+	// An agent's originated leg (the backend is the UAC of that dialog)
+	// transfers the same way.
+	pa := e.phone(t, "1001", sippeer.Config{})
+	agent, out := e.outbound(t, pa, "1001")
+	acodes := make(chan int, 1)
+	go func() {
+		code, err := agent.Refer(e.ctx, referTo)
+		if err != nil {
+			t.Errorf("agent refer: %v", err)
+		}
+		acodes <- code
+	}()
+	aev := e.wait(t, "agent TransferRequested", 10*time.Second, func(ev mediacore.Event) bool {
+		return ev.Channel == out && ev.Type == mediacore.EventTransferRequested
+	})
+	if aev.ReferTo != "user/1002" {
+		t.Errorf("agent TransferRequested %+v", aev)
+	}
+	if err := e.v2().AnswerTransfer(e.ctx, out, aev.Transfer, true); err != nil {
+		t.Fatalf("accept the agent's transfer: %v", err)
+	}
+	if code := <-acodes; code != 202 {
+		t.Errorf("agent REFER answered %d, want 202", code)
+	}
+	an, err := agent.WaitNotify(ctx, 0)
+	if err != nil {
+		t.Fatalf("agent got no NOTIFY: %v", err)
+	}
+	if !strings.HasPrefix(string(an.Body()), "SIP/2.0 200") {
+		t.Errorf("agent NOTIFY body %q", an.Body())
+	}
 }
 
 // scenarioReconcile: Channels and Bridges list what exists, with states
@@ -680,33 +712,74 @@ func scenarioSnoop(t *testing.T, e *env) {
 	}
 }
 
-// scenarioCapabilityMarkers: marker capabilities the backend lacks are
-// refused or emulated by the Core.
+// scenarioCapabilityMarkers checks the marker capabilities (Whisperer,
+// StereoRecorder, ReinviteHolder) on one bridged call: a backend that
+// claims one does it; without the claim the Core refuses with
+// ErrNotSupported or its fallback does it. (The Whisper,
+// StereoRecordingPause and HoldWithMusic scenarios check the audio.)
 func scenarioCapabilityMarkers(t *testing.T, e *env) {
-	{
-		// Whisper, stereo and re-INVITE hold are checked by the
-		// Whisper, StereoRecordingPause and HoldWithMusic scenarios for
-		// a backend that claims them; without the claim the Core must
-		// refuse or fall back, never pass the request on silently.
-		_, _, a, b := e.bridged(t)
-		if _, claims := e.b.(mediacore.Whisperer); !claims {
-			p := e.phone(t, "2803", sippeer.Config{})
-			_, ch := e.inbound(t, p, "283")
-			err := e.core.AddToBridge(e.ctx, "br1", ch, mediacore.Member{Role: mediacore.RoleWhisper, WhisperTo: b})
-			if err != nil && !errors.Is(err, mediacore.ErrNotSupported) {
-				t.Errorf("whisper without Whisperer: %v", err)
-			}
+	caller, _, a, b := e.bridged(t)
+	t.Run("Whisperer", func(t *testing.T) {
+		p := e.phone(t, "2803", sippeer.Config{})
+		_, ch := e.inbound(t, p, "283")
+		err := e.core.AddToBridge(e.ctx, "br1", ch, mediacore.Member{Role: mediacore.RoleWhisper, WhisperTo: b})
+		_, claims := e.b.(mediacore.Whisperer)
+		switch {
+		case claims && err != nil:
+			t.Errorf("backend claims Whisperer, whisper member refused: %v", err)
+		case !claims && err != nil && !errors.Is(err, mediacore.ErrNotSupported):
+			t.Errorf("whisper without Whisperer: %v, want the fallback or ErrNotSupported", err)
 		}
-		if _, claims := e.b.(mediacore.StereoRecorder); !claims {
-			rec, err := e.core.Record(e.ctx, mediacore.ChannelTarget(a), mediacore.RecordRequest{Stereo: true})
-			if err != nil && !errors.Is(err, mediacore.ErrNotSupported) {
-				t.Errorf("stereo without StereoRecorder: %v", err)
+	})
+	t.Run("StereoRecorder", func(t *testing.T) {
+		rec, err := e.core.Record(e.ctx, mediacore.ChannelTarget(a), mediacore.RecordRequest{Stereo: true})
+		_, claims := e.b.(mediacore.StereoRecorder)
+		if err != nil {
+			if claims || !errors.Is(err, mediacore.ErrNotSupported) {
+				t.Fatalf("stereo recording (claimed %v): %v", claims, err)
 			}
-			if err == nil {
-				_ = e.core.StopRecording(e.ctx, rec)
-			}
+			return
 		}
-	}
+		pb, err := e.core.Play(e.ctx, mediacore.ChannelTarget(a), mediacore.PlayRequest{Media: []mediacore.Media{mediacore.Silence(time.Second)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.wait(t, "a second of recording", 10*time.Second, func(ev mediacore.Event) bool {
+			return ev.Type == mediacore.EventPlaybackFinished && ev.Playback == pb
+		})
+		if err := e.core.StopRecording(e.ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		e.wait(t, "RecordingFinished", 10*time.Second, func(ev mediacore.Event) bool {
+			return ev.Type == mediacore.EventRecordingFinished && ev.Recording == rec
+		})
+		rc, err := e.v2().OpenRecording(e.ctx, rec)
+		if err != nil {
+			t.Fatalf("open stereo recording: %v", err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		chans, err := decodeWAV(data)
+		if err != nil || len(chans) != 2 {
+			t.Fatalf("stereo recording has %d channels, %v", len(chans), err)
+		}
+		hears(t, "stereo left (the caller)", chans[0][len(chans[0])/2-2400:len(chans[0])/2+2400], toneCaller)
+	})
+	t.Run("ReinviteHolder", func(t *testing.T) {
+		if err := e.core.Hold(e.ctx, a, nil); err != nil {
+			t.Fatalf("hold: %v", err)
+		}
+		_, claims := e.b.(mediacore.ReinviteHolder)
+		if d := caller.Direction(); claims != (d == "sendonly") {
+			t.Errorf("backend claims ReinviteHolder %v, phone offered %q", claims, d)
+		}
+		if err := e.core.Unhold(e.ctx, a); err != nil {
+			t.Fatalf("unhold: %v", err)
+		}
+	})
 }
 
 // toneWAV is a 16-bit mono 8 kHz WAV of freq for d.

@@ -82,7 +82,7 @@ type channel struct {
 	early          bool      // early media flows (183 sent or received)
 	earlySDP       []byte    // the SDP of our 183, repeated in the 200
 	vars           map[string]string
-	transfers      map[mediacore.TransferID]chan transferAnswer // pending REFERs
+	transfers      map[mediacore.TransferID]*pendingTransfer // REFERs waiting for the controller
 }
 
 func newID(prefix string) string {

@@ -87,6 +87,11 @@ type Backend struct {
 
 	trunks trunkSet // live trunks and their registrations
 
+	// sinkMu guards sinkOff; emit holds it shared while calling the sink
+	// so Close can wait for calls in flight.
+	sinkMu  sync.RWMutex
+	sinkOff bool // set by Close after BackendDown
+
 	// mu guards the maps below and closed.
 	mu         sync.Mutex
 	closed     bool
@@ -171,6 +176,11 @@ func (b *Backend) Start(ctx context.Context, sink func(mediacore.Event)) (err er
 	defer func() {
 		if err == nil {
 			return
+		}
+		if !isSentinel(err) {
+			// Ports taken, a recordings dir we cannot create: the backend
+			// cannot run.
+			err = fmt.Errorf("%w: %w", mediacore.ErrBackendUnavailable, err)
 		}
 		// Undo a half start so that Close has nothing to stop.
 		if b.cancel != nil {
@@ -323,11 +333,19 @@ func (b *Backend) Close() error {
 	}
 	b.closeEngine()
 	b.emit(mediacore.Event{Type: mediacore.EventBackendDown, Backend: Name, Time: time.Now()})
+	b.sinkMu.Lock()
+	b.sinkOff = true
+	b.sinkMu.Unlock()
 	return err
 }
 
+// emit hands an event to the sink, unless Close already reported
+// BackendDown: a SIP handler still running (sipgo does not wait for them)
+// must not call the sink after Close returned.
 func (b *Backend) emit(ev mediacore.Event) {
-	if b.sink != nil {
+	b.sinkMu.RLock()
+	defer b.sinkMu.RUnlock()
+	if b.sink != nil && !b.sinkOff {
 		b.sink(ev)
 	}
 }

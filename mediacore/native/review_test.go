@@ -191,3 +191,15 @@ func TestHoldMusicFailure(t *testing.T) {
 		t.Errorf("%d Hold events, want 1", n)
 	}
 }
+
+// TestStartErrorIsSentinel: a Start that cannot listen wraps
+// ErrBackendUnavailable.
+func TestStartErrorIsSentinel(t *testing.T) {
+	b1 := newTestBackend(t, nil)
+	startAutoAnswer(t, b1)
+	b2 := newTestBackend(t, func(c *Config) { c.Listen = b1.Addr().String() })
+	err := b2.Start(context.Background(), func(mediacore.Event) {})
+	if !errors.Is(err, mediacore.ErrBackendUnavailable) {
+		t.Fatalf("start on a taken port: %v, want ErrBackendUnavailable", err)
+	}
+}

@@ -21,6 +21,14 @@ var errBadReferTo = errors.New("native: bad Refer-To")
 // channel; more are answered 491 Request Pending.
 const maxPendingTransfers = 4
 
+// pendingTransfer is a REFER waiting for the controller: answers carries
+// the decision to the goroutine holding its transaction, finished is
+// closed when that goroutine is done (answered, timed out or ended).
+type pendingTransfer struct {
+	answers  chan transferAnswer
+	finished chan struct{}
+}
+
 // transferAnswer is the controller's decision on one REFER, carried to
 // the goroutine that holds its server transaction.
 type transferAnswer struct {
@@ -63,7 +71,8 @@ func (b *Backend) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	id := mediacore.TransferID(newID("xfer-"))
-	answers := make(chan transferAnswer, 1)
+	pt := &pendingTransfer{answers: make(chan transferAnswer, 1), finished: make(chan struct{})}
+	answers := pt.answers
 	c.mu.Lock()
 	if c.state != stateUp || len(c.transfers) >= maxPendingTransfers {
 		c.mu.Unlock()
@@ -71,10 +80,13 @@ func (b *Backend) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if c.transfers == nil {
-		c.transfers = map[mediacore.TransferID]chan transferAnswer{}
+		c.transfers = map[mediacore.TransferID]*pendingTransfer{}
 	}
-	c.transfers[id] = answers
+	c.transfers[id] = pt
 	c.mu.Unlock()
+	// An AnswerTransfer racing with the timeout or the channel's end
+	// learns that the REFER was answered without it.
+	defer close(pt.finished)
 	defer func() {
 		c.mu.Lock()
 		delete(c.transfers, id)
@@ -147,21 +159,28 @@ func (b *Backend) AnswerTransfer(ctx context.Context, id mediacore.ChannelID, ti
 		return err
 	}
 	c.mu.Lock()
-	answers := c.transfers[tid]
+	pt := c.transfers[tid]
 	delete(c.transfers, tid)
 	c.mu.Unlock()
-	if answers == nil {
+	if pt == nil {
 		return fmt.Errorf("%w: no pending transfer %s on %s", mediacore.ErrChannelState, tid, id)
 	}
 	a := transferAnswer{ctx: ctx, accept: accept, done: make(chan error, 1)}
 	select {
-	case answers <- a:
+	case pt.answers <- a:
 	default:
 		return fmt.Errorf("%w: transfer %s already answered", mediacore.ErrChannelState, tid)
 	}
 	select {
 	case err := <-a.done:
 		return err
+	case <-pt.finished:
+		select {
+		case err := <-a.done:
+			return err
+		default:
+			return fmt.Errorf("%w: transfer %s ended before its answer (timeout or hangup)", mediacore.ErrChannelState, tid)
+		}
 	case <-ctx.Done():
 		return ctx.Err()
 	}

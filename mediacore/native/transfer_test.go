@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"hotline/mediacore"
+	"hotline/mediacore/mediatest/sippeer"
 )
 
 // TestReferEdges: a REFER to another host gives its sip: URI; one the
@@ -115,4 +116,73 @@ func FuzzParseReferTo(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestProgressSameSDP: the 200 after a 183 carries the very same SDP
+// (same o= version: one answer to one offer, RFC 3264 §5 and §8), and a
+// second Progress sends no second 183 nor a second Progress event.
+func TestProgressSameSDP(t *testing.T) {
+	b := newTestBackend(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	errs := make(chan error, 1)
+	progress := make(chan struct{}, 4)
+	answerNow := make(chan struct{})
+	var core *mediacore.Core
+	core, err := mediacore.New(b, mediacore.Options{Handler: func(ev mediacore.Event) {
+		switch {
+		case ev.Type == mediacore.EventProgress:
+			progress <- struct{}{}
+		case ev.Type == mediacore.EventChannelCreated && ev.Direction == mediacore.Inbound:
+			go func() {
+				err := b.Progress(ctx, ev.Channel)
+				if err == nil {
+					err = b.Progress(ctx, ev.Channel)
+				}
+				if err == nil {
+					// Answer once the phone has the 183: sipgo drops a
+					// provisional that it processes after the 200.
+					<-answerNow
+					err = core.Answer(ctx, ev.Channel)
+				}
+				errs <- err
+			}()
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := core.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer core.Close()
+	p, err := sippeer.New(sippeer.Config{User: "early"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	early, res := p.DialEarly(ctx, "sip:100@"+b.Addr().String())
+	select {
+	case <-early:
+	case <-ctx.Done():
+		t.Fatal("no 183 with SDP")
+	}
+	close(answerNow)
+	r := <-res
+	if r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	earlySDP, answer := r.Call.SDPs()
+	if len(earlySDP) == 0 || string(earlySDP) != string(answer) {
+		t.Errorf("183 SDP:\n%s\n200 SDP:\n%s", earlySDP, answer)
+	}
+	<-progress
+	select {
+	case <-progress:
+		t.Error("two Progress events")
+	case <-time.After(200 * time.Millisecond):
+	}
 }

@@ -28,7 +28,7 @@ type trunkSet struct {
 
 // trunkReg is one trunk's registration goroutine.
 type trunkReg struct {
-	trunk  Trunk
+	trunk  Trunk // guarded by trunkSet.mu; the goroutine has its own copy
 	cancel context.CancelFunc
 	done   chan struct{}
 
@@ -221,7 +221,7 @@ func (b *Backend) reconcileRegistrations() {
 		r := &trunkReg{trunk: t, cancel: cancel, done: make(chan struct{})}
 		b.trunks.regs[name] = r
 		b.trunks.wg.Add(1)
-		go b.runRegistration(ctx, r, stopped[name])
+		go b.runRegistration(ctx, r, t, stopped[name])
 	}
 }
 
@@ -229,10 +229,9 @@ func (b *Backend) reconcileRegistrations() {
 // at 80% of the granted lifetime and retried every 30 s after a failure;
 // when ctx ends it unregisters (Expires: 0) with a short deadline, so a
 // carrier that does not answer stalls neither SetTrunks nor Close.
-func (b *Backend) runRegistration(ctx context.Context, r *trunkReg, prev *trunkReg) {
+func (b *Backend) runRegistration(ctx context.Context, r *trunkReg, t Trunk, prev *trunkReg) {
 	defer b.trunks.wg.Done()
 	defer close(r.done)
-	t := r.trunk
 	if prev != nil {
 		select {
 		case <-prev.done:

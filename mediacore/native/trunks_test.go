@@ -268,3 +268,49 @@ func TestFactory(t *testing.T) {
 		t.Errorf("bad yaml: %v, want ErrConfig", err)
 	}
 }
+
+// TestSetTrunksKeepsCalls: removing the trunk a call went out through
+// leaves the call up; new calls through it are refused.
+func TestSetTrunksKeepsCalls(t *testing.T) {
+	carrier, err := sippeer.New(sippeer.Config{User: "carrier"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer carrier.Close()
+	b := newTestBackend(t, nil)
+	a := startAutoAnswer(t, b)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := b.SetTrunks(ctx, []mediacore.TrunkConfig{{Name: "c", Address: carrier.Addr()}}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := a.core.Originate(ctx, mediacore.OriginateRequest{Endpoint: "tel/10010@c", Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var call *sippeer.Call
+	select {
+	case call = <-carrier.Incoming():
+	case <-ctx.Done():
+		t.Fatal("carrier got no call")
+	}
+	a.waitFor(t, 10*time.Second, func(evs []mediacore.Event) bool { return countEvents(evs, id, mediacore.EventAnswered) == 1 })
+	if err := b.SetTrunks(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.core.Originate(ctx, mediacore.OriginateRequest{Endpoint: "tel/10010@c"}); !errors.Is(err, mediacore.ErrNotFound) {
+		t.Errorf("originate through a removed trunk: %v, want ErrNotFound", err)
+	}
+	chans, err := b.Channels(ctx)
+	if err != nil || len(chans) != 1 || chans[0].ID != id || chans[0].State != mediacore.ChannelUp {
+		t.Fatalf("after SetTrunks the call is %+v, %v; want it up", chans, err)
+	}
+	if err := a.core.Hangup(ctx, id, mediacore.CauseNormal); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-call.Done():
+	case <-ctx.Done():
+		t.Fatal("the carrier did not get the BYE of a call through a removed trunk")
+	}
+}

@@ -2,7 +2,11 @@
 // real RTP stream per call. It calls and answers (auto-answer or reject with
 // a status), registers with digest, streams a tone (G.711 µ-law), sends RFC
 // 4733 digits, keeps what it heard for sample-level checks (Goertzel), and
-// answers hold re-INVITEs noting the direction asked.
+// answers hold re-INVITEs noting the direction asked. For the contract's
+// version 2 it receives early media (DialEarly: audio after a 183 with
+// SDP, before the answer), sends it (Config.EarlyMedia), sends REFER in a
+// dialog (Refer, ReplacesParam) and keeps the NOTIFYs it gets
+// (WaitNotify).
 //
 // It is a peer for the conformance suite against any backend (native,
 // FreeSWITCH, Asterisk), so it speaks plain SIP and RTP and must not import

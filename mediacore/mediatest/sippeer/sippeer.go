@@ -210,7 +210,9 @@ type Call struct {
 	lastDir  string
 	dtmfSeen []byte
 	notifies []*sip.Request
-	media    bool // the RTP loops run
+	media    bool   // the RTP loops run
+	early    []byte // the SDP of a 183 to our INVITE
+	answer   []byte // the SDP of the 200 to our INVITE
 	pt       uint8
 	ssrc     uint32
 	seq      uint16
@@ -311,6 +313,9 @@ func (p *Phone) dial(ctx context.Context, uri string, onEarly func(*Call), heade
 				return nil
 			}
 			if remote, pt, dir, err := parseRemote(res.Body()); err == nil {
+				c.mu.Lock()
+				c.early = res.Body()
+				c.mu.Unlock()
 				c.startMedia(remote, pt, dir)
 				onEarly(c)
 			}
@@ -335,6 +340,9 @@ func (p *Phone) dial(ctx context.Context, uri string, onEarly func(*Call), heade
 		return nil, err
 	}
 	c.cli, c.id = sess, sess.ID
+	c.mu.Lock()
+	c.answer = sess.InviteResponse.Body()
+	c.mu.Unlock()
 	c.start(remote, pt, dir)
 	return c, nil
 }

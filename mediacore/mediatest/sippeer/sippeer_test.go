@@ -74,3 +74,44 @@ func TestPhoneToPhone(t *testing.T) {
 		t.Fatalf("dial to rejecting phone: %v", err)
 	}
 }
+
+// TestEarlyMediaPhoneToPhone: a phone with EarlyMedia sends 183 with SDP
+// and its tone before answering; DialEarly hears it before the answer and
+// keeps both SDPs.
+func TestEarlyMediaPhoneToPhone(t *testing.T) {
+	a, err := New(Config{User: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := New(Config{User: "b", EarlyMedia: true, AnswerDelay: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	early, res := a.DialEarly(ctx, "sip:b@"+b.Addr())
+	var ca *Call
+	select {
+	case ca = <-early:
+	case r := <-res:
+		t.Fatalf("answered (%v) before any early media", r.Err)
+	}
+	// b's early call sends silence until told otherwise; a's tone goes
+	// the other way, and a hears b's RTP before the answer.
+	deadline := time.Now().Add(5 * time.Second)
+	for len(ca.Heard(200*time.Millisecond)) < 1600 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := len(ca.Heard(200 * time.Millisecond)); n < 1600 {
+		t.Fatalf("early media: heard %d samples", n)
+	}
+	r := <-res
+	if r.Err != nil || r.Call != ca {
+		t.Fatalf("dial: %v (same call %v)", r.Err, r.Call == ca)
+	}
+	if e, ans := ca.SDPs(); len(e) == 0 || len(ans) == 0 {
+		t.Errorf("SDPs: 183 %d bytes, 200 %d bytes", len(e), len(ans))
+	}
+}

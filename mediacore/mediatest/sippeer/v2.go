@@ -133,3 +133,11 @@ func (c *Call) WaitNotify(ctx context.Context, n int) (*sip.Request, error) {
 		}
 	}
 }
+
+// SDPs returns the session descriptions of the 183 (nil without early
+// media) and of the 200 that answered a call this phone dialled.
+func (c *Call) SDPs() (early, answer []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.early, c.answer
+}

@@ -19,7 +19,9 @@
 //     stays continuous across mode changes (RFC 3550 §5.1, §7); any other
 //     bridge is decoded and mixed (mix-minus by role) by the ticker;
 //   - playback of audio.Sources (queued, optional loop), RFC 4733 or in-band
-//     DTMF sending, WAV recording (mono/stereo, pause writes silence), RTCP
+//     DTMF sending, WAV recording (a leg: mono received, sent or mixed, or
+//     stereo received/sent, RecordMode; a bridge: its mix or stereo; pause
+//     writes silence), RTCP
 //     SR/RR + SDES every 5 s on RTP port + 1 (no rtcp-mux), media timeouts,
 //     hold (Direction, RFC 3264 §8.4).
 //

@@ -153,3 +153,56 @@ func TestPlayLoopRewinds(t *testing.T) {
 }
 
 var errEOF = io.EOF
+
+// TestLegRecordModes: a mono leg recording holds what the leg received,
+// what was sent to it, or both mixed; an unknown mode is refused.
+func TestLegRecordModes(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		mode      RecordMode
+		has, hasn []float64
+	}{
+		{"received", RecordReceived, []float64{1000}, []float64{400}},
+		{"sent", RecordSent, []float64{400}, []float64{1000}},
+		{"mixed", RecordMixed, []float64{1000, 400}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newTestEngine(t, nil)
+			p := newPeer(t, 1000)
+			l := newLegTo(t, e, "rec-"+tc.name, p, 101, &eventLog{})
+			if _, err := l.Play(mustTone(t, 400), true); err != nil {
+				t.Fatal(err)
+			}
+			f := &testenv.MemFile{}
+			rec, err := l.RecordMode(f, tc.mode)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.stream(l.LocalAddr())()
+			p.waitAudio(t, 4800) // the peer heard 600 ms: both ways flowed
+			if _, err := rec.Stop(); err != nil {
+				t.Fatal(err)
+			}
+			s := monoSamples(t, f.Bytes())
+			if len(s) < 3200 {
+				t.Fatalf("%d samples recorded", len(s))
+			}
+			tail := s[len(s)-2400:]
+			for _, fq := range tc.has {
+				if r := ratio(tail, fq); r < 0.2 {
+					t.Errorf("%v Hz ratio %.2f, want it recorded", fq, r)
+				}
+			}
+			for _, fq := range tc.hasn {
+				if r := ratio(tail, fq); r > 0.05 {
+					t.Errorf("%v Hz ratio %.2f, want it absent", fq, r)
+				}
+			}
+		})
+	}
+	e := newTestEngine(t, nil)
+	l := newLegTo(t, e, "rec-bad", newPeer(t, 1000), 101, &eventLog{})
+	if _, err := l.RecordMode(&testenv.MemFile{}, RecordStereo+1); !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("unknown mode: %v, want ErrInvalidArgument", err)
+	}
+}
