@@ -262,7 +262,7 @@ func TestCoreSnoop(t *testing.T) {
 	ctx := context.Background()
 	t.Run("fallback through bridge roles", func(t *testing.T) {
 		f := newFake()
-		c, _ := newTestCore(t, f, nil)
+		c, _ := newTestCore(t, whisperFake{f}, nil)
 		if err := c.Snoop(ctx, "agent", "sup", SnoopListen); !errors.Is(err, ErrChannelState) {
 			t.Fatalf("snoop outside a bridge: %v", err)
 		}
@@ -293,6 +293,25 @@ func TestCoreSnoop(t *testing.T) {
 		_ = c.Close()
 		if _, ok := c.BridgeOf("agent"); ok {
 			t.Fatal("hung-up channel still tracked in a bridge")
+		}
+	})
+	t.Run("whisper refused without Whisperer", func(t *testing.T) {
+		f := newFake()
+		c, _ := newTestCore(t, f, nil)
+		if err := c.AddToBridge(ctx, "b1", "agent", Member{Role: RoleSpeak}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Snoop(ctx, "agent", "sup", SnoopWhisper); !errors.Is(err, ErrNotSupported) {
+			t.Fatalf("snoop whisper: %v, want ErrNotSupported", err)
+		}
+		if err := c.AddToBridge(ctx, "b1", "sup", Member{Role: RoleWhisper, WhisperTo: "agent"}); !errors.Is(err, ErrNotSupported) {
+			t.Fatalf("add whisper: %v, want ErrNotSupported", err)
+		}
+		if err := c.Snoop(ctx, "agent", "sup", SnoopListen); err != nil {
+			t.Fatalf("snoop listen: %v", err)
+		}
+		if got := f.members["sup"]; got != (Member{Role: RoleListen}) {
+			t.Fatalf("member %+v", got)
 		}
 	})
 	t.Run("native snooper", func(t *testing.T) {
