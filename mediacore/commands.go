@@ -119,6 +119,14 @@ func (c *Core) Originate(ctx context.Context, req OriginateRequest) (ChannelID, 
 	if err := c.validateOriginate(&req); err != nil {
 		return "", c.invalid("originate", err)
 	}
+	if req.ChannelID != "" {
+		c.mu.Lock()
+		inUse := c.chans[req.ChannelID] != nil
+		c.mu.Unlock()
+		if inUse {
+			return "", c.invalid("originate", fmt.Errorf("%w: channel id %s is in use", ErrInvalidArgument, req.ChannelID))
+		}
+	}
 	n, err := c.placeOriginate(req)
 	if err != nil {
 		return "", c.invalid("originate", err)

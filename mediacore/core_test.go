@@ -350,3 +350,23 @@ func TestRegistry(t *testing.T) {
 	}()
 	Register(name, func(o FactoryOptions) (Backend, error) { return newFake(), nil })
 }
+
+// TestCoreMembershipFollowsEvents: a backend that moves channels on its
+// own (a FreeSWITCH conference, an ARI bridge) reports it with
+// BridgeJoined/BridgeLeft, and Core's membership follows.
+func TestCoreMembershipFollowsEvents(t *testing.T) {
+	f := newFake()
+	c, _ := newTestCore(t, f, nil)
+	f.emit(Event{Type: EventBridgeJoined, Channel: "c9", Bridge: "b9", Member: Member{Role: RoleListen}})
+	if b, ok := c.BridgeOf("c9"); !ok || b != "b9" {
+		t.Fatalf("after join: %q %v", b, ok)
+	}
+	f.emit(Event{Type: EventBridgeLeft, Channel: "c9", Bridge: "other"})
+	if _, ok := c.BridgeOf("c9"); !ok {
+		t.Fatal("left another bridge: membership lost")
+	}
+	f.emit(Event{Type: EventBridgeLeft, Channel: "c9", Bridge: "b9"})
+	if _, ok := c.BridgeOf("c9"); ok {
+		t.Fatal("still a member after BridgeLeft")
+	}
+}
