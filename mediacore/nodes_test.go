@@ -341,7 +341,9 @@ func TestPlacement(t *testing.T) {
 
 type pinB struct{}
 
-func (pinB) Place(mediacore.OriginateRequest, []mediacore.NodeStatus) (string, error) { return "b", nil }
+func (pinB) Place(mediacore.OriginateRequest, []mediacore.NodeStatus) (string, error) {
+	return "b", nil
+}
 
 func TestPlacementPluggable(t *testing.T) {
 	cl := twoNodes(t, mediacore.Options{Placement: pinB{}}, mediafake.Options{}, mediafake.Options{})
@@ -453,7 +455,9 @@ func TestNodeLostAfterTimer(t *testing.T) {
 	// The node comes back still holding the channel: its later events are
 	// dropped, the Handler already had the final Hangup.
 	cl.fakes["a"].Up()
-	cl.rec.wait(t, "up", func(ev mediacore.Event) bool { return ev.Type == mediacore.EventBackendUp && ev.Node == "a" && ev.Seq > 1 })
+	cl.rec.wait(t, "up", func(ev mediacore.Event) bool {
+		return ev.Type == mediacore.EventBackendUp && ev.Node == "a" && ev.Seq > 1
+	})
 	_ = cl.fakes["a"].RemoteHangup(ch, mediacore.CauseNormal)
 	cl.fakes["b"].PressDTMF(other, '9') // a marker after a's late event
 	cl.rec.wait(t, "marker", is(mediacore.EventDTMF, other))
