@@ -357,10 +357,12 @@ func TestPlacementPluggable(t *testing.T) {
 // Handler has seen the ChannelCreated it emitted inside Originate.
 type syncCreate struct {
 	mediacore.Backend
-	seen chan struct{}
+	seen   chan struct{}
+	before func(req mediacore.OriginateRequest)
 }
 
 func (s syncCreate) Originate(ctx context.Context, req mediacore.OriginateRequest) (mediacore.ChannelID, error) {
+	s.before(req)
 	id, err := s.Backend.Originate(ctx, req)
 	select {
 	case <-s.seen:
@@ -372,14 +374,23 @@ func (s syncCreate) Originate(ctx context.Context, req mediacore.OriginateReques
 
 func TestOriginateIDKnownBeforeChannelCreated(t *testing.T) {
 	f := mediafake.New(mediafake.Options{Clock: clock.NewFake(time.Time{})})
-	b := syncCreate{Backend: f.Backend(), seen: make(chan struct{})}
 	var core *mediacore.Core
 	var (
-		mu   sync.Mutex
-		saw  mediacore.Event
-		node string
-		ok   bool
+		mu       sync.Mutex
+		saw      mediacore.Event
+		node     string
+		ok       bool
+		inflight mediacore.NodeStatus
+		known    bool
 	)
+	b := syncCreate{Backend: f.Backend(), seen: make(chan struct{}), before: func(req mediacore.OriginateRequest) {
+		// While the backend works on it, the call already counts on its
+		// node and its id is known.
+		mu.Lock()
+		defer mu.Unlock()
+		inflight = core.Nodes()[0]
+		_, known = core.NodeOf(req.ChannelID)
+	}}
 	core, err := mediacore.NewNodes([]mediacore.Node{{Name: "n1", Backend: b}}, mediacore.Options{Handler: func(ev mediacore.Event) {
 		if ev.Type != mediacore.EventChannelCreated {
 			return
@@ -403,6 +414,9 @@ func TestOriginateIDKnownBeforeChannelCreated(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
+	if inflight.Channels != 1 || !known {
+		t.Fatalf("during the backend's Originate: %+v, id known %v", inflight, known)
+	}
 	if !ok || node != "n1" || saw.Node != "n1" || saw.Channel != id {
 		t.Fatalf("handler saw %s (known %v on %q, event node %q); Originate returned %s", saw.Channel, ok, node, saw.Node, id)
 	}
