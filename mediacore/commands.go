@@ -366,7 +366,7 @@ func (c *Core) Record(ctx context.Context, t Target, req RecordRequest) (Recordi
 	}
 	if _, ok := n.b.(StereoRecorder); req.Stereo && !ok {
 		if t.Bridge != "" {
-			return "", c.invalid("record", fmt.Errorf("%w: stereo recording of a bridge on node %s (backend %s)", ErrNotSupported, n.name, n.b.Name()))
+			return "", c.invalid("record", fmt.Errorf("%w: stereo recording of a bridge on node %s (backend %s)", ErrNotSupported, n.name, n.kind))
 		}
 		return c.recordStereo(ctx, n, t.Channel, bt.Channel, req)
 	}
@@ -618,7 +618,7 @@ func (c *Core) memberOp(ctx context.Context, op string, b BridgeID, ch ChannelID
 	rm := m
 	if m.Role == RoleWhisper {
 		if _, ok := cn.b.(Whisperer); !ok {
-			return c.invalid(op, fmt.Errorf("%w: whisper role on node %s (backend %s)", ErrNotSupported, cn.name, cn.b.Name()))
+			return c.invalid(op, fmt.Errorf("%w: whisper role on node %s (backend %s)", ErrNotSupported, cn.name, cn.kind))
 		}
 		wn, rw, err := c.channel(m.WhisperTo)
 		if err != nil {

@@ -117,13 +117,17 @@ type mailbox struct {
 	ended   bool
 }
 
-// New returns a Core on one backend, as one node named b.Name(). Call Start
-// before use.
+// New returns a Core on one backend, as one node named b.Name() (or
+// "node" when that is no valid node name). Call Start before use.
 func New(b Backend, opts Options) (*Core, error) {
 	if b == nil {
 		return nil, fmt.Errorf("%w: nil backend", ErrInvalidArgument)
 	}
-	return NewNodes([]Node{{Name: b.Name(), Backend: b}}, opts)
+	name := b.Name()
+	if ValidateNodeName(name) != nil {
+		name = "node"
+	}
+	return NewNodes([]Node{{Name: name, Backend: b}}, opts)
 }
 
 // NewNodes returns a Core driving several media nodes, possibly of
@@ -190,7 +194,7 @@ func NewNodes(nodes []Node, opts Options) (*Core, error) {
 		c.byName[n.name] = n
 	}
 	if len(c.nodes) == 1 {
-		c.log = opts.Logger.With("backend", c.nodes[0].b.Name())
+		c.log = opts.Logger.With("backend", c.nodes[0].kind)
 	} else {
 		c.log = opts.Logger
 	}

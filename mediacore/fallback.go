@@ -42,7 +42,7 @@ func (c *Core) checkTTS(n *node, media []Media) error {
 			continue
 		}
 		if _, ok := n.b.(MediaUploader); !ok || c.opts.TTS == nil {
-			return fmt.Errorf("%w: text to speech on node %s (backend %s plays no TTS and Core has no Synthesizer and upload path)", ErrNotSupported, n.name, n.b.Name())
+			return fmt.Errorf("%w: text to speech on node %s (backend %s plays no TTS and Core has no Synthesizer and upload path)", ErrNotSupported, n.name, n.kind)
 		}
 	}
 	return nil

@@ -77,6 +77,7 @@ func (LeastLoaded) Place(_ OriginateRequest, nodes []NodeStatus) (string, error)
 type node struct {
 	name string
 	b    Backend
+	kind string // b.Name(), read once: never called with Core.mu held
 
 	up      bool
 	started bool
@@ -97,6 +98,7 @@ func newNode(name string, b Backend) *node {
 	return &node{
 		name:    name,
 		b:       b,
+		kind:    b.Name(),
 		chans:   map[ChannelID]*chanEntry{},
 		bridges: map[BridgeID]*bridgeEntry{},
 		pbs:     map[PlaybackID]*pbEntry{},
@@ -354,7 +356,7 @@ func (c *Core) translate(n *node, ev Event) (out []Event, reconcile bool) {
 	switch ev.Type {
 	case EventBackendUp:
 		if ev.Backend == "" {
-			ev.Backend = n.b.Name()
+			ev.Backend = n.kind
 		}
 		n.up, n.started = true, true
 		if n.lost != nil {
@@ -370,7 +372,7 @@ func (c *Core) translate(n *node, ev Event) (out []Event, reconcile bool) {
 		}
 	case EventBackendDown:
 		if ev.Backend == "" {
-			ev.Backend = n.b.Name()
+			ev.Backend = n.kind
 		}
 		n.up = false
 		if !n.wasDown {
@@ -446,7 +448,7 @@ func (c *Core) Nodes() []NodeStatus {
 func (c *Core) nodeStatusLocked() []NodeStatus {
 	out := make([]NodeStatus, len(c.nodes))
 	for i, n := range c.nodes {
-		out[i] = NodeStatus{Name: n.name, Backend: n.b.Name(), Up: n.up, Channels: n.live}
+		out[i] = NodeStatus{Name: n.name, Backend: n.kind, Up: n.up, Channels: n.live}
 	}
 	return out
 }
