@@ -91,6 +91,9 @@ type cluster struct {
 	clk   *clock.Fake
 	fakes map[string]*mediafake.Fake
 	rec   *recorder
+
+	mu   sync.Mutex
+	seen map[mediacore.ChannelID]bool // channels answerInbound handed out
 }
 
 type nodeSpec struct {
@@ -147,7 +150,7 @@ func (cl *cluster) answerInbound(t *testing.T, node string) mediacore.ChannelID 
 			return false
 		}
 		id, _ := cl.core.NodeOf(ev.Channel)
-		return id == node && (ev.Channel == raw || strings.HasSuffix(string(ev.Channel), "."+string(raw))) && !cl.seen(ev.Channel)
+		return id == node && (ev.Channel == raw || strings.HasSuffix(string(ev.Channel), "."+string(raw))) && !cl.seenID(ev.Channel)
 	})
 	cl.mark(ev.Channel)
 	if err := cl.core.Answer(context.Background(), ev.Channel); err != nil {
@@ -156,22 +159,31 @@ func (cl *cluster) answerInbound(t *testing.T, node string) mediacore.ChannelID 
 	return ev.Channel
 }
 
-var seenMu sync.Mutex
-var seenIDs = map[*cluster]map[mediacore.ChannelID]bool{}
-
-func (cl *cluster) seen(id mediacore.ChannelID) bool {
-	seenMu.Lock()
-	defer seenMu.Unlock()
-	return seenIDs[cl][id]
+func (cl *cluster) seenID(id mediacore.ChannelID) bool {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.seen[id]
 }
 
 func (cl *cluster) mark(id mediacore.ChannelID) {
-	seenMu.Lock()
-	defer seenMu.Unlock()
-	if seenIDs[cl] == nil {
-		seenIDs[cl] = map[mediacore.ChannelID]bool{}
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if cl.seen == nil {
+		cl.seen = map[mediacore.ChannelID]bool{}
 	}
-	seenIDs[cl][id] = true
+	cl.seen[id] = true
+}
+
+// waitUntil polls cond until it holds, for up to 10 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func TestNodesValidation(t *testing.T) {
@@ -466,14 +478,20 @@ func TestNodeLostAfterTimer(t *testing.T) {
 	if err := cl.core.Answer(ctx, ch); !errors.Is(err, mediacore.ErrNoSuchChannel) {
 		t.Fatalf("command on a lost channel: %v", err)
 	}
-	// The node comes back still holding the channel: its later events are
-	// dropped, the Handler already had the final Hangup.
+	// The node comes back still holding the channel: Core hangs it up
+	// there, and its events are dropped (the Handler had the final Hangup).
 	cl.fakes["a"].Up()
 	cl.rec.wait(t, "up", func(ev mediacore.Event) bool {
 		return ev.Type == mediacore.EventBackendUp && ev.Node == "a" && ev.Seq > 1
 	})
-	_ = cl.fakes["a"].RemoteHangup(ch, mediacore.CauseNormal)
-	cl.fakes["b"].PressDTMF(other, '9') // a marker after a's late event
+	waitUntil(t, "the orphan hung up on its node", func() bool { _, ok := cl.fakes["a"].Channel(ch); return !ok })
+	if h := cl.fakes["a"].CallsOf("hangup"); len(h) != 1 || h[0].Arg != mediacore.CauseNodeLost.String() {
+		t.Fatalf("hangups on a: %v", h)
+	}
+	if list, err := cl.core.Channels(ctx); err != nil || len(list) != 1 || list[0].ID != other {
+		t.Fatalf("channels after loss: %+v, %v", list, err)
+	}
+	_ = cl.fakes["b"].PressDTMF(other, '9') // a marker after a's late event
 	cl.rec.wait(t, "marker", is(mediacore.EventDTMF, other))
 	if n := len(cl.rec.channel(ch)); n != 4 {
 		t.Fatalf("%d events for the lost channel: %s", n, summary(cl.rec.channel(ch)))
