@@ -45,14 +45,16 @@ func (c *Core) nodeLost(n *node, gen uint64) {
 // reconcile runs after node n came back (BackendUp after BackendDown): it
 // lists the node's channels and ends with CauseNodeLost every channel Core
 // believed alive there that the node no longer has; channels the node has
-// and Core did not know are adopted. A failed listing keeps the node
-// suspect: the node-lost timer starts again.
+// and Core did not know are adopted, and channels Core had already ended as
+// lost are hung up on the node (CauseNodeLost; their events stay hidden).
+// A failed listing keeps the node suspect: the node-lost timer starts
+// again.
 func (c *Core) reconcile(n *node, gen uint64) {
 	defer c.bg.Done()
 	c.mu.Lock()
 	before := map[*chanEntry]bool{}
 	for _, e := range n.chans {
-		if e.alive && !e.lost {
+		if e.alive && e.created && !e.lost {
 			before[e] = true
 		}
 	}
@@ -64,23 +66,40 @@ func (c *Core) reconcile(n *node, gen uint64) {
 		list, err = n.b.Channels(ctx)
 		return err
 	})
+	orphans := c.reconciled(n, gen, before, list, err)
+	for _, raw := range orphans {
+		err := c.do(context.Background(), "hangup", func(ctx context.Context) error { return n.b.Hangup(ctx, raw, CauseNodeLost) })
+		if err != nil && !errors.Is(err, ErrNoSuchChannel) {
+			c.log.Warn("reconcile: hang up a channel already ended as lost", "node", n.name, "channel", raw, "err", err)
+		}
+	}
+}
+
+// reconciled applies a node's channel list; it returns the backend ids of
+// channels Core had ended as lost that the node still has.
+func (c *Core) reconciled(n *node, gen uint64, before map[*chanEntry]bool, list []ChannelInfo, err error) []ChannelID {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if n.gen != gen || c.closed {
-		return // the node went down again meanwhile; a later BackendUp reconciles
+		return nil // the node went down again meanwhile; a later BackendUp reconciles
 	}
 	if err != nil {
 		c.log.Warn("reconcile: listing a node's channels failed", "node", n.name, "err", err)
 		if n.lost == nil {
 			n.lost = c.clock.AfterFunc(c.opts.NodeLostAfter, func() { c.nodeLostAfterReconcile(n, gen) })
 		}
-		return
+		return nil
 	}
+	var orphans []ChannelID
 	listed := map[ChannelID]bool{}
 	for _, ci := range list {
 		listed[ci.ID] = true
-		if n.chans[ci.ID] == nil {
-			c.bindChannel(n, ci.ID, ChannelID(adoptID(n, string(ci.ID), func(s string) bool { _, ok := c.chans[ChannelID(s)]; return ok })), true).created = true
+		switch e := n.chans[ci.ID]; {
+		case e == nil:
+			id := ChannelID(adoptID(n, string(ci.ID), func(s string) bool { _, ok := c.chans[ChannelID(s)]; return ok }))
+			c.bindChannel(n, ci.ID, id, true).created = true
+		case e.lost:
+			orphans = append(orphans, ci.ID)
 		}
 	}
 	ended := 0
@@ -95,6 +114,7 @@ func (c *Core) reconcile(n *node, gen uint64) {
 	if ended > 0 {
 		c.log.Warn("reconcile: channels gone from a node that came back", "node", n.name, "ended", ended)
 	}
+	return orphans
 }
 
 // nodeLostAfterReconcile is nodeLost for a node that is up but could not
@@ -128,6 +148,9 @@ func (c *Core) Channels(ctx context.Context) ([]ChannelInfo, error) {
 	for i, n := range c.nodes {
 		for _, ci := range lists[i] {
 			e := n.chans[ci.ID]
+			if e != nil && e.lost {
+				continue // ended as lost: the controller had its Hangup
+			}
 			if e == nil || !e.alive {
 				e = c.channelFromRaw(n, ci.ID, EventChannelCreated)
 			}
