@@ -478,14 +478,30 @@ func TestNodeLostAfterTimer(t *testing.T) {
 	if err := cl.core.Answer(ctx, ch); !errors.Is(err, mediacore.ErrNoSuchChannel) {
 		t.Fatalf("command on a lost channel: %v", err)
 	}
+	// While a is down the listing is partial, with a's error.
+	if list, err := cl.core.Channels(ctx); !errors.Is(err, mediacore.ErrBackendUnavailable) || len(list) != 1 || list[0].ID != other {
+		t.Fatalf("channels while a is down: %+v, %v", list, err)
+	}
 	// The node comes back still holding the channel: Core hangs it up
-	// there, and its events are dropped (the Handler had the final Hangup).
+	// there (the first try fails: the channel stays on the node but is
+	// not listed again), and its events are dropped (the Handler had the
+	// final Hangup).
+	cl.fakes["a"].Fail("hangup", errors.New("injected"))
+	cl.fakes["a"].Up()
+	waitUntil(t, "the orphan's hangup tried", func() bool { return len(cl.fakes["a"].CallsOf("hangup")) == 1 })
+	if list, err := cl.core.Channels(ctx); err != nil || len(list) != 1 || list[0].ID != other {
+		t.Fatalf("channels list a lost channel: %+v, %v", list, err)
+	}
+	if _, ok := cl.fakes["a"].Channel(ch); !ok {
+		t.Fatal("the injected failure did not keep the channel")
+	}
+	cl.fakes["a"].Down("again")
 	cl.fakes["a"].Up()
 	cl.rec.wait(t, "up", func(ev mediacore.Event) bool {
 		return ev.Type == mediacore.EventBackendUp && ev.Node == "a" && ev.Seq > 1
 	})
 	waitUntil(t, "the orphan hung up on its node", func() bool { _, ok := cl.fakes["a"].Channel(ch); return !ok })
-	if h := cl.fakes["a"].CallsOf("hangup"); len(h) != 1 || h[0].Arg != mediacore.CauseNodeLost.String() {
+	if h := cl.fakes["a"].CallsOf("hangup"); len(h) != 2 || h[1].Arg != mediacore.CauseNodeLost.String() {
 		t.Fatalf("hangups on a: %v", h)
 	}
 	if list, err := cl.core.Channels(ctx); err != nil || len(list) != 1 || list[0].ID != other {

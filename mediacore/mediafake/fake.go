@@ -139,6 +139,7 @@ type Fake struct {
 	trunks    []mediacore.TrunkConfig
 	calls     []Call
 	played    []Played
+	failures  map[string][]error // op -> errors for its next calls
 }
 
 type channel struct {
@@ -207,6 +208,7 @@ func New(opts Options) *Fake {
 		transfers: map[mediacore.TransferID]*transfer{},
 		answers:   map[string]Answer{},
 		media:     map[string][]byte{},
+		failures:  map[string][]error{},
 	}
 	f.backend = wrap(f, opts.Caps)
 	return f
@@ -253,6 +255,10 @@ func (f *Fake) begin(ctx context.Context, op, id string, args ...any) error {
 	}
 	if !f.up {
 		return fmt.Errorf("mediafake %s: %w", op, mediacore.ErrBackendUnavailable)
+	}
+	if q := f.failures[op]; len(q) > 0 {
+		f.failures[op] = q[1:]
+		return q[0]
 	}
 	return nil
 }

@@ -175,6 +175,14 @@ func (f *Fake) SetAnswer(endpoint string, a Answer) {
 	f.answers[endpoint] = a
 }
 
+// Fail makes the next command of op ("answer", "hangup", as in Call.Op)
+// fail with err, before it has any effect; several calls queue errors.
+func (f *Fake) Fail(op string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failures[op] = append(f.failures[op], err)
+}
+
 // Calls returns the commands received so far, in order.
 func (f *Fake) Calls() []Call {
 	f.mu.Lock()
