@@ -100,6 +100,16 @@ func TestTTSFallbackUploadsOncePerNode(t *testing.T) {
 	cl.rec.wait(t, "tts playback finished", func(ev mediacore.Event) bool {
 		return ev.Type == mediacore.EventPlaybackFinished && ev.Playback == pbs[0].ID
 	})
+	// A node that comes back from down may have lost its prompts: the
+	// next play uploads again.
+	cl.fakes["b"].Down("restart")
+	cl.fakes["b"].Up()
+	if _, err := cl.core.Play(ctx, mediacore.ChannelTarget(b), mediacore.PlayRequest{Media: []mediacore.Media{hello}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(cl.fakes["b"].CallsOf("put_media")); n != 2 {
+		t.Fatalf("node b got %d uploads after its restart, want 2", n)
+	}
 	// Hold music may be TTS too.
 	if err := cl.core.Hold(ctx, a, &hello); err != nil {
 		t.Fatal(err)

@@ -33,7 +33,8 @@
 //     included); REFER (Refer emits TransferRequested, AnswerTransfer is
 //     recorded: TransferAnswer); endpoint (un)registration; node outage
 //     (Down, Up, Forget a channel as a restarted node does); Channels and
-//     Bridges listings; a log of every command (Calls).
+//     Bridges listings; a log of every command (Calls, CallsOf); injected
+//     command errors (Fail).
 //   - Options.Caps chooses the optional capabilities it claims (Snooper,
 //     Whisperer, TTSPlayer, MediaUploader, StereoRecorder, ReinviteHolder,
 //     DTMFDetector, TrunkConfigurer), so *mediacore.Core's fallbacks run
