@@ -406,3 +406,25 @@ func TestOpenRecordingOutlivesTheCommand(t *testing.T) {
 		t.Fatalf("unknown recording: %v", err)
 	}
 }
+
+func TestStereoFallbackSecondPartFails(t *testing.T) {
+	ctx := context.Background()
+	cl := newCluster(t, mediacore.Options{}, nodeSpec{"a", mediafake.Options{}})
+	f := cl.fakes["a"]
+	ch := cl.answerInbound(t, "a")
+	f.Fail("record", nil) // the read part starts
+	f.Fail("record", mediacore.ErrChannelState)
+	if _, err := cl.core.Record(ctx, mediacore.ChannelTarget(ch), mediacore.RecordRequest{Stereo: true}); !errors.Is(err, mediacore.ErrChannelState) {
+		t.Fatalf("err = %v", err)
+	}
+	if stops := f.CallsOf("stop_recording"); len(stops) != 1 {
+		t.Fatalf("the read part was not stopped: %v", f.Calls())
+	}
+	_ = f.PressDTMF(ch, '1')
+	cl.rec.wait(t, "marker", is(mediacore.EventDTMF, ch))
+	for _, ev := range cl.rec.all() {
+		if ev.Type == mediacore.EventRecordingFinished {
+			t.Fatalf("a failed stereo recording's part reached the handler: %+v", ev)
+		}
+	}
+}

@@ -230,6 +230,12 @@ func TestNodesIDCollisionAndRouting(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := cl.core.Progress(ctx, eb.Channel); err != nil {
+		t.Fatal(err)
+	}
+	if p := cl.rec.wait(t, "progress", is(mediacore.EventProgress, eb.Channel)); p.Node != "b" {
+		t.Fatalf("progress %+v", p)
+	}
 	if err := cl.core.Answer(ctx, eb.Channel); err != nil {
 		t.Fatal(err)
 	}
