@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"slices"
 	"strconv"
 	"sync"
 
@@ -581,14 +580,4 @@ func (c *Core) target(t Target) (*node, Target, error) {
 type ttsEntry struct {
 	mu   sync.Mutex
 	done bool
-}
-
-// sortedNodes returns node names for messages.
-func sortedNodes(nodes []*node) []string {
-	out := make([]string, 0, len(nodes))
-	for _, n := range nodes {
-		out = append(out, n.name)
-	}
-	slices.Sort(out)
-	return out
 }
