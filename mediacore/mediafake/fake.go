@@ -143,13 +143,12 @@ type Fake struct {
 }
 
 type channel struct {
-	info     mediacore.ChannelInfo
-	vars     map[string]string
-	sent     string // DTMF sent with SendDTMF
-	detect   bool
-	timers   []clock.Timer
-	holdPB   *playback
-	prevHold mediacore.ChannelState
+	info   mediacore.ChannelInfo
+	vars   map[string]string
+	sent   string // DTMF sent with SendDTMF
+	detect bool
+	timers []clock.Timer
+	holdPB *playback
 }
 
 type bridge struct {
