@@ -370,3 +370,15 @@ func TestCoreMembershipFollowsEvents(t *testing.T) {
 		t.Fatal("still a member after BridgeLeft")
 	}
 }
+
+// TestCoreLateEventOfForgottenChannel: an event for a channel Core no
+// longer knows that does not show it alive does not count on its node.
+func TestCoreLateEventOfForgottenChannel(t *testing.T) {
+	f := newFake()
+	c, _ := newTestCore(t, f, nil)
+	f.emit(Event{Type: EventRecordingFinished, Channel: "gone", Recording: "r1"})
+	f.emit(Event{Type: EventDTMF, Channel: "seen", Digit: '1'})
+	if st := c.Nodes(); st[0].Channels != 1 {
+		t.Fatalf("live channels %d, want 1 (only the one with DTMF)", st[0].Channels)
+	}
+}

@@ -224,7 +224,7 @@ func (c *Core) channelFromRaw(n *node, raw ChannelID, typ EventType) *chanEntry 
 	}
 	if e == nil {
 		id := ChannelID(adoptID(n, string(raw), func(s string) bool { _, ok := c.chans[ChannelID(s)]; return ok }))
-		e = c.bindChannel(n, raw, id, typ != EventHangup)
+		e = c.bindChannel(n, raw, id, impliesAlive(typ))
 		e.created = true
 		return e
 	}
@@ -232,6 +232,17 @@ func (c *Core) channelFromRaw(n *node, raw ChannelID, typ EventType) *chanEntry 
 		e.created = true
 	}
 	return e
+}
+
+// impliesAlive says whether an event about a channel Core does not know
+// shows the channel is up (a late RecordingFinished of a forgotten channel
+// does not, and must not count on its node).
+func impliesAlive(typ EventType) bool {
+	switch typ {
+	case EventHangup, EventRecordingFinished, EventPlaybackFinished, EventBridgeLeft:
+		return false
+	}
+	return true
 }
 
 // lookupChannelRaw maps a backend channel id to the Core id when known.
