@@ -642,3 +642,28 @@ func TestSetTrunksAndDTMFDetectionPerNode(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestStartWithANodeFailing(t *testing.T) {
+	clk := clock.NewFake(time.Time{})
+	a := mediafake.New(mediafake.Options{Clock: clk})
+	b := mediafake.New(mediafake.Options{Clock: clk})
+	b.Fail("start", mediacore.ErrBackendUnavailable)
+	c, err := mediacore.NewNodes([]mediacore.Node{{Name: "a", Backend: a.Backend()}, {Name: "b", Backend: b.Backend()}}, mediacore.Options{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	err = c.Start(context.Background())
+	if !errors.Is(err, mediacore.ErrBackendUnavailable) || !strings.Contains(err.Error(), "node b") {
+		t.Fatalf("start: %v", err)
+	}
+	if st := c.Nodes(); !st[0].Up || st[1].Up || st[1].Backend != "fake" {
+		t.Fatalf("nodes %+v", st)
+	}
+	for range 3 {
+		id, err := c.Originate(context.Background(), mediacore.OriginateRequest{Endpoint: "user/1"})
+		if n, _ := c.NodeOf(id); err != nil || n != "a" {
+			t.Fatalf("originate went to %q: %v", n, err)
+		}
+	}
+}

@@ -395,6 +395,10 @@ func (f *Fake) Start(ctx context.Context, sink func(mediacore.Event)) error {
 	if f.closed {
 		return mediacore.ErrClosed
 	}
+	if q := f.failures["start"]; len(q) > 0 {
+		f.failures["start"] = q[1:]
+		return q[0]
+	}
 	f.sink, f.up = sink, true
 	f.emit(mediacore.Event{Type: mediacore.EventBackendUp, Backend: f.opts.Name})
 	return nil
