@@ -488,8 +488,8 @@ type Capabilities struct {
 	// or two mono recordings assembled by Core). Stereo of a bridge needs
 	// StereoRecorder.
 	StereoChannel bool
-	// Whisper: RoleWhisper members and SnoopWhisper work (Whisperer, or
-	// Snooper for Snoop only).
+	// Whisper: RoleWhisper members work, and so SnoopWhisper through
+	// bridge roles (Whisperer). A Snooper node whispers in Snoop anyway.
 	Whisper bool
 }
 
