@@ -7,7 +7,9 @@ import (
 )
 
 // ChannelID names one call leg. Backends choose ids for inbound channels;
-// for originated channels the caller may choose (OriginateRequest.ChannelID).
+// for originated channels Core does (OriginateRequest.ChannelID, or a random
+// id), before the backend is asked. See the package doc for ids across
+// nodes.
 type ChannelID string
 
 // BridgeID names a bridge (a mix of channels).
@@ -316,7 +318,8 @@ func BridgeTarget(b BridgeID) Target { return Target{Bridge: b} }
 
 // OriginateRequest describes an outgoing call.
 type OriginateRequest struct {
-	// ChannelID is the id for the new channel; empty lets the backend choose.
+	// ChannelID is the id for the new channel; empty lets Core choose one
+	// (NewID("ch")). A backend driven through Core always gets an id.
 	ChannelID ChannelID
 	// Endpoint is a neutral address (see ParseEndpoint).
 	Endpoint string
@@ -394,7 +397,8 @@ func ToneFor(t Tone, d time.Duration) Media { return Media{Kind: MediaTone, Tone
 
 // PlayRequest is a list of media played one after the other.
 type PlayRequest struct {
-	// ID names the playback; empty lets the backend choose.
+	// ID names the playback; empty lets Core choose (a backend driven
+	// through Core always gets an id).
 	ID    PlaybackID
 	Media []Media
 	// Loop restarts the list until StopPlayback (music on hold).
@@ -403,7 +407,8 @@ type PlayRequest struct {
 
 // RecordRequest describes a recording.
 type RecordRequest struct {
-	// ID names the recording; empty lets the backend choose.
+	// ID names the recording; empty lets Core choose (a backend driven
+	// through Core always gets an id).
 	ID RecordingID
 	// Name is the file path relative to the backend's recordings dir,
 	// ending in ".wav"; empty lets the backend choose.

@@ -20,6 +20,11 @@ const (
 	CauseFailure                   // network or server failure (500, other 5xx; Q.850 38)
 	CauseMediaTimeout              // RTP stopped arriving
 	CauseForbidden                 // not allowed (403; Q.850 21 in RFC 3398, kept apart here)
+	// CauseNodeLost: the media node carrying the channel was lost (down
+	// for longer than Options.NodeLostAfter, or it came back without the
+	// channel); set by Core, never by a backend. SIP 503 Service
+	// Unavailable, Q.850 38 network out of order.
+	CauseNodeLost
 )
 
 var causeNames = [...]string{
@@ -37,6 +42,7 @@ var causeNames = [...]string{
 	CauseFailure:      "failure",
 	CauseMediaTimeout: "media_timeout",
 	CauseForbidden:    "forbidden",
+	CauseNodeLost:     "node_lost",
 }
 
 // String returns the cause's stable lower-case name (used in CDRs and metrics).
@@ -103,7 +109,7 @@ func (c Cause) SIPCode() int {
 		return 404
 	case CauseCancelled:
 		return 487
-	case CauseCongestion:
+	case CauseCongestion, CauseNodeLost:
 		return 503
 	case CauseTimeout:
 		return 408
@@ -169,7 +175,7 @@ func (c Cause) Q850() int {
 		return 102
 	case CauseIncompatible:
 		return 88
-	case CauseFailure:
+	case CauseFailure, CauseNodeLost:
 		return 38
 	case CauseMediaTimeout:
 		return 41

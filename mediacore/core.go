@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"hotline/internal/clock"
 )
 
 // Defaults used when Options leaves a field zero.
@@ -18,9 +18,16 @@ const (
 	DefaultCommandTimeout   = 10 * time.Second
 	DefaultOriginateTimeout = 30 * time.Second
 	// DefaultMailboxLinger is how long a channel's mailbox (and its Seq
-	// counter) outlives the channel's Hangup, so late events such as a
-	// RecordingFinished keep their order and numbering.
+	// counter, and its id's place on its node) outlives the channel's
+	// Hangup, so late events such as a RecordingFinished keep their order,
+	// numbering and node.
 	DefaultMailboxLinger = time.Minute
+	// DefaultNodeLostAfter is how long a node may stay down (BackendDown
+	// without BackendUp) before Core ends its calls with CauseNodeLost.
+	DefaultNodeLostAfter = 30 * time.Second
+	// DefaultRecordingLinger is how long Core remembers a finished
+	// recording's node, so OpenRecording finds it.
+	DefaultRecordingLinger = 24 * time.Hour
 	// MaxTTSText bounds TTS text.
 	MaxTTSText = 4096
 )
@@ -36,33 +43,64 @@ type Options struct {
 	// events of one channel arrive in order; a slow Handler delays only its
 	// own channel. It must not call Core.Close.
 	Handler func(Event)
-	// Now is the clock for event times; nil means time.Now.
+	// Now is the clock for event times; nil means Clock.Now.
 	Now func() time.Time
+	// Clock schedules the Core's timers (mailbox linger, node loss,
+	// recording linger); nil means clock.Real. Command timeouts always use
+	// real time (they bound I/O).
+	Clock clock.Clock
 	// CommandTimeout bounds every command (answer, play, bridge...).
 	CommandTimeout time.Duration
 	// OriginateTimeout is the ring timeout when OriginateRequest.Timeout is 0.
 	OriginateTimeout time.Duration
 	// MailboxLinger: see DefaultMailboxLinger.
 	MailboxLinger time.Duration
+	// NodeLostAfter: see DefaultNodeLostAfter.
+	NodeLostAfter time.Duration
+	// RecordingLinger: see DefaultRecordingLinger.
+	RecordingLinger time.Duration
+	// Placement picks the node of a new outbound call; nil means
+	// LeastLoaded.
+	Placement Placement
+	// TTS renders MediaTTS for nodes whose backend is not a TTSPlayer
+	// (see Core.Play); nil: such nodes refuse TTS with ErrNotSupported.
+	TTS Synthesizer
+	// TempDir holds the temporary file of an assembled stereo recording
+	// while it is read (see Core.OpenRecording); "" means os.TempDir.
+	TempDir string
 }
 
-// Core is what the controller uses to drive media. It wraps a Backend and
-// adds input validation, per-command timeouts, metrics, per-channel event
-// ordering and the snoop fallback through bridge roles.
+// Core is what the controller uses to drive media. It wraps one or several
+// media nodes (each a Backend) and adds input validation, per-command
+// timeouts, metrics, per-channel event ordering, id and node bookkeeping,
+// placement of new calls, reconciliation after a node's outage, and the
+// fallbacks of the optional capabilities (see the package doc).
 type Core struct {
-	b    Backend
-	log  *slog.Logger
-	opts Options
-	m    *metrics
+	nodes  []*node
+	byName map[string]*node
+	log    *slog.Logger
+	opts   Options
+	clock  clock.Clock
+	m      *metrics
 
-	// mu guards boxes, members and closed.
+	// mu guards boxes, the id tables below, the fields of every node, entry
+	// and stereo recording marked "guarded by Core.mu", and closed. Events
+	// are put into their mailbox with mu held, so events Core synthesizes
+	// keep their order with the backends' own.
 	mu      sync.Mutex
 	boxes   map[mailboxKey]*mailbox
-	members map[ChannelID]BridgeID // bridge membership, for Snoop's fallback
+	chans   map[ChannelID]*chanEntry  // Core channel id -> entry
+	bridges map[BridgeID]*bridgeEntry // Core bridge id -> entry
+	pbs     map[PlaybackID]*pbEntry   // Core playback id -> entry
+	recs    map[RecordingID]*recEntry // Core recording id -> entry
+	members map[ChannelID]BridgeID    // bridge membership (Core ids)
+	holds   map[ChannelID]*softHold   // Hold fallback state per channel
 	closed  bool
 
-	// drainers counts running mailbox goroutines so Close can wait for them.
+	// drainers counts running mailbox goroutines and bg the reconcile
+	// goroutines, so Close can wait for them.
 	drainers sync.WaitGroup
+	bg       sync.WaitGroup
 }
 
 type mailboxKey struct {
@@ -79,10 +117,25 @@ type mailbox struct {
 	ended   bool
 }
 
-// New returns a Core on backend b. Call Start before use.
+// New returns a Core on one backend, as one node named b.Name() (or
+// "node" when that is no valid node name). Call Start before use.
 func New(b Backend, opts Options) (*Core, error) {
 	if b == nil {
 		return nil, fmt.Errorf("%w: nil backend", ErrInvalidArgument)
+	}
+	name := b.Name()
+	if ValidateNodeName(name) != nil {
+		name = "node"
+	}
+	return NewNodes([]Node{{Name: name, Backend: b}}, opts)
+}
+
+// NewNodes returns a Core driving several media nodes, possibly of
+// different kinds. Node names must pass ValidateID, be at most
+// MaxNodeNameLen bytes and be unique. Call Start before use.
+func NewNodes(nodes []Node, opts Options) (*Core, error) {
+	if len(nodes) == 0 {
+		return nil, fmt.Errorf("%w: no media node", ErrInvalidArgument)
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -90,8 +143,11 @@ func New(b Backend, opts Options) (*Core, error) {
 	if opts.Handler == nil {
 		opts.Handler = func(Event) {}
 	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
 	if opts.Now == nil {
-		opts.Now = time.Now
+		opts.Now = opts.Clock.Now
 	}
 	if opts.CommandTimeout <= 0 {
 		opts.CommandTimeout = DefaultCommandTimeout
@@ -102,30 +158,100 @@ func New(b Backend, opts Options) (*Core, error) {
 	if opts.MailboxLinger <= 0 {
 		opts.MailboxLinger = DefaultMailboxLinger
 	}
+	if opts.NodeLostAfter <= 0 {
+		opts.NodeLostAfter = DefaultNodeLostAfter
+	}
+	if opts.RecordingLinger <= 0 {
+		opts.RecordingLinger = DefaultRecordingLinger
+	}
+	if opts.Placement == nil {
+		opts.Placement = LeastLoaded{}
+	}
+	c := &Core{
+		byName:  map[string]*node{},
+		opts:    opts,
+		clock:   opts.Clock,
+		boxes:   map[mailboxKey]*mailbox{},
+		chans:   map[ChannelID]*chanEntry{},
+		bridges: map[BridgeID]*bridgeEntry{},
+		pbs:     map[PlaybackID]*pbEntry{},
+		recs:    map[RecordingID]*recEntry{},
+		members: map[ChannelID]BridgeID{},
+		holds:   map[ChannelID]*softHold{},
+	}
+	for _, nd := range nodes {
+		if nd.Backend == nil {
+			return nil, fmt.Errorf("%w: node %q has no backend", ErrInvalidArgument, nd.Name)
+		}
+		if err := ValidateNodeName(nd.Name); err != nil {
+			return nil, err
+		}
+		if c.byName[nd.Name] != nil {
+			return nil, fmt.Errorf("%w: node %q listed twice", ErrInvalidArgument, nd.Name)
+		}
+		n := newNode(nd.Name, nd.Backend)
+		c.nodes = append(c.nodes, n)
+		c.byName[n.name] = n
+	}
+	if len(c.nodes) == 1 {
+		c.log = opts.Logger.With("backend", c.nodes[0].kind)
+	} else {
+		c.log = opts.Logger
+	}
 	m, err := newMetrics(opts.Registerer)
 	if err != nil {
 		return nil, fmt.Errorf("mediacore: metrics: %w", err)
 	}
-	return &Core{
-		b:       b,
-		log:     opts.Logger.With("backend", b.Name()),
-		opts:    opts,
-		m:       m,
-		boxes:   map[mailboxKey]*mailbox{},
-		members: map[ChannelID]BridgeID{},
-	}, nil
+	c.m = m
+	return c, nil
 }
 
-// Backend returns the wrapped backend (for optional interfaces).
-func (c *Core) Backend() Backend { return c.b }
+// Backend returns the first node's backend (the only one for a Core made
+// with New), for optional interfaces. See NodeBackend for the others.
+func (c *Core) Backend() Backend { return c.nodes[0].b }
 
-// Start starts the backend; events flow to Options.Handler from now on.
+// NodeBackend returns the backend of the named node.
+func (c *Core) NodeBackend(name string) (Backend, error) {
+	n := c.byName[name]
+	if n == nil {
+		return nil, fmt.Errorf("%w: %q", ErrNoSuchNode, name)
+	}
+	return n.b, nil
+}
+
+// Start starts every node's backend at once; events flow to
+// Options.Handler from now on. It returns when all have started or failed:
+// the error joins the failures (each wrapped with its node name), and a
+// node that failed stays down (never chosen for a call) until it reports
+// BackendUp. With one node it is that backend's Start error.
 func (c *Core) Start(ctx context.Context) error {
-	return c.do(ctx, "start", func(ctx context.Context) error { return c.b.Start(ctx, c.push) })
+	errs := make([]error, len(c.nodes))
+	var wg sync.WaitGroup
+	for i, n := range c.nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := c.do(ctx, "start", func(ctx context.Context) error { return n.b.Start(ctx, c.sink(n)) })
+			if err != nil {
+				if len(c.nodes) > 1 {
+					err = fmt.Errorf("node %s: %w", n.name, err)
+				}
+				errs[i] = err
+				return
+			}
+			c.mu.Lock()
+			if !n.started {
+				n.started, n.up = true, true
+			}
+			c.mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
-// Close closes the backend, then waits until every event already accepted
-// has been handled.
+// Close closes every backend, then waits until every event already
+// accepted has been handled.
 func (c *Core) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -133,10 +259,25 @@ func (c *Core) Close() error {
 		return nil
 	}
 	c.closed = true
+	for _, n := range c.nodes {
+		if n.lost != nil {
+			n.lost.Stop()
+			n.lost = nil
+		}
+	}
 	c.mu.Unlock()
-	err := c.b.Close()
+	var errs []error
+	for _, n := range c.nodes {
+		if err := n.b.Close(); err != nil {
+			if len(c.nodes) > 1 {
+				err = fmt.Errorf("node %s: %w", n.name, err)
+			}
+			errs = append(errs, err)
+		}
+	}
+	c.bg.Wait()
 	c.drainers.Wait()
-	return err
+	return errors.Join(errs...)
 }
 
 func (c *Core) isClosed() bool {
@@ -145,11 +286,53 @@ func (c *Core) isClosed() bool {
 	return c.closed
 }
 
-// push is the sink handed to the backend. It never blocks on the consumer.
-func (c *Core) push(ev Event) {
+// sink returns the event sink handed to node n's backend. It never blocks
+// on the consumer.
+func (c *Core) sink(n *node) func(Event) {
+	return func(ev Event) { c.push(n, ev) }
+}
+
+// push takes one backend event: it stamps it, rewrites the node's ids into
+// Core ids, updates Core's view (channels, bridges, nodes), and queues it
+// (and any event it completes, such as a stereo recording's end) in its
+// mailbox.
+func (c *Core) push(n *node, ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = c.opts.Now()
 	}
+	ev.Node = n.name
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out, reconcile := c.translate(n, ev)
+	for _, e := range out {
+		c.deliverLocked(e)
+	}
+	if reconcile && !c.closed {
+		c.bg.Add(1)
+		go c.reconcile(n, n.gen)
+	}
+}
+
+// synth queues an event Core made up (Hold fallback, node loss, stereo
+// recording end) as if its node had reported it. c.mu must be held.
+func (c *Core) synth(n *node, ev Event) {
+	if ev.Time.IsZero() {
+		ev.Time = c.opts.Now()
+	}
+	ev.Node = n.name
+	c.deliverLocked(ev)
+}
+
+// deliverLocked applies a translated event to Core's state and queues it.
+// c.mu must be held.
+func (c *Core) deliverLocked(ev Event) {
+	c.apply(ev)
+	c.enqueue(ev)
+}
+
+// apply updates channel liveness, bridge membership and metrics for one
+// event in Core ids. c.mu must be held.
+func (c *Core) apply(ev Event) {
 	c.m.events.WithLabelValues(ev.Type.String()).Inc()
 	switch ev.Type {
 	case EventChannelCreated:
@@ -157,10 +340,25 @@ func (c *Core) push(ev Event) {
 	case EventHangup:
 		c.m.channels.Dec()
 		c.m.hangups.WithLabelValues(ev.Cause.String()).Inc()
-		c.mu.Lock()
-		delete(c.members, ev.Channel)
-		c.mu.Unlock()
+		if e := c.chans[ev.Channel]; e != nil {
+			c.setAlive(e, false)
+		}
+		c.leaveBridge(ev.Channel, "")
+		delete(c.holds, ev.Channel)
+	case EventBridgeJoined:
+		if ev.Channel != "" && ev.Bridge != "" {
+			c.joinBridge(ev.Bridge, ev.Channel, ev.Member)
+		}
+	case EventBridgeLeft:
+		if ev.Channel != "" && ev.Bridge != "" {
+			c.leaveBridge(ev.Channel, ev.Bridge)
+		}
 	}
+}
+
+// enqueue puts ev into its mailbox and starts the mailbox's drainer if it
+// is idle. c.mu must be held (it is taken before box.mu, never after).
+func (c *Core) enqueue(ev Event) {
 	key := mailboxKey{}
 	switch {
 	case ev.Channel != "":
@@ -168,14 +366,13 @@ func (c *Core) push(ev Event) {
 	case ev.Bridge != "":
 		key = mailboxKey{'b', string(ev.Bridge)}
 	}
-	c.mu.Lock()
 	box := c.boxes[key]
-	if box == nil {
+	if box == nil || (key.kind == 'c' && ev.Type == EventChannelCreated && box.isEnded()) {
+		// A new channel, or a backend reusing the id of a channel that
+		// ended: a fresh mailbox and Seq.
 		box = &mailbox{}
 		c.boxes[key] = box
 	}
-	c.mu.Unlock()
-
 	box.mu.Lock()
 	if box.ended && key.kind == 'c' {
 		c.m.lateEvents.Inc()
@@ -188,13 +385,20 @@ func (c *Core) push(ev Event) {
 	box.running = true
 	if ev.Type == EventHangup && key.kind == 'c' && !box.ended {
 		box.ended = true
-		time.AfterFunc(c.opts.MailboxLinger, func() { c.dropBox(key, box) })
+		entry := c.chans[ev.Channel]
+		c.clock.AfterFunc(c.opts.MailboxLinger, func() { c.forget(key, box, entry) })
 	}
 	box.mu.Unlock()
 	if start {
 		c.drainers.Add(1)
 		go c.drain(box)
 	}
+}
+
+func (b *mailbox) isEnded() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.ended
 }
 
 // drain hands a mailbox's events to the Handler one at a time, outside the
@@ -227,11 +431,20 @@ func (c *Core) deliver(ev Event) {
 	c.opts.Handler(ev)
 }
 
-func (c *Core) dropBox(key mailboxKey, box *mailbox) {
+// forget drops an ended channel's mailbox and its id after the linger.
+func (c *Core) forget(key mailboxKey, box *mailbox, e *chanEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.boxes[key] == box {
 		delete(c.boxes, key)
+	}
+	if e != nil && !e.alive {
+		if c.chans[e.id] == e {
+			delete(c.chans, e.id)
+		}
+		if e.node.chans[e.raw] == e {
+			delete(e.node.chans, e.raw)
+		}
 	}
 }
 
@@ -262,421 +475,4 @@ func (c *Core) doTimeout(ctx context.Context, op string, d time.Duration, f func
 func (c *Core) invalid(op string, err error) error {
 	c.m.commands.WithLabelValues(op, resultLabel(err)).Inc()
 	return err
-}
-
-// Ring sends a ringing indication on an inbound channel.
-func (c *Core) Ring(ctx context.Context, ch ChannelID) error {
-	if err := ValidateID(string(ch)); err != nil {
-		return c.invalid("ring", err)
-	}
-	return c.do(ctx, "ring", func(ctx context.Context) error { return c.b.Ring(ctx, ch) })
-}
-
-// Answer answers an inbound channel.
-func (c *Core) Answer(ctx context.Context, ch ChannelID) error {
-	if err := ValidateID(string(ch)); err != nil {
-		return c.invalid("answer", err)
-	}
-	return c.do(ctx, "answer", func(ctx context.Context) error { return c.b.Answer(ctx, ch) })
-}
-
-// Hangup ends a channel with a cause.
-func (c *Core) Hangup(ctx context.Context, ch ChannelID, cause Cause) error {
-	if err := ValidateID(string(ch)); err != nil {
-		return c.invalid("hangup", err)
-	}
-	return c.do(ctx, "hangup", func(ctx context.Context) error { return c.b.Hangup(ctx, ch, cause) })
-}
-
-// SendDTMF sends digits (0-9 * # A-D, at most 64).
-func (c *Core) SendDTMF(ctx context.Context, ch ChannelID, digits string) error {
-	if err := ValidateID(string(ch)); err != nil {
-		return c.invalid("send_dtmf", err)
-	}
-	if err := ValidateDigits(digits); err != nil {
-		return c.invalid("send_dtmf", err)
-	}
-	return c.do(ctx, "send_dtmf", func(ctx context.Context) error { return c.b.SendDTMF(ctx, ch, digits) })
-}
-
-// ValidateDigits accepts 1..64 DTMF digits: 0-9, *, #, A-D (RFC 4733 §3.2
-// events 0-15).
-func ValidateDigits(d string) error {
-	if len(d) == 0 || len(d) > 64 {
-		return fmt.Errorf("%w: %d digits", ErrInvalidArgument, len(d))
-	}
-	for i := 0; i < len(d); i++ {
-		if !strings.ContainsRune("0123456789*#ABCD", rune(d[i])) {
-			return fmt.Errorf("%w: digit %q", ErrInvalidArgument, d[i])
-		}
-	}
-	return nil
-}
-
-// Originate validates req (endpoint, caller id, variables), applies the
-// default ring timeout, and starts the call. It returns once the channel
-// exists; Answered or Hangup follow as events.
-func (c *Core) Originate(ctx context.Context, req OriginateRequest) (ChannelID, error) {
-	if err := c.validateOriginate(&req); err != nil {
-		return "", c.invalid("originate", err)
-	}
-	var id ChannelID
-	err := c.do(ctx, "originate", func(ctx context.Context) error {
-		var err error
-		id, err = c.b.Originate(ctx, req)
-		return err
-	})
-	return id, err
-}
-
-func (c *Core) validateOriginate(req *OriginateRequest) error {
-	if req.ChannelID != "" {
-		if err := ValidateID(string(req.ChannelID)); err != nil {
-			return err
-		}
-	}
-	if _, err := ParseEndpoint(req.Endpoint); err != nil {
-		return err
-	}
-	if req.CallerIDNumber != "" {
-		if err := ValidateDialString(req.CallerIDNumber); err != nil {
-			return fmt.Errorf("caller id number: %w", err)
-		}
-		if !isToken(req.CallerIDNumber, userChar) {
-			return fmt.Errorf("%w: caller id number %q", ErrInvalidArgument, req.CallerIDNumber)
-		}
-	}
-	if err := ValidateDisplayName(req.CallerIDName); err != nil {
-		return fmt.Errorf("caller id name: %w", err)
-	}
-	if len(req.Variables) > 32 {
-		return fmt.Errorf("%w: %d variables", ErrInvalidArgument, len(req.Variables))
-	}
-	for k, v := range req.Variables {
-		if err := ValidateVariable(k, v); err != nil {
-			return err
-		}
-	}
-	if req.Timeout < 0 || req.Timeout > 10*time.Minute {
-		return fmt.Errorf("%w: timeout %v", ErrInvalidArgument, req.Timeout)
-	}
-	if req.Timeout == 0 {
-		req.Timeout = c.opts.OriginateTimeout
-	}
-	return nil
-}
-
-func validateTarget(t Target) error {
-	switch {
-	case t.Channel != "" && t.Bridge != "":
-		return fmt.Errorf("%w: target has both channel and bridge", ErrInvalidArgument)
-	case t.Channel != "":
-		return ValidateID(string(t.Channel))
-	case t.Bridge != "":
-		return ValidateID(string(t.Bridge))
-	}
-	return fmt.Errorf("%w: empty target", ErrInvalidArgument)
-}
-
-// ValidateMedia checks one Media: a relative file path without "..", tones
-// within the narrowband range, bounded TTS text and durations.
-func ValidateMedia(m Media) error {
-	switch m.Kind {
-	case MediaFile:
-		if m.File == "" || len(m.File) > MaxDialLen || strings.HasPrefix(m.File, "/") ||
-			path.Clean(m.File) != m.File || strings.HasPrefix(m.File, "../") || m.File == ".." {
-			return fmt.Errorf("%w: media file %q", ErrInvalidArgument, m.File)
-		}
-		for i := 0; i < len(m.File); i++ {
-			if m.File[i] < ' ' || m.File[i] == 0x7f || m.File[i] == '\\' {
-				return fmt.Errorf("%w: media file %q", ErrInvalidArgument, m.File)
-			}
-		}
-	case MediaTone:
-		if len(m.Tone.Freqs) == 0 || len(m.Tone.Freqs) > 4 || m.Tone.On < 0 || m.Tone.Off < 0 {
-			return fmt.Errorf("%w: tone %+v", ErrInvalidArgument, m.Tone)
-		}
-		for _, f := range m.Tone.Freqs {
-			// Narrowband G.711 carries up to 4 kHz (Nyquist at 8 kHz).
-			if !(f > 0 && f < 4000) {
-				return fmt.Errorf("%w: tone frequency %v", ErrInvalidArgument, f)
-			}
-		}
-	case MediaTTS:
-		if strings.TrimSpace(m.Text) == "" || len(m.Text) > MaxTTSText {
-			return fmt.Errorf("%w: tts text of %d bytes", ErrInvalidArgument, len(m.Text))
-		}
-		if m.Voice != "" && !isToken(m.Voice, paramChar) {
-			return fmt.Errorf("%w: tts voice %q", ErrInvalidArgument, m.Voice)
-		}
-	case MediaSilence:
-		if m.Duration <= 0 {
-			return fmt.Errorf("%w: silence of %v", ErrInvalidArgument, m.Duration)
-		}
-	default:
-		return fmt.Errorf("%w: media kind %d", ErrInvalidArgument, m.Kind)
-	}
-	if m.Duration < 0 || m.Duration > 24*time.Hour {
-		return fmt.Errorf("%w: media duration %v", ErrInvalidArgument, m.Duration)
-	}
-	return nil
-}
-
-// Play plays media into a channel or bridge.
-func (c *Core) Play(ctx context.Context, t Target, req PlayRequest) (PlaybackID, error) {
-	err := validateTarget(t)
-	if err == nil && req.ID != "" {
-		err = ValidateID(string(req.ID))
-	}
-	if err == nil && (len(req.Media) == 0 || len(req.Media) > 64) {
-		err = fmt.Errorf("%w: %d media", ErrInvalidArgument, len(req.Media))
-	}
-	for i := 0; err == nil && i < len(req.Media); i++ {
-		err = ValidateMedia(req.Media[i])
-	}
-	if err != nil {
-		return "", c.invalid("play", err)
-	}
-	var id PlaybackID
-	err = c.do(ctx, "play", func(ctx context.Context) error {
-		var err error
-		id, err = c.b.Play(ctx, t, req)
-		return err
-	})
-	return id, err
-}
-
-// StopPlayback stops a playback.
-func (c *Core) StopPlayback(ctx context.Context, id PlaybackID) error {
-	if err := ValidateID(string(id)); err != nil {
-		return c.invalid("stop_playback", err)
-	}
-	return c.do(ctx, "stop_playback", func(ctx context.Context) error { return c.b.StopPlayback(ctx, id) })
-}
-
-// Record starts recording a channel or a bridge.
-func (c *Core) Record(ctx context.Context, t Target, req RecordRequest) (RecordingID, error) {
-	err := validateTarget(t)
-	if err == nil && req.ID != "" {
-		err = ValidateID(string(req.ID))
-	}
-	if err == nil && req.Name != "" {
-		if verr := ValidateMedia(File(req.Name)); verr != nil || !strings.HasSuffix(req.Name, ".wav") {
-			err = fmt.Errorf("%w: recording name %q", ErrInvalidArgument, req.Name)
-		}
-	}
-	if err != nil {
-		return "", c.invalid("record", err)
-	}
-	var id RecordingID
-	err = c.do(ctx, "record", func(ctx context.Context) error {
-		var err error
-		id, err = c.b.Record(ctx, t, req)
-		return err
-	})
-	return id, err
-}
-
-// PauseRecording makes a recording write silence (R6.5).
-func (c *Core) PauseRecording(ctx context.Context, id RecordingID) error {
-	return c.recOp(ctx, "pause_recording", id, c.b.PauseRecording)
-}
-
-// ResumeRecording resumes a paused recording.
-func (c *Core) ResumeRecording(ctx context.Context, id RecordingID) error {
-	return c.recOp(ctx, "resume_recording", id, c.b.ResumeRecording)
-}
-
-// StopRecording finishes a recording; RecordingFinished follows.
-func (c *Core) StopRecording(ctx context.Context, id RecordingID) error {
-	return c.recOp(ctx, "stop_recording", id, c.b.StopRecording)
-}
-
-func (c *Core) recOp(ctx context.Context, op string, id RecordingID, f func(context.Context, RecordingID) error) error {
-	if err := ValidateID(string(id)); err != nil {
-		return c.invalid(op, err)
-	}
-	return c.do(ctx, op, func(ctx context.Context) error { return f(ctx, id) })
-}
-
-// CreateBridge creates an empty bridge.
-func (c *Core) CreateBridge(ctx context.Context, id BridgeID) error {
-	if err := ValidateID(string(id)); err != nil {
-		return c.invalid("create_bridge", err)
-	}
-	return c.do(ctx, "create_bridge", func(ctx context.Context) error { return c.b.CreateBridge(ctx, id) })
-}
-
-func validateMember(m Member) error {
-	switch m.Role {
-	case RoleSpeak, RoleListen:
-		if m.WhisperTo != "" {
-			return fmt.Errorf("%w: WhisperTo with role %v", ErrInvalidArgument, m.Role)
-		}
-		return nil
-	case RoleWhisper:
-		return ValidateID(string(m.WhisperTo))
-	}
-	return fmt.Errorf("%w: role %d", ErrInvalidArgument, m.Role)
-}
-
-// AddToBridge adds a channel to a bridge with a role.
-func (c *Core) AddToBridge(ctx context.Context, b BridgeID, ch ChannelID, m Member) error {
-	err := ValidateID(string(b))
-	if err == nil {
-		err = ValidateID(string(ch))
-	}
-	if err == nil {
-		err = validateMember(m)
-	}
-	if err == nil && m.WhisperTo == ch {
-		err = fmt.Errorf("%w: a member cannot whisper to itself", ErrInvalidArgument)
-	}
-	if err != nil {
-		return c.invalid("add_to_bridge", err)
-	}
-	err = c.do(ctx, "add_to_bridge", func(ctx context.Context) error { return c.b.AddToBridge(ctx, b, ch, m) })
-	if err == nil {
-		c.mu.Lock()
-		c.members[ch] = b
-		c.mu.Unlock()
-	}
-	return err
-}
-
-// SetMemberRole changes a member's role.
-func (c *Core) SetMemberRole(ctx context.Context, b BridgeID, ch ChannelID, m Member) error {
-	err := ValidateID(string(b))
-	if err == nil {
-		err = ValidateID(string(ch))
-	}
-	if err == nil {
-		err = validateMember(m)
-	}
-	if err == nil && m.WhisperTo == ch {
-		err = fmt.Errorf("%w: a member cannot whisper to itself", ErrInvalidArgument)
-	}
-	if err != nil {
-		return c.invalid("set_member_role", err)
-	}
-	return c.do(ctx, "set_member_role", func(ctx context.Context) error { return c.b.SetMemberRole(ctx, b, ch, m) })
-}
-
-// RemoveFromBridge takes a channel out of a bridge.
-func (c *Core) RemoveFromBridge(ctx context.Context, b BridgeID, ch ChannelID) error {
-	err := ValidateID(string(b))
-	if err == nil {
-		err = ValidateID(string(ch))
-	}
-	if err != nil {
-		return c.invalid("remove_from_bridge", err)
-	}
-	err = c.do(ctx, "remove_from_bridge", func(ctx context.Context) error { return c.b.RemoveFromBridge(ctx, b, ch) })
-	if err == nil {
-		c.mu.Lock()
-		if c.members[ch] == b {
-			delete(c.members, ch)
-		}
-		c.mu.Unlock()
-	}
-	return err
-}
-
-// DestroyBridge removes a bridge; its members stay up.
-func (c *Core) DestroyBridge(ctx context.Context, b BridgeID) error {
-	if err := ValidateID(string(b)); err != nil {
-		return c.invalid("destroy_bridge", err)
-	}
-	err := c.do(ctx, "destroy_bridge", func(ctx context.Context) error { return c.b.DestroyBridge(ctx, b) })
-	if err == nil {
-		c.mu.Lock()
-		for ch, mb := range c.members {
-			if mb == b {
-				delete(c.members, ch)
-			}
-		}
-		c.mu.Unlock()
-	}
-	return err
-}
-
-// BridgeOf returns the bridge a channel was added to through this Core.
-func (c *Core) BridgeOf(ch ChannelID) (BridgeID, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	b, ok := c.members[ch]
-	return b, ok
-}
-
-// Hold puts a channel on hold with music (nil: silence).
-func (c *Core) Hold(ctx context.Context, ch ChannelID, music *Media) error {
-	err := ValidateID(string(ch))
-	if err == nil && music != nil {
-		err = ValidateMedia(*music)
-	}
-	if err != nil {
-		return c.invalid("hold", err)
-	}
-	return c.do(ctx, "hold", func(ctx context.Context) error { return c.b.Hold(ctx, ch, music) })
-}
-
-// Unhold takes a channel off hold.
-func (c *Core) Unhold(ctx context.Context, ch ChannelID) error {
-	if err := ValidateID(string(ch)); err != nil {
-		return c.invalid("unhold", err)
-	}
-	return c.do(ctx, "unhold", func(ctx context.Context) error { return c.b.Unhold(ctx, ch) })
-}
-
-// Snoop attaches a supervisor's answered channel spy to target (R5.2). When
-// the backend implements Snooper it is used; otherwise spy joins the bridge
-// target is in (added through this Core) as RoleListen (SnoopListen),
-// RoleWhisper to target (SnoopWhisper) or RoleSpeak (SnoopBarge); a target in
-// no bridge gives ErrChannelState. Changing mode later is SetMemberRole on
-// that bridge, or Snoop again.
-func (c *Core) Snoop(ctx context.Context, target, spy ChannelID, mode SnoopMode) error {
-	err := ValidateID(string(target))
-	if err == nil {
-		err = ValidateID(string(spy))
-	}
-	if err == nil && target == spy {
-		err = fmt.Errorf("%w: a channel cannot snoop on itself", ErrInvalidArgument)
-	}
-	var m Member
-	switch mode {
-	case SnoopListen:
-		m = Member{Role: RoleListen}
-	case SnoopWhisper:
-		m = Member{Role: RoleWhisper, WhisperTo: target}
-	case SnoopBarge:
-		m = Member{Role: RoleSpeak}
-	default:
-		if err == nil {
-			err = fmt.Errorf("%w: snoop mode %d", ErrInvalidArgument, mode)
-		}
-	}
-	if err != nil {
-		return c.invalid("snoop", err)
-	}
-	if s, ok := c.b.(Snooper); ok {
-		return c.do(ctx, "snoop", func(ctx context.Context) error { return s.Snoop(ctx, target, spy, mode) })
-	}
-	b, ok := c.BridgeOf(target)
-	if !ok {
-		return c.invalid("snoop", fmt.Errorf("%w: channel %s is in no bridge to snoop on", ErrChannelState, target))
-	}
-	if cur, in := c.BridgeOf(spy); in && cur == b {
-		return c.SetMemberRole(ctx, b, spy, m)
-	}
-	return c.AddToBridge(ctx, b, spy, m)
-}
-
-// SetTrunks hands trunks to every node whose backend implements
-// TrunkConfigurer; nodes without it keep their own configuration.
-func (c *Core) SetTrunks(ctx context.Context, trunks []TrunkConfig) error {
-	tc, ok := c.b.(TrunkConfigurer)
-	if !ok {
-		return nil
-	}
-	return c.do(ctx, "set_trunks", func(ctx context.Context) error { return tc.SetTrunks(ctx, trunks) })
 }

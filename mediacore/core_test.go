@@ -262,7 +262,7 @@ func TestCoreSnoop(t *testing.T) {
 	ctx := context.Background()
 	t.Run("fallback through bridge roles", func(t *testing.T) {
 		f := newFake()
-		c, _ := newTestCore(t, f, nil)
+		c, _ := newTestCore(t, whisperFake{f}, nil)
 		if err := c.Snoop(ctx, "agent", "sup", SnoopListen); !errors.Is(err, ErrChannelState) {
 			t.Fatalf("snoop outside a bridge: %v", err)
 		}
@@ -293,6 +293,25 @@ func TestCoreSnoop(t *testing.T) {
 		_ = c.Close()
 		if _, ok := c.BridgeOf("agent"); ok {
 			t.Fatal("hung-up channel still tracked in a bridge")
+		}
+	})
+	t.Run("whisper refused without Whisperer", func(t *testing.T) {
+		f := newFake()
+		c, _ := newTestCore(t, f, nil)
+		if err := c.AddToBridge(ctx, "b1", "agent", Member{Role: RoleSpeak}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Snoop(ctx, "agent", "sup", SnoopWhisper); !errors.Is(err, ErrNotSupported) {
+			t.Fatalf("snoop whisper: %v, want ErrNotSupported", err)
+		}
+		if err := c.AddToBridge(ctx, "b1", "sup", Member{Role: RoleWhisper, WhisperTo: "agent"}); !errors.Is(err, ErrNotSupported) {
+			t.Fatalf("add whisper: %v, want ErrNotSupported", err)
+		}
+		if err := c.Snoop(ctx, "agent", "sup", SnoopListen); err != nil {
+			t.Fatalf("snoop listen: %v", err)
+		}
+		if got := f.members["sup"]; got != (Member{Role: RoleListen}) {
+			t.Fatalf("member %+v", got)
 		}
 	})
 	t.Run("native snooper", func(t *testing.T) {
@@ -330,4 +349,36 @@ func TestRegistry(t *testing.T) {
 		}
 	}()
 	Register(name, func(o FactoryOptions) (Backend, error) { return newFake(), nil })
+}
+
+// TestCoreMembershipFollowsEvents: a backend that moves channels on its
+// own (a FreeSWITCH conference, an ARI bridge) reports it with
+// BridgeJoined/BridgeLeft, and Core's membership follows.
+func TestCoreMembershipFollowsEvents(t *testing.T) {
+	f := newFake()
+	c, _ := newTestCore(t, f, nil)
+	f.emit(Event{Type: EventBridgeJoined, Channel: "c9", Bridge: "b9", Member: Member{Role: RoleListen}})
+	if b, ok := c.BridgeOf("c9"); !ok || b != "b9" {
+		t.Fatalf("after join: %q %v", b, ok)
+	}
+	f.emit(Event{Type: EventBridgeLeft, Channel: "c9", Bridge: "other"})
+	if _, ok := c.BridgeOf("c9"); !ok {
+		t.Fatal("left another bridge: membership lost")
+	}
+	f.emit(Event{Type: EventBridgeLeft, Channel: "c9", Bridge: "b9"})
+	if _, ok := c.BridgeOf("c9"); ok {
+		t.Fatal("still a member after BridgeLeft")
+	}
+}
+
+// TestCoreLateEventOfForgottenChannel: an event for a channel Core no
+// longer knows that does not show it alive does not count on its node.
+func TestCoreLateEventOfForgottenChannel(t *testing.T) {
+	f := newFake()
+	c, _ := newTestCore(t, f, nil)
+	f.emit(Event{Type: EventRecordingFinished, Channel: "gone", Recording: "r1"})
+	f.emit(Event{Type: EventDTMF, Channel: "seen", Digit: '1'})
+	if st := c.Nodes(); st[0].Channels != 1 {
+		t.Fatalf("live channels %d, want 1 (only the one with DTMF)", st[0].Channels)
+	}
 }

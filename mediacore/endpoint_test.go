@@ -120,14 +120,14 @@ func TestCauseMapping(t *testing.T) {
 	}
 	// Every cause survives a round trip through its SIP code and its Q.850
 	// value, except those SIP or Q.850 cannot tell apart.
-	for c := CauseNormal; c <= CauseForbidden; c++ {
-		if c != CauseNormal && c != CauseNoAnswer && c != CauseMediaTimeout {
+	for c := CauseNormal; c <= CauseNodeLost; c++ {
+		if c != CauseNormal && c != CauseNoAnswer && c != CauseMediaTimeout && c != CauseNodeLost {
 			if got := CauseFromSIP(c.SIPCode()); got != c {
 				t.Errorf("%v -> SIP %d -> %v", c, c.SIPCode(), got)
 			}
 		}
 		switch c {
-		case CauseCancelled, CauseForbidden, CauseMediaTimeout:
+		case CauseCancelled, CauseForbidden, CauseMediaTimeout, CauseNodeLost:
 		default:
 			if got := CauseFromQ850(c.Q850()); got != c {
 				t.Errorf("%v -> Q.850 %d -> %v", c, c.Q850(), got)

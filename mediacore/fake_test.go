@@ -122,6 +122,11 @@ func (f *fakeBackend) Unhold(ctx context.Context, ch ChannelID) error {
 	return f.record(ctx, "unhold", ch)
 }
 
+// whisperFake adds the optional Whisperer capability.
+type whisperFake struct{ *fakeBackend }
+
+func (whisperFake) SupportsWhisper() {}
+
 // snoopFake adds the optional Snooper capability.
 type snoopFake struct{ *fakeBackend }
 
