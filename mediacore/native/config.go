@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"hotline/internal/clock"
 
 	"hotline/mediacore/native/registrar"
 )
@@ -66,6 +69,12 @@ type Config struct {
 	TTS TTS `yaml:"-"`
 	// Logger receives logs; nil discards.
 	Logger *slog.Logger `yaml:"-"`
+	// Registerer receives the backend's metrics
+	// (hotline_sip_dropped_total); nil registers nothing.
+	Registerer prometheus.Registerer `yaml:"-"`
+	// Clock is the time source of the edge's rate limits; nil is
+	// clock.Real.
+	Clock clock.Clock `yaml:"-"`
 	// Resolver resolves the host names of trunks and of Via/Contact headers
 	// (RFC 3263); nil uses the system resolver. Tests pass one that never
 	// leaves the machine.
@@ -138,6 +147,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.RecordingsDir == "" {
 		c.RecordingsDir = c.MediaDir + "/recordings"
+	}
+	if c.Clock == nil {
+		c.Clock = clock.Real{}
 	}
 	if c.SetupTimeout <= 0 {
 		c.SetupTimeout = 120 * time.Second

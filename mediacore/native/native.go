@@ -45,6 +45,8 @@ type Backend struct {
 	log *slog.Logger
 	tts TTS
 	reg *registrar.Registrar // the built-in registrar, nil when another is used
+	m   *metrics
+	e   *edge
 
 	// Set by Start, read-only afterwards.
 	ua      *sipgo.UserAgent
@@ -91,6 +93,10 @@ func New(cfg Config) (*Backend, error) {
 		enginePB:   map[rtpengine.PlaybackID]*playback{},
 		recordings: map[mediacore.RecordingID]*recording{},
 	}
+	if b.m, err = newMetrics(cfg.Registerer); err != nil {
+		return nil, err
+	}
+	b.e = newEdge(cfg.Logger.With("component", "sip"), b.m, cfg.Clock)
 	if b.tts == nil {
 		b.tts = NewEspeak(cfg.MediaDir+"/tts", cfg.Logger)
 	}
@@ -176,8 +182,15 @@ func (b *Backend) Start(ctx context.Context, sink func(mediacore.Event)) (err er
 	b.eng = eng
 	sipLog := b.log.With("component", "sip")
 	uaOpts := []sipgo.UserAgentOption{sipgo.WithUserAgent(b.cfg.UserAgent), sipgo.WithUserAgentHostname(host),
+		sipgo.WithUserAgentParser(b.e.parser),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog))}
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog),
+			// RFC 3261 §18.1.2: a response that matches no transaction is
+			// discarded; it is counted, not logged (an attacker can send
+			// any number).
+			sip.WithTransactionLayerUnhandledResponseHandler(func(*sip.Response) {
+				b.m.dropped.WithLabelValues(dropStrayResponse).Inc()
+			}))}
 	if b.cfg.Resolver != nil {
 		uaOpts = append(uaOpts, sipgo.WithUserAgentDNSResolver(b.cfg.Resolver))
 	}
@@ -235,8 +248,8 @@ func (b *Backend) Start(ctx context.Context, sink func(mediacore.Event)) (err er
 	b.dua.ContactHDR.Address.Port = b.port
 	b.listeners = []io.Closer{udp, tcp}
 	b.wg.Add(2)
-	go func() { defer b.wg.Done(); _ = srv.ServeUDP(udp) }()
-	go func() { defer b.wg.Done(); _ = srv.ServeTCP(tcp) }()
+	go func() { defer b.wg.Done(); _ = srv.ServeUDP(&edgePacketConn{PacketConn: udp, e: b.e}) }()
+	go func() { defer b.wg.Done(); _ = srv.ServeTCP(&edgeListener{Listener: tcp, e: b.e}) }()
 	b.startTrunkRegistrations()
 	if b.reg != nil {
 		b.wg.Add(1)

@@ -123,7 +123,7 @@ func (b *Backend) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 				return
 			case cmdReject:
 				code := cmd.cause.SIPCode()
-				err := sess.Respond(code, reasonPhrase(code), nil)
+				err := refuse(tx, sess.InviteRequest, code, reasonPhrase(code))
 				cmd.reply <- err
 				b.end(c, cmd.cause, code)
 				return
@@ -134,15 +134,25 @@ func (b *Backend) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			b.end(c, mediacore.CauseCancelled, sip.StatusRequestTerminated)
 			return
 		case <-timer.C:
-			_ = sess.Respond(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", nil)
+			_ = refuse(tx, sess.InviteRequest, sip.StatusTemporarilyUnavailable, "Temporarily Unavailable")
 			b.end(c, mediacore.CauseNoAnswer, sip.StatusTemporarilyUnavailable)
 			return
 		case <-b.ctx.Done():
-			_ = sess.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil)
+			_ = refuse(tx, sess.InviteRequest, sip.StatusServiceUnavailable, "Service Unavailable")
 			b.end(c, mediacore.CauseCongestion, sip.StatusServiceUnavailable)
 			return
 		}
 	}
+}
+
+// refuse sends a final non-2xx answer to an INVITE (the session's copy,
+// which carries the To tag of the 180) and returns at once.
+// The INVITE server transaction absorbs the ACK and retransmits the answer
+// until it comes (RFC 3261 §17.2.1); the call has nothing to wait for, and
+// a caller that never ACKs (a flood) keeps no call state alive. sipgo's
+// DialogServerSession.Respond would block until the ACK or Timer H (32 s).
+func refuse(tx sip.ServerTransaction, req *sip.Request, code int, reason string) error {
+	return tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil))
 }
 
 func reasonPhrase(code int) string {

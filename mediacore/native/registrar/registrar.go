@@ -458,6 +458,12 @@ func (r *Registrar) findCredentials(req *sip.Request) (*sipdigest.Credentials, e
 	}
 	var first error
 	for _, h := range hs {
+		// Credentials in a scheme we do not know are answered like none:
+		// a challenge in ours (RFC 4475 §3.4.5 "regaut01" wants 401).
+		scheme, _, _ := strings.Cut(strings.TrimSpace(h.Value()), " ")
+		if !strings.EqualFold(scheme, "Digest") {
+			continue
+		}
 		c, err := sipdigest.ParseCredentials(h.Value())
 		if err != nil {
 			if first == nil {
