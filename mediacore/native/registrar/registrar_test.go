@@ -425,8 +425,12 @@ func TestProcessMalformed(t *testing.T) {
 	}
 }
 
+// wideBudget keeps the long-window budgets out of tests of the burst
+// guard.
+var wideBudget = Budget{Failures: 1000, Window: time.Minute, Block: time.Minute, MaxBlock: time.Minute, ForgetAfter: time.Minute}
+
 func TestProcessBlocking(t *testing.T) {
-	r, clk, _ := newTestRegistrar(t)
+	r, clk, _ := newTestRegistrar(t, WithUserBudget(wideBudget))
 	attacker := newPhone(t, testUser, "127.0.0.1:5080")
 	for i := 1; i <= 16; i++ {
 		if res := attacker.register(r, "MD5", fmt.Sprintf("guess-%d", i)); res.StatusCode != 401 {
