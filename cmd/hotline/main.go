@@ -131,7 +131,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	defer media.Close()
 	fmt.Fprintf(stdout, "Hotline %s: native media core (SIP, UDP and TCP) on %s\n", version, cfg.SIPAddr)
 
-	srv, err := api.New(api.Options{Store: st, Logger: logger, Version: version, SIPRealm: cfg.SIPRealm, Registry: registry})
+	srv, err := api.New(api.Options{Store: st, Logger: logger, Version: version, SIPRealm: cfg.SIPRealm, Registry: registry,
+		SIPBlocks: sipBlocksOf(media)})
 	if err != nil {
 		return err
 	}

@@ -258,4 +258,30 @@ func TestServeAgentPhoneRegisters(t *testing.T) {
 	if out, err := register("register_wrong.xml", "wrong-password"); err != nil {
 		t.Fatalf("SIPp REGISTER with a wrong password was not refused with 401 or 403: %v\n%s", err, out)
 	}
+
+	// Guessing on: the user's budget (10 failures from one source within
+	// 10 minutes) runs out, and then even the right password is refused
+	// from this source, until an administrator lifts the block over REST.
+	for i := 2; i <= 11; i++ {
+		if out, err := register("register_wrong.xml", fmt.Sprintf("guess-%d", i)); err != nil {
+			t.Fatalf("guess %d not refused: %v\n%s", i, err, out)
+		}
+	}
+	if _, err := register("register_auth.xml", "phone-pass-3001"); err == nil {
+		t.Fatal("the right password registered from a source over its guessing budget")
+	}
+	code, blocks := d.do(t, "GET", "/api/v1/sip/blocks", bootstrapToken, "")
+	items, _ := blocks["items"].([]any)
+	if code != http.StatusOK || len(items) != 1 {
+		t.Fatalf("GET /api/v1/sip/blocks: %d %v", code, blocks)
+	}
+	if b := items[0].(map[string]any); b["kind"] != "user" || b["user"] != "3001" || b["source"] != "127.0.0.1" {
+		t.Errorf("block %v", b)
+	}
+	if code, body := d.do(t, "DELETE", "/api/v1/sip/blocks/127.0.0.1?user=3001", bootstrapToken, ""); code != http.StatusNoContent {
+		t.Fatalf("lift the block: %d %v", code, body)
+	}
+	if out, err := register("register_auth.xml", "phone-pass-3001"); err != nil {
+		t.Fatalf("the right password after the block was lifted: %v\n%s", err, out)
+	}
 }

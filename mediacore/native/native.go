@@ -129,6 +129,10 @@ func New(cfg Config) (*Backend, error) {
 	return b, nil
 }
 
+// Registrar returns the built-in registrar (its blocks, for
+// administrators), or nil when Config.Registrar is another one.
+func (b *Backend) Registrar() *registrar.Registrar { return b.reg }
+
 // Name implements mediacore.Backend.
 func (b *Backend) Name() string { return Name }
 
