@@ -47,6 +47,18 @@ type Config struct {
 	// SetupTimeout bounds how long an inbound call may wait for the
 	// controller's answer before it is rejected with 480. Default 120 s.
 	SetupTimeout time.Duration `yaml:"setup_timeout"`
+	// InviteRate and InviteBurst limit new INVITEs per source address
+	// (a token bucket: InviteRate per second, InviteBurst at once); beyond
+	// them an INVITE gets 503 with Retry-After and builds no state.
+	// Sources of a trunk (InboundFrom) are exempt: a carrier's rate is
+	// its traffic. Default 5 per second, burst 20; a negative InviteRate
+	// disables the limit.
+	InviteRate  float64 `yaml:"invite_rate"`
+	InviteBurst int     `yaml:"invite_burst"`
+	// MaxInvites bounds the INVITEs in progress (new calls not yet
+	// answered or refused) over all sources; beyond it an INVITE gets 503
+	// with Retry-After. Default 1000.
+	MaxInvites int `yaml:"max_invites"`
 	// UserAgent is the User-Agent/Server header value. Default "hotline".
 	UserAgent string `yaml:"user_agent"`
 
@@ -156,6 +168,15 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.UserAgent == "" {
 		c.UserAgent = "hotline"
+	}
+	if c.InviteRate == 0 {
+		c.InviteRate = DefaultInviteRate
+	}
+	if c.InviteBurst <= 0 {
+		c.InviteBurst = DefaultInviteBurst
+	}
+	if c.MaxInvites <= 0 {
+		c.MaxInvites = DefaultMaxInvites
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -47,6 +47,10 @@ type Backend struct {
 	reg *registrar.Registrar // the built-in registrar, nil when another is used
 	m   *metrics
 	e   *edge
+	// gate bounds new INVITEs; refusals rate-limits the logs of refused
+	// INVITEs (a flood would otherwise write one line each).
+	gate     *inviteGate
+	refusals *logLimiter
 
 	// Set by Start, read-only afterwards.
 	ua      *sipgo.UserAgent
@@ -97,6 +101,11 @@ func New(cfg Config) (*Backend, error) {
 		return nil, err
 	}
 	b.e = newEdge(cfg.Logger.With("component", "sip"), b.m, cfg.Clock)
+	b.gate = &inviteGate{max: int64(cfg.MaxInvites)}
+	if cfg.InviteRate > 0 {
+		b.gate.limiter = newRateLimiter(cfg.Clock, cfg.InviteRate, cfg.InviteBurst)
+	}
+	b.refusals = &logLimiter{clk: cfg.Clock, window: time.Minute, burst: 10}
 	if b.tts == nil {
 		b.tts = NewEspeak(cfg.MediaDir+"/tts", cfg.Logger)
 	}
