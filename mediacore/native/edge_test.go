@@ -2,9 +2,18 @@ package native
 
 import (
 	"bytes"
+	"fmt"
+	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"hotline/internal/testenv"
 )
 
 // FuzzEdgeAnswer feeds arbitrary messages to the edge's answer builder and
@@ -37,4 +46,62 @@ func FuzzEdgeAnswer(f *testing.F) {
 			t.Fatalf("bare CR or LF in %q", res)
 		}
 	})
+}
+
+// TestMalformedFloodLogs floods the edge with unparseable datagrams, some
+// of them 30 KB: each that arrives is counted, a few are logged, each log line is
+// short (a truncated start, never the raw message), and the server still
+// answers.
+func TestMalformedFloodLogs(t *testing.T) {
+	var logs testenv.SyncBuffer
+	b := newTestBackend(t, func(c *Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	startAutoAnswer(t, b)
+	conn, err := net.Dial("udp", b.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	const n = 500
+	big := bytes.Repeat([]byte("X-Junk: "+strings.Repeat("A", 100)+"\r\n"), 280)
+	for i := range n {
+		var msg []byte
+		switch i % 3 {
+		case 0:
+			msg = append([]byte("OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK1\r\nFrom <broken\r\n"), big...)
+		case 1:
+			msg = bytes.Repeat([]byte{0xde, 0xad, 0xbe, 0xef}, 8000)
+		default:
+			msg = []byte(fmt.Sprintf("garbage %d\r\n\r\n", i))
+		}
+		if _, err := conn.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		// Let the reader keep up: the socket's buffer would drop 30 KB
+		// datagrams sent back to back, and the logs, not the socket,
+		// are under test.
+		time.Sleep(500 * time.Microsecond)
+	}
+	dropped := func() float64 { return testutil.ToFloat64(b.m.dropped.WithLabelValues(dropMalformed)) }
+	waitFor(t, func() bool { return dropped() >= n/2 }, "only %v of %d malformed datagrams counted", dropped(), n)
+	if code := optionsStatus(t, b, "UDP"); code != 200 {
+		t.Errorf("OPTIONS after the flood: %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	malformed := 0
+	for _, l := range lines {
+		if len(l) > 1024 {
+			t.Errorf("log line of %d bytes: %.200s...", len(l), l)
+		}
+		if strings.Contains(l, "malformed SIP message") {
+			malformed++
+		}
+		if strings.Contains(l, "level=ERROR") {
+			t.Errorf("ERROR line under a malformed flood: %.300s", l)
+		}
+	}
+	if malformed == 0 || malformed > 10 {
+		t.Errorf("%d malformed-message log lines for %d datagrams, want 1 to 10", malformed, n)
+	}
 }
