@@ -47,7 +47,13 @@ func startDaemon(t *testing.T, dataDir string, env map[string]string, extra ...s
 		})
 		return code
 	}
-	t.Cleanup(func() { d.stop() })
+	t.Cleanup(func() {
+		// A clean shutdown (the context cancelled, as by SIGTERM) logs
+		// no error: nothing failed.
+		if code := d.stop(); code == 0 && strings.Contains(errOut.String(), `"level":"ERROR"`) {
+			t.Errorf("clean shutdown logged errors:\n%s", errOut)
+		}
+	})
 
 	deadline := time.Now().Add(10 * time.Second)
 	for {

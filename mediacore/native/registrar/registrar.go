@@ -515,7 +515,12 @@ func (r *Registrar) process(req *sip.Request) (*sip.Response, []Event) {
 // fail counts a failed authentication and reports whether the source (or
 // this user from it) is now blocked.
 func (r *Registrar) fail(ip string, now time.Time, user, cid string, cause error) bool {
-	blocked := r.guard.fail(ip, now)
+	burst := r.guard.fail(ip, now)
+	if burst {
+		r.log.Warn("registrar: source blocked after repeated authentication failures",
+			"source", ip, "user", user, "call_id", cid, "block_for", r.blockFor)
+	}
+	blocked := burst
 	if user != "" {
 		if until := r.userBudget.fail(budgetKey{user, ip}, now); !until.IsZero() {
 			r.log.Warn("registrar: user refused from this source after repeated authentication failures",
@@ -528,10 +533,7 @@ func (r *Registrar) fail(ip string, now time.Time, user, cid string, cause error
 			"source", ip, "call_id", cid, "until", until)
 		blocked = true
 	}
-	if blocked {
-		r.log.Warn("registrar: source blocked after repeated authentication failures",
-			"source", ip, "user", user, "call_id", cid, "block_for", r.blockFor)
-	} else {
+	if !blocked {
 		r.log.Debug("registrar: authentication failed", "source", ip, "user", user, "call_id", cid, "error", cause)
 	}
 	return blocked
