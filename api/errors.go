@@ -33,6 +33,7 @@ const (
 	codeNotFound             = "not_found"
 	codeMethodNotAllowed     = "method_not_allowed"
 	codeConflict             = "conflict"
+	codeUnsupportedMediaType = "unsupported_media_type"
 	codeVersionMismatch      = "version_mismatch"
 	codePreconditionRequired = "precondition_required"
 	codeTooLarge             = "too_large"
