@@ -55,6 +55,7 @@ func Run(t *testing.T, h Harness) {
 		{"ThreePartyMix", scenarioThreeParty},
 		{"Whisper", scenarioWhisper},
 		{"ListenOnly", scenarioListenOnly},
+		{"SnoopListenWhisperBarge", scenarioSnoop},
 		{"StereoRecordingPause", scenarioStereoRecording},
 		{"HoldWithMusic", scenarioHold},
 		{"HangupCauses", scenarioHangupCauses},
@@ -465,6 +466,32 @@ func scenarioListenOnly(t *testing.T, e *env) {
 // audio again, found by the audio itself rather than by wall-clock
 // positions; in each audio stretch the left channel holds only the
 // caller's tone and the right only the agent's.
+// scenarioSnoop: a supervisor snoops on the agent's channel, listening
+// first, then whispering, then barging in; each step is checked on every
+// party, both bridged parties included, and nobody hears themselves.
+func scenarioSnoop(t *testing.T, e *env) {
+	caller, agent, _, b := e.bridged(t)
+	sup, s := e.inbound(t, e.phone(t, "3100", sippeer.Config{}), "310")
+	sup.SetTone(toneThird)
+	steps := []struct {
+		mode                    mediacore.SnoopMode
+		name                    string
+		caller, agent, supHears []float64
+	}{
+		{mediacore.SnoopListen, "listen", []float64{toneAgent}, []float64{toneCaller}, []float64{toneCaller, toneAgent}},
+		{mediacore.SnoopWhisper, "whisper", []float64{toneAgent}, []float64{toneCaller, toneThird}, []float64{toneCaller, toneAgent}},
+		{mediacore.SnoopBarge, "barge", []float64{toneAgent, toneThird}, []float64{toneCaller, toneThird}, []float64{toneCaller, toneAgent}},
+	}
+	for _, st := range steps {
+		if err := e.core.Snoop(e.ctx, b, s, st.mode); err != nil {
+			t.Fatalf("snoop %s: %v", st.name, err)
+		}
+		hearsOnly(t, st.name+": caller", caller, st.caller...)
+		hearsOnly(t, st.name+": agent", agent, st.agent...)
+		hearsOnly(t, st.name+": supervisor", sup, st.supHears...)
+	}
+}
+
 func scenarioStereoRecording(t *testing.T, e *env) {
 	caller, agent, a, _ := e.bridged(t)
 	// The parties hear each other before recording starts.
