@@ -307,13 +307,29 @@ var errBareURIHeaders = errors.New("native: URI with headers outside angle brack
 var errVersion = errors.New("native: SIP version not supported")
 
 // checkParsed refuses what parses but cannot be handled: another SIP
-// version (RFC 3261 §8.2.2 ... 505, RFC 4475 "badvers").
+// version (505, RFC 4475 "badvers"), and a message without the Via, CSeq
+// (or, for an RFC 2543 branch, From tag) that a transaction key needs
+// (RFC 3261 §17.2.3): sipgo would answer such a request itself but log an
+// ERROR line for every one, which an attacker could repeat at will.
 func checkParsed(msg sip.Message) error {
-	if req, ok := msg.(*sip.Request); ok && req.SipVersion != "SIP/2.0" {
-		return fmt.Errorf("%w: %q", errVersion, truncate(req.SipVersion, 16))
+	switch m := msg.(type) {
+	case *sip.Request:
+		if m.SipVersion != "SIP/2.0" {
+			return fmt.Errorf("%w: %q", errVersion, truncate(m.SipVersion, 16))
+		}
+		if _, err := sip.ServerTxKeyMake(m); err != nil {
+			return fmt.Errorf("%w: %s", errNoTxKey, truncate(err.Error(), 120))
+		}
+	case *sip.Response:
+		if _, err := sip.ClientTxKeyMake(m); err != nil {
+			return fmt.Errorf("%w: %s", errNoTxKey, truncate(err.Error(), 120))
+		}
 	}
 	return nil
 }
+
+// errNoTxKey is a message no transaction can be found or made for.
+var errNoTxKey = errors.New("native: no transaction key")
 
 // errDisplayName is a From/To display name that is neither tokens nor a
 // quoted string.

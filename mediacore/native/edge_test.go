@@ -67,7 +67,11 @@ func TestMalformedFloodLogs(t *testing.T) {
 	big := bytes.Repeat([]byte("X-Junk: "+strings.Repeat("A", 100)+"\r\n"), 280)
 	for i := range n {
 		var msg []byte
-		switch i % 3 {
+		switch i % 5 {
+		case 3: // parses, but has no CSeq: no transaction can be made
+			msg = []byte(fmt.Sprintf("OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK%d\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:x@b>\r\nCall-ID: %d\r\nContent-Length: 0\r\n\r\n", i, i))
+		case 4: // a response without Via
+			msg = []byte("SIP/2.0 200 OK\r\nCSeq: 1 INVITE\r\nCall-ID: x\r\nContent-Length: 0\r\n\r\n")
 		case 0:
 			msg = append([]byte("OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK1\r\nFrom <broken\r\n"), big...)
 		case 1:
