@@ -46,7 +46,7 @@ func answered(codes ...int) outcome { return outcome{codes: codes} }
 //     INVITE with a To tag that matches no dialog) or their normal answer
 //     (401 from the registrar, 405 for a method we do not implement).
 var tortureCases = map[string]struct{ tcp, udp outcome }{
-	// dblreq is one UDP datagram: only the first request counts (§3.1.1.12,
+	// dblreq is one UDP datagram: only the first request counts (RFC 4475:
 	// its Content-Length is 0). Over TCP the same bytes are two requests,
 	// the second with a body shorter than its Content-Length followed by
 	// garbage: the REGISTER is answered, the garbage refused, the
@@ -75,7 +75,7 @@ var tortureCases = map[string]struct{ tcp, udp outcome }{
 	"invalid/bext01":    {tcp: answered(420), udp: answered(420)},
 	"invalid/bigcode":   {tcp: outcome{metric: dropMalformed, closed: true}, udp: outcome{metric: dropMalformed}},
 	// clerr: over UDP the datagram is shorter than its Content-Length
-	// (§3.1.2.? "should respond 400"); over TCP the rest may still come.
+	// (RFC 3261 §18.3: a 400); over TCP the rest of the body may still come.
 	"invalid/clerr":      {tcp: outcome{}, udp: answered(400)},
 	"invalid/cparam01":   {tcp: answered(401), udp: answered(401)},
 	"invalid/cparam02":   {tcp: answered(401), udp: answered(401)},
