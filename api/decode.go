@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"reflect"
 	"sort"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -30,8 +32,17 @@ var (
 	metaType = reflect.TypeFor[store.Meta]()
 )
 
-// readBody reads the request body, enforcing maxBody.
+// readBody reads the request body, enforcing maxBody. A body declared as
+// anything but JSON is refused with 415 (RFC 9110 §15.5.16) before it is
+// read; a body without Content-Type is read as JSON.
 func readBody(c *gin.Context) ([]byte, error) {
+	if ct := c.GetHeader("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+			return nil, &apiError{Status: http.StatusUnsupportedMediaType, Code: codeUnsupportedMediaType,
+				Message: "the body must be JSON (Content-Type: application/json)"}
+		}
+	}
 	data, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBody))
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -53,7 +64,7 @@ func readBody(c *gin.Context) ([]byte, error) {
 func decodeStrict(data []byte, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	v, err := parseValue(dec, "", 0)
+	v, err := parseValue(dec, data, "", 0)
 	if err != nil {
 		return err
 	}
@@ -81,25 +92,27 @@ const maxDepth = 32
 // form (map[string]any, []any, json.Number, string, bool, nil). Unlike
 // Decode into an interface it refuses duplicate object keys, whose
 // last-one-wins handling would let a value slip past the checks, and
-// bounds the nesting depth.
-func parseValue(dec *json.Decoder, path string, depth int) (any, error) {
+// bounds the nesting depth. A string (key or value) that is not valid
+// UTF-8 is refused naming its path: encoding/json would silently replace
+// the bytes with U+FFFD and store something the client never sent.
+func parseValue(dec *json.Decoder, data []byte, path string, depth int) (any, error) {
 	malformed := func(err error) error {
 		return &apiError{Status: http.StatusBadRequest, Code: codeInvalidJSON, Message: "malformed JSON: " + jsonErrText(err)}
 	}
 	if depth > maxDepth {
 		return nil, &apiError{Status: http.StatusBadRequest, Code: codeInvalidJSON, Field: path, Message: "nested too deeply"}
 	}
-	tok, err := dec.Token()
+	tok, err := token(dec, data, path)
 	if err != nil {
-		return nil, malformed(err)
+		return nil, err
 	}
 	switch tok {
 	case json.Delim('{'):
 		obj := map[string]any{}
 		for dec.More() {
-			kt, err := dec.Token()
+			kt, err := token(dec, data, path)
 			if err != nil {
-				return nil, malformed(err)
+				return nil, err
 			}
 			k, ok := kt.(string)
 			if !ok {
@@ -108,7 +121,7 @@ func parseValue(dec *json.Decoder, path string, depth int) (any, error) {
 			if _, dup := obj[k]; dup {
 				return nil, &apiError{Status: http.StatusBadRequest, Code: codeInvalidJSON, Field: joinPath(path, k), Message: "duplicate key"}
 			}
-			v, err := parseValue(dec, joinPath(path, k), depth+1)
+			v, err := parseValue(dec, data, joinPath(path, k), depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -124,7 +137,7 @@ func parseValue(dec *json.Decoder, path string, depth int) (any, error) {
 			if len(arr) == maxItems {
 				return nil, invalidValue(path, "at most %d items", maxItems)
 			}
-			v, err := parseValue(dec, path+"["+strconv.Itoa(len(arr))+"]", depth+1)
+			v, err := parseValue(dec, data, path+"["+strconv.Itoa(len(arr))+"]", depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -134,6 +147,24 @@ func parseValue(dec *json.Decoder, path string, depth int) (any, error) {
 			return nil, malformed(err)
 		}
 		return arr, nil
+	}
+	return tok, nil
+}
+
+// token reads the next token; a string whose bytes in data are not valid
+// UTF-8 is an error naming path: the field for a value, the enclosing
+// object for a key.
+func token(dec *json.Decoder, data []byte, path string) (json.Token, error) {
+	start := dec.InputOffset()
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, &apiError{Status: http.StatusBadRequest, Code: codeInvalidJSON, Message: "malformed JSON: " + jsonErrText(err)}
+	}
+	if _, ok := tok.(string); ok {
+		end := dec.InputOffset()
+		if start >= 0 && end <= int64(len(data)) && start <= end && !utf8.Valid(data[start:end]) {
+			return nil, invalidValue(path, "must be valid UTF-8")
+		}
 	}
 	return tok, nil
 }

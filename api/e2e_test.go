@@ -63,7 +63,7 @@ func TestEndToEnd(t *testing.T) {
 // freshSchema creates an empty schema on the test PostgreSQL server (skip
 // locally, fail in CI when there is none), drops it after the test, and
 // returns a pool configuration whose search_path points at it.
-func freshSchema(t *testing.T) *pgxpool.Config {
+func freshSchema(t testing.TB) *pgxpool.Config {
 	t.Helper()
 	base := testenv.PostgresURL(t)
 	var b [6]byte

@@ -33,6 +33,7 @@ const (
 	codeNotFound             = "not_found"
 	codeMethodNotAllowed     = "method_not_allowed"
 	codeConflict             = "conflict"
+	codeUnsupportedMediaType = "unsupported_media_type"
 	codeVersionMismatch      = "version_mismatch"
 	codePreconditionRequired = "precondition_required"
 	codeTooLarge             = "too_large"
@@ -89,6 +90,10 @@ func toAPIError(err error) *apiError {
 		return errNotFound()
 	case errors.Is(err, store.ErrConflict):
 		return &apiError{Status: http.StatusConflict, Code: codeConflict, Message: "a record with this key already exists"}
+	case errors.Is(err, store.ErrInvalidValue):
+		// The API refuses NUL and invalid UTF-8 itself; this catches
+		// what a database refuses beyond that.
+		return &apiError{Status: http.StatusBadRequest, Code: codeInvalidValue, Message: "a value contains characters the database cannot store"}
 	case errors.Is(err, store.ErrVersionMismatch):
 		return &apiError{Status: http.StatusPreconditionFailed, Code: codeVersionMismatch, Message: "the record changed since you read it; read it again"}
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):

@@ -1,11 +1,17 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"hotline/controller/store/postgres"
+	"hotline/controller/store/sqlite"
 )
 
 // fuzzSeeds are valid and edge-case bodies shared by the fuzz targets.
@@ -41,7 +47,11 @@ func fuzzSeeds(agentID, queueID string) []string {
 // fuzzBodies posts or puts arbitrary bodies through the real handler and
 // memstore and fails on any 5xx (a panic is recovered as a 500).
 func fuzzBodies(f *testing.F, resource string, update bool) {
-	e := newEnv(f)
+	fuzzBodiesOn(f, newEnv(f), resource, update)
+}
+
+// fuzzBodiesOn is fuzzBodies on e's store.
+func fuzzBodiesOn(f *testing.F, e *env, resource string, update bool) {
 	agentID, queueID := e.seed()
 	for _, s := range fuzzSeeds(agentID, queueID) {
 		f.Add([]byte(s))
@@ -79,6 +89,36 @@ func FuzzAgentsCreate(f *testing.F) { fuzzBodies(f, "agents", false) }
 func FuzzQueuesCreate(f *testing.F) { fuzzBodies(f, "queues", false) }
 func FuzzAgentsUpdate(f *testing.F) { fuzzBodies(f, "agents", true) }
 func FuzzQueuesUpdate(f *testing.F) { fuzzBodies(f, "queues", true) }
+
+// The same targets against the real stores, where database-specific
+// refusals (PostgreSQL rejects NUL in text) would surface as 500s.
+
+func sqliteEnv(f *testing.F) *env {
+	st, err := sqlite.Open(context.Background(), filepath.Join(f.TempDir(), "fuzz.db"), nil)
+	if err != nil {
+		f.Fatalf("sqlite.Open: %v", err)
+	}
+	f.Cleanup(func() { _ = st.Close() })
+	clock := &fakeClock{t: time.Now().UTC()}
+	return newEnvWith(f, st, clock)
+}
+
+func postgresEnv(f *testing.F) *env {
+	st, err := postgres.OpenConfig(context.Background(), freshSchema(f), nil)
+	if err != nil {
+		f.Fatalf("postgres.OpenConfig: %v", err)
+	}
+	f.Cleanup(func() { _ = st.Close() })
+	clock := &fakeClock{t: time.Now().UTC()}
+	return newEnvWith(f, st, clock)
+}
+
+func FuzzAgentsCreateSQLite(f *testing.F)   { fuzzBodiesOn(f, sqliteEnv(f), "agents", false) }
+func FuzzQueuesUpdateSQLite(f *testing.F)   { fuzzBodiesOn(f, sqliteEnv(f), "queues", true) }
+func FuzzAgentsCreatePostgres(f *testing.F) { fuzzBodiesOn(f, postgresEnv(f), "agents", false) }
+func FuzzAgentsUpdatePostgres(f *testing.F) { fuzzBodiesOn(f, postgresEnv(f), "agents", true) }
+func FuzzQueuesCreatePostgres(f *testing.F) { fuzzBodiesOn(f, postgresEnv(f), "queues", false) }
+func FuzzQueuesUpdatePostgres(f *testing.F) { fuzzBodiesOn(f, postgresEnv(f), "queues", true) }
 
 // FuzzDecodeStrict holds the strict decoder to two properties on every
 // body type: it fails only with a 4xx apiError, and whatever it accepts

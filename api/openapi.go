@@ -80,7 +80,9 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 				}
 				props[f.Name] = p
 			}
-			g.comps[name] = map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+			comp := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+			applyInputRules(name, comp)
+			g.comps[name] = comp
 		}
 		return map[string]any{"$ref": "#/components/schemas/" + name}
 	case reflect.Slice:
@@ -179,6 +181,9 @@ func (s *Server) renderOpenAPI() ([]byte, error) {
 		responses := map[string]any{strconv.Itoa(r.status): ok}
 		if r.req != nil || len(r.query) > 0 || r.ifMatch {
 			responses["400"] = errResp("invalid JSON, unknown field or invalid value (field names it)")
+		}
+		if r.req != nil {
+			responses["415"] = errResp("the body is declared as something other than JSON")
 		}
 		if !r.access.public {
 			responses["401"] = errResp("missing, unknown or expired token")

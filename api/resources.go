@@ -95,6 +95,9 @@ func (s *Server) buildAgent(ctx context.Context, b *agentBody, old *store.Agent)
 	if err := checkExtension("extension", a.Extension); err != nil {
 		return a, err
 	}
+	if err := s.checkDialClash(ctx, "extension", a.Extension); err != nil {
+		return a, err
+	}
 	if err := s.checkSkills(ctx, "skills", a.Skills); err != nil {
 		return a, err
 	}
@@ -208,6 +211,9 @@ func (s *Server) buildQueue(ctx context.Context, b *queueBody, old *store.Queue)
 func (s *Server) buildNumber(ctx context.Context, b *numberBody, _ *store.Number) (store.Number, error) {
 	n := b.Number
 	if err := checkPhone("number", n.Number); err != nil {
+		return n, err
+	}
+	if err := s.checkDialClash(ctx, "number", n.Number); err != nil {
 		return n, err
 	}
 	if err := checkText("name", n.Name, maxName); err != nil {

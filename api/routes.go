@@ -197,6 +197,7 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, crudRoutes(s, trunks, "trunks", adminOnly, adminOnly, adminOnly)...)
 	rs = append(rs, crudRoutes(s, schedules, "schedules", readFloorSetup, readFloorSetup, adminOnly)...)
 	rs = append(rs, crudRoutes(s, lists, "lists", readFloorSetup, readFloorSetup, adminOnly)...)
+	rs = append(rs, s.sipBlockRoutes()...)
 	return rs
 }
 

@@ -62,6 +62,9 @@ type Options struct {
 	// the peer's, so nobody can forge the address that the audit log
 	// records and the login lockout counts.
 	TrustedProxies []string
+	// SIPBlocks, when set, serves /api/v1/sip/blocks (the registrar's
+	// blocked guessers); nil lists none.
+	SIPBlocks SIPBlocker
 }
 
 // Server is the HTTP API. Build it with New and serve Handler.
@@ -81,6 +84,7 @@ type Server struct {
 	engine    *gin.Engine
 	routes    []route
 	openapi   []byte
+	blocks    SIPBlocker
 	requests  *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
 }
@@ -93,7 +97,7 @@ func New(opt Options) (*Server, error) {
 	}
 	s := &Server{
 		st: opt.Controller, log: opt.Logger, reg: opt.Registry, version: opt.Version, now: opt.Now,
-		realm: opt.SIPRealm, ttl: opt.SessionTTL, cost: opt.BcryptCost,
+		realm: opt.SIPRealm, ttl: opt.SessionTTL, cost: opt.BcryptCost, blocks: opt.SIPBlocks,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -105,19 +105,46 @@ func settings(c *config) []setting {
 // errConfig marks a configuration the daemon refuses.
 var errConfig = errors.New("config")
 
-// loadConfig builds the configuration: defaults, then the YAML file named by
-// --config (or HOTLINE_CONFIG), then HOTLINE_* variables, then flags.
+// commands are the daemon's subcommands, in the order help lists them.
+var commands = []struct{ name, doc string }{
+	{"serve", "run the call center: API, media core, controller (the default command)"},
+	{"migrate", "apply the database migrations and exit"},
+	{"version", "print the version"},
+	{"help", "show this help"},
+}
+
+// commandFlags lists the flags a command other than serve takes; serve
+// takes them all.
+var commandFlags = map[string][]string{
+	"migrate": {"data", "database-url", "log-level"},
+}
+
+// loadConfig builds serve's configuration (see loadCommandConfig).
 func loadConfig(args []string, getenv func(string) string, usage io.Writer) (config, error) {
+	return loadCommandConfig("serve", args, getenv, usage)
+}
+
+// loadCommandConfig builds the configuration of cmd: defaults, then the
+// YAML file named by --config (or HOTLINE_CONFIG), then HOTLINE_*
+// variables, then the flags cmd takes. -h prints the commands (for serve)
+// and cmd's flags with their defaults and variables.
+func loadCommandConfig(cmd string, args []string, getenv func(string) string, usage io.Writer) (config, error) {
 	c := defaultConfig()
-	fs := flag.NewFlagSet("hotline", flag.ContinueOnError)
+	fs := flag.NewFlagSet("hotline "+cmd, flag.ContinueOnError)
 	fs.SetOutput(usage)
-	configPath := fs.String("config", getenv("HOTLINE_CONFIG"), "YAML configuration file")
+	fs.Usage = func() { printUsage(fs, cmd) }
+	configPath := fs.String("config", getenv("HOTLINE_CONFIG"), "YAML configuration file ($HOTLINE_CONFIG)")
 	// Flags are parsed into a scratch config first, so that the file and the
 	// environment can be applied before the flags override them.
 	var fromFlags config
 	flagSettings := settings(&fromFlags)
-	for _, s := range flagSettings {
-		fs.Var(s.value, s.flag, s.usage+" ($"+s.env+")")
+	defaults := settings(&c)
+	for i, s := range flagSettings {
+		if only, ok := commandFlags[cmd]; ok && !slices.Contains(only, s.flag) {
+			continue
+		}
+		// The flag package shows no default: the scratch values are zero.
+		fs.Var(s.value, s.flag, fmt.Sprintf("%s (default %q, $%s)", s.usage, defaults[i].value.String(), s.env))
 	}
 	if err := fs.Parse(args); err != nil {
 		return config{}, fmt.Errorf("%w: %w", errConfig, err)
@@ -153,6 +180,24 @@ func loadConfig(args []string, getenv func(string) string, usage io.Writer) (con
 	}
 	c.BootstrapToken = getenv("HOTLINE_BOOTSTRAP_TOKEN")
 	return c, c.validate()
+}
+
+// printUsage writes cmd's help: for serve, the commands too.
+func printUsage(fs *flag.FlagSet, cmd string) {
+	w := fs.Output()
+	if cmd == "serve" {
+		fmt.Fprintln(w, "usage: hotline [command] [flags]")
+		fmt.Fprintln(w, "\ncommands:")
+		for _, c := range commands {
+			fmt.Fprintf(w, "  %-8s %s\n", c.name, c.doc)
+		}
+		fmt.Fprintln(w, "\nflags of serve (hotline migrate -h lists migrate's); the environment variable")
+		fmt.Fprintln(w, "overrides the configuration file, the flag overrides both; the admin token")
+		fmt.Fprintln(w, "of a fresh install comes from $HOTLINE_BOOTSTRAP_TOKEN:")
+	} else {
+		fmt.Fprintf(w, "usage: hotline %s [flags]\n\nflags:\n", cmd)
+	}
+	fs.PrintDefaults()
 }
 
 // decodeConfigFile applies a YAML mapping to c key by key, so that an

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -258,4 +260,43 @@ func FuzzDecodeConfigFile(f *testing.F) {
 			_ = dec(&v)
 		}
 	})
+}
+
+// TestHelp: serve's help lists the commands and every flag with its
+// default and variable; migrate's lists only the flags migrate reads.
+func TestHelp(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"--help"}, envMap(nil), &out, &errOut); code != 0 {
+		t.Fatalf("--help exited %d", code)
+	}
+	help := errOut.String()
+	for _, want := range []string{"serve", "migrate", "version", `-http`, `default "127.0.0.1:8080", $HOTLINE_HTTP_ADDR`,
+		`default "127.0.0.1:5060", $HOTLINE_SIP_ADDR`, "HOTLINE_BOOTSTRAP_TOKEN"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("--help lacks %q:\n%s", want, help)
+		}
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"help"}, envMap(nil), &out, io.Discard); code != 0 || !strings.Contains(out.String(), "migrate") {
+		t.Errorf("help exited %d:\n%s", code, out.String())
+	}
+
+	errOut.Reset()
+	if code := run(context.Background(), []string{"migrate", "-h"}, envMap(nil), &out, &errOut); code != 0 {
+		t.Fatalf("migrate -h exited %d", code)
+	}
+	help = errOut.String()
+	for _, want := range []string{"-data", "-database-url", "-log-level", "-config"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("migrate -h lacks %s:\n%s", want, help)
+		}
+	}
+	for _, serveOnly := range []string{"-http", "-sip", "-demo", "-rtp-port-min"} {
+		if strings.Contains(help, serveOnly+" ") || strings.Contains(help, serveOnly+"\n") {
+			t.Errorf("migrate -h lists serve's %s:\n%s", serveOnly, help)
+		}
+	}
+	if code := run(context.Background(), []string{"migrate", "--http", "127.0.0.1:1"}, envMap(nil), io.Discard, io.Discard); code != 2 {
+		t.Errorf("migrate --http exited %d, want 2 (not a migrate flag)", code)
+	}
 }

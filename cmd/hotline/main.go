@@ -51,13 +51,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 0
 	case "serve", "migrate":
 	case "help":
-		fmt.Fprintln(stdout, "usage: hotline [serve|migrate|version] [flags]; hotline serve -h lists the flags")
+		_, _ = loadConfig([]string{"-h"}, getenv, stdout) // prints the usage
 		return 0
 	default:
 		fmt.Fprintf(stderr, "hotline: unknown command %q (want serve, migrate or version)\n", cmd)
 		return 2
 	}
-	cfg, err := loadConfig(args, getenv, stderr)
+	cfg, err := loadCommandConfig(cmd, args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0 // the flag package printed the usage
 	}
@@ -145,7 +145,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		}
 	}
 
-	srv, err := api.New(api.Options{Controller: ctl, Logger: logger, Version: version, SIPRealm: cfg.SIPRealm, Registry: registry})
+	srv, err := api.New(api.Options{Controller: ctl, Logger: logger, Version: version, SIPRealm: cfg.SIPRealm, Registry: registry,
+		SIPBlocks: sipBlocksOf(media)})
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,13 @@ func startDaemon(t *testing.T, dataDir string, env map[string]string, extra ...s
 		})
 		return code
 	}
-	t.Cleanup(func() { d.stop() })
+	t.Cleanup(func() {
+		// A clean shutdown (the context cancelled, as by SIGTERM) logs
+		// no error: nothing failed.
+		if code := d.stop(); code == 0 && strings.Contains(errOut.String(), `"level":"ERROR"`) {
+			t.Errorf("clean shutdown logged errors:\n%s", errOut)
+		}
+	})
 
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -223,7 +229,7 @@ func TestMigrateOnFreshDataDir(t *testing.T) {
 // TestServeAgentPhoneRegisters is the path from the admin API to the SIP
 // registrar of the native media core: an agent created over REST with a SIP
 // password registers with the real SIPp (digest MD5), and a wrong password
-// does not.
+// is refused (SIPp expects the 401/403).
 func TestServeAgentPhoneRegisters(t *testing.T) {
 	sipp := testenv.RequireTool(t, "sipp")
 	env := map[string]string{"HOTLINE_BOOTSTRAP_TOKEN": bootstrapToken}
@@ -234,14 +240,17 @@ func TestServeAgentPhoneRegisters(t *testing.T) {
 	if code != http.StatusCreated {
 		t.Fatalf("create agent: %d %v", code, agent)
 	}
-	scenario, err := filepath.Abs("../../mediacore/native/registrar/testdata/register_auth.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	register := func(password string) (string, error) {
+	// Each scenario fails unless the daemon gives its exact answers: 401
+	// then 200 for the right password; 401 then a 401 or 403 refusal for a
+	// wrong one. A timeout, a port clash or any other answer fails SIPp.
+	register := func(scenario, password string) (string, error) {
+		path, err := filepath.Abs("../../mediacore/native/registrar/testdata/" + scenario)
+		if err != nil {
+			t.Fatal(err)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, sipp, "-sf", scenario, "-m", "1",
+		cmd := exec.CommandContext(ctx, sipp, "-sf", path, "-m", "1",
 			"-s", "3001", "-au", "3001", "-ap", password,
 			"-i", "127.0.0.1", "-p", fmt.Sprint(testenv.FreeUDPPort(t)), "-mp", fmt.Sprint(testenv.FreeUDPPort(t)),
 			"-t", "u1", "-nostdin", "-timeout", "15s", "-timeout_error",
@@ -250,11 +259,37 @@ func TestServeAgentPhoneRegisters(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
-	if out, err := register("phone-pass-3001"); err != nil {
+	if out, err := register("register_auth.xml", "phone-pass-3001"); err != nil {
 		t.Fatalf("SIPp REGISTER with the right password failed: %v\n%s", err, out)
 	}
-	if out, err := register("wrong-password"); err == nil {
-		t.Fatalf("SIPp REGISTER with a wrong password succeeded:\n%s", out)
+	if out, err := register("register_wrong.xml", "wrong-password"); err != nil {
+		t.Fatalf("SIPp REGISTER with a wrong password was not refused with 401 or 403: %v\n%s", err, out)
+	}
+
+	// Guessing on: the user's budget (10 failures from one source within
+	// 10 minutes) runs out, and then even the right password is refused
+	// from this source, until an administrator lifts the block over REST.
+	for i := 2; i <= 11; i++ {
+		if out, err := register("register_wrong.xml", fmt.Sprintf("guess-%d", i)); err != nil {
+			t.Fatalf("guess %d not refused: %v\n%s", i, err, out)
+		}
+	}
+	if _, err := register("register_auth.xml", "phone-pass-3001"); err == nil {
+		t.Fatal("the right password registered from a source over its guessing budget")
+	}
+	code, blocks := d.do(t, "GET", "/api/v1/sip/blocks", bootstrapToken, "")
+	items, _ := blocks["items"].([]any)
+	if code != http.StatusOK || len(items) != 1 {
+		t.Fatalf("GET /api/v1/sip/blocks: %d %v", code, blocks)
+	}
+	if b := items[0].(map[string]any); b["kind"] != "user" || b["user"] != "3001" || b["source"] != "127.0.0.1" {
+		t.Errorf("block %v", b)
+	}
+	if code, body := d.do(t, "DELETE", "/api/v1/sip/blocks/127.0.0.1?user=3001", bootstrapToken, ""); code != http.StatusNoContent {
+		t.Fatalf("lift the block: %d %v", code, body)
+	}
+	if out, err := register("register_auth.xml", "phone-pass-3001"); err != nil {
+		t.Fatalf("the right password after the block was lifted: %v\n%s", err, out)
 	}
 
 	// A password changed over REST counts from the next REGISTER, and so
@@ -271,15 +306,15 @@ func TestServeAgentPhoneRegisters(t *testing.T) {
 		}
 	}
 	put(map[string]any{"sip_password": "phone-pass-new"})
-	if out, err := register("phone-pass-3001"); err == nil {
-		t.Fatalf("SIPp REGISTER with the old password succeeded after the change:\n%s", out)
+	if out, err := register("register_wrong.xml", "phone-pass-3001"); err != nil {
+		t.Fatalf("SIPp REGISTER with the old password was not refused after the change: %v\n%s", err, out)
 	}
-	if out, err := register("phone-pass-new"); err != nil {
+	if out, err := register("register_auth.xml", "phone-pass-new"); err != nil {
 		t.Fatalf("SIPp REGISTER with the new password failed: %v\n%s", err, out)
 	}
 	put(map[string]any{"disabled": true})
-	if out, err := register("phone-pass-new"); err == nil {
-		t.Fatalf("a disabled agent registered:\n%s", out)
+	if out, err := register("register_wrong.xml", "phone-pass-new"); err != nil {
+		t.Fatalf("a disabled agent was not refused: %v\n%s", err, out)
 	}
 }
 

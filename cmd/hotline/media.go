@@ -122,6 +122,10 @@ func startMedia(ctx context.Context, cfg config, st store.Store, logger *slog.Lo
 		case mediacore.EventEndpointRegistered, mediacore.EventEndpointUnregistered:
 			log.Info(ev.Type.String(), "endpoint", ev.Endpoint, "contact", ev.Contact)
 		case mediacore.EventBackendDown:
+			if ev.Err == "" {
+				log.Info("media backend stopped") // a clean shutdown
+				return
+			}
 			log.Error("media backend down", "err", ev.Err)
 		}
 	}

@@ -12,4 +12,8 @@ var (
 	ErrVersionMismatch = errors.New("store: version mismatch")
 	// ErrUnavailable means the database could not be reached.
 	ErrUnavailable = errors.New("store: unavailable")
+	// ErrInvalidValue means the database refused a value it cannot store,
+	// such as a string with a NUL byte (PostgreSQL) or invalid UTF-8: the
+	// caller's input is at fault, not the database.
+	ErrInvalidValue = errors.New("store: value cannot be stored")
 )

@@ -138,7 +138,10 @@ module_app menu.so
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(500 * time.Millisecond)
+	// Record once the caller hears baresip: the audio flows both ways.
+	if !waitAudio(call, 10*time.Second, func(heard []int16) bool { return audio.ToneRatio(heard, audio.SampleRate, 400) >= 0.5 }) {
+		t.Fatal("the caller does not hear baresip")
+	}
 	rec, err := e.core.Record(ctx, mediacore.ChannelTarget(callerCh), mediacore.RecordRequest{Stereo: true, Name: "baresip.wav"})
 	if err != nil {
 		t.Fatal(err)
@@ -177,15 +180,14 @@ module_app menu.so
 	if err := e.core.Hold(ctx, callerCh, &music); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(700 * time.Millisecond)
+	// Wait on the audio itself: music in, the agent out.
 	call.ClearHeard()
-	time.Sleep(500 * time.Millisecond)
-	heard := call.Heard(400 * time.Millisecond)
-	if r := audio.ToneRatio(heard, audio.SampleRate, 600); r < 0.5 {
-		t.Errorf("held caller: music ratio %.3f", r)
+	held := func(heard []int16) bool {
+		return audio.ToneRatio(heard, audio.SampleRate, 600) >= 0.5 && audio.ToneRatio(heard, audio.SampleRate, 400) <= 0.05
 	}
-	if r := audio.ToneRatio(heard, audio.SampleRate, 400); r > 0.05 {
-		t.Errorf("held caller still hears the agent: %.3f", r)
+	if !waitAudio(call, 10*time.Second, held) {
+		heard := call.Heard(100 * time.Millisecond)
+		t.Errorf("held caller: music ratio %.3f, agent ratio %.3f", audio.ToneRatio(heard, audio.SampleRate, 600), audio.ToneRatio(heard, audio.SampleRate, 400))
 	}
 	if call.Direction() != "sendonly" {
 		t.Errorf("held caller was offered %q", call.Direction())

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"hotline/internal/clock"
 
 	"hotline/mediacore/native/registrar"
 )
@@ -50,6 +53,18 @@ type Config struct {
 	// client waits for a non-INVITE answer, RFC 3261 §17.1.2.2). Default
 	// 30 s.
 	TransferTimeout time.Duration `yaml:"transfer_timeout"`
+	// InviteRate and InviteBurst limit new INVITEs per source address
+	// (a token bucket: InviteRate per second, InviteBurst at once); beyond
+	// them an INVITE gets 503 with Retry-After and builds no state.
+	// Sources of a trunk (InboundFrom) are exempt: a carrier's rate is
+	// its traffic. Default 5 per second, burst 20; a negative InviteRate
+	// disables the limit.
+	InviteRate  float64 `yaml:"invite_rate"`
+	InviteBurst int     `yaml:"invite_burst"`
+	// MaxInvites bounds the INVITEs in progress (new calls not yet
+	// answered or refused) over all sources; beyond it an INVITE gets 503
+	// with Retry-After. Default 1000.
+	MaxInvites int `yaml:"max_invites"`
 	// UserAgent is the User-Agent/Server header value. Default "hotline".
 	UserAgent string `yaml:"user_agent"`
 
@@ -72,6 +87,12 @@ type Config struct {
 	TTS TTS `yaml:"-"`
 	// Logger receives logs; nil discards.
 	Logger *slog.Logger `yaml:"-"`
+	// Registerer receives the backend's metrics
+	// (hotline_sip_dropped_total); nil registers nothing.
+	Registerer prometheus.Registerer `yaml:"-"`
+	// Clock is the time source of the edge's rate limits; nil is
+	// clock.Real.
+	Clock clock.Clock `yaml:"-"`
 	// Resolver resolves the host names of trunks and of Via/Contact headers
 	// (RFC 3263); nil uses the system resolver. Tests pass one that never
 	// leaves the machine.
@@ -148,6 +169,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.RecordingsDir == "" {
 		c.RecordingsDir = c.MediaDir + "/recordings"
 	}
+	if c.Clock == nil {
+		c.Clock = clock.Real{}
+	}
 	if c.SetupTimeout <= 0 {
 		c.SetupTimeout = 120 * time.Second
 	}
@@ -156,6 +180,15 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.UserAgent == "" {
 		c.UserAgent = "hotline"
+	}
+	if c.InviteRate == 0 {
+		c.InviteRate = DefaultInviteRate
+	}
+	if c.InviteBurst <= 0 {
+		c.InviteBurst = DefaultInviteBurst
+	}
+	if c.MaxInvites <= 0 {
+		c.MaxInvites = DefaultMaxInvites
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

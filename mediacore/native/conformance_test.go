@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"hotline/internal/testenv"
 	"hotline/mediacore"
 	"hotline/mediacore/mediatest"
 	"hotline/mediacore/mediatest/sippeer"
@@ -20,7 +21,9 @@ const testPassword = "s3cret"
 
 // harness runs the conformance suite against the native backend with its
 // built-in registrar.
-type harness struct{}
+// harness adapts mediatest to the native backend; md5Only offers MD5 digest
+// challenges only (for real phones that compute nothing else).
+type harness struct{ md5Only bool }
 
 func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("HOTLINE_TEST_LOG") != "" {
@@ -65,7 +68,14 @@ func newTestBackend(t testing.TB, mutate func(*Config)) *Backend {
 	return b
 }
 
-func (harness) NewBackend(t *testing.T) mediacore.Backend { return newTestBackend(t, nil) }
+func (h harness) NewBackend(t *testing.T) mediacore.Backend {
+	return newTestBackend(t, func(c *Config) {
+		if h.md5Only {
+			// SIPp 3.6 and baresip 1.0 compute MD5 digests only.
+			c.DigestAlgorithms = []string{"MD5"}
+		}
+	})
+}
 
 func (harness) InboundURI(b mediacore.Backend, called string) string {
 	return "sip:" + called + "@" + b.(*Backend).Addr().String()
@@ -92,4 +102,15 @@ func (harness) ReadRecording(t *testing.T, path string) []byte {
 
 func TestConformance(t *testing.T) {
 	mediatest.Run(t, harness{})
+}
+
+// TestConformanceRealPeers runs the suite's scenarios with SIPp and
+// baresip on one side of the calls.
+func TestConformanceRealPeers(t *testing.T) {
+	peers := mediatest.RealPeers{
+		SIPp:     testenv.RequireTool(t, "sipp"),
+		Baresip:  testenv.RequireTool(t, "baresip"),
+		Password: testPassword,
+	}
+	mediatest.RunRealPeers(t, harness{md5Only: true}, peers)
 }

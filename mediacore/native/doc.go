@@ -15,6 +15,17 @@
 //     outbound REGISTER to trunks that need it.
 //   - SDP offer/answer (pion/sdp): PCMU, PCMA and telephone-event/8000; the
 //     first offered codec we support wins; no common codec -> 488.
+//   - the edge (edge.go) in front of sipgo's parser: a request that does
+//     not parse is answered 400 (505 for another version, 416 for an
+//     unreadable scheme), built from its own headers and never larger than
+//     it; broken responses and garbage are dropped; a TCP framing error
+//     closes the connection; all are counted in
+//     hotline_sip_dropped_total{reason} and logged a few times a minute,
+//     truncated. Responses matching no transaction are counted too;
+//   - INVITE limits (limits.go): a token bucket per source (trunks exempt)
+//     and a bound on INVITEs in progress, refused with 503 and Retry-After
+//     before any state exists; refusals of a call before answer return at
+//     once (the transaction absorbs the ACK);
 //   - request checks before any handler (RFC 3261 §8.2): unknown URI
 //     scheme 416, Require 420, non-SDP body 415, Accept without SDP 406,
 //     repeated single-value headers, CSeq method mismatch or escaped
@@ -89,5 +100,6 @@
 //
 // It must NOT import the controller, the API, the stores or any other
 // backend; only mediacore, its own subpackages (rtpengine, registrar),
-// mediacore/audio, sipgo and pion.
+// mediacore/audio, internal/clock, internal/sipdigest, sipgo, pion and
+// prometheus.
 package native

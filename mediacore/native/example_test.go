@@ -2,7 +2,9 @@ package native_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,15 +18,23 @@ import (
 // does: every inbound call is answered, greeted by TTS and hung up after
 // the first digit.
 func Example() {
+	// A deployment listens on a fixed port with a persistent media dir
+	// ("/var/lib/hotline/media"); the example picks a free port and a
+	// scratch dir so that it runs anywhere.
+	media, err := os.MkdirTemp("", "hotline-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(media)
 	be, err := native.New(native.Config{
-		Listen:   "127.0.0.1:5060",
-		MediaDir: "/var/lib/hotline/media",
+		Listen:   "127.0.0.1:0",
+		MediaDir: media,
 		Trunks: []native.Trunk{
 			{Name: "carrier-a", Address: "192.0.2.10:5060", Priority: 1},
 			{Name: "carrier-b", Address: "198.51.100.7:5060", Priority: 2},
 		},
 		Credentials: registrar.NewStaticCredentials(registrar.DefaultRealm, map[string]string{"1001": "secret"}),
-		Logger:      slog.Default(),
+		Logger:      slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		panic(err)
@@ -55,4 +65,6 @@ func Example() {
 		panic(err)
 	}
 	defer core.Close()
+	fmt.Println("listening on a port:", be.Addr().Port() != 0)
+	// Output: listening on a port: true
 }

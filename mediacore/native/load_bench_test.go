@@ -74,7 +74,10 @@ func sippCmd(ctx context.Context, sipp string, args ...string) *exec.Cmd {
 }
 
 func runLoad(b *testing.B, sipp string, calls int, stereo bool) {
-	be := newTestBackend(b, func(c *Config) { c.RTPPortMin, c.RTPPortMax = 30000, 39999 })
+	be := newTestBackend(b, func(c *Config) {
+		c.RTPPortMin, c.RTPPortMax = 30000, 39999
+		c.InviteRate, c.MaxInvites = -1, 100000 // one SIPp places every call
+	})
 	var mu sync.Mutex // guards peer, bridged
 	peer := map[mediacore.ChannelID]mediacore.ChannelID{}
 	bridged := 0

@@ -67,6 +67,12 @@ type Backend struct {
 	log *slog.Logger
 	tts TTS
 	reg *registrar.Registrar // the built-in registrar, nil when another is used
+	m   *metrics
+	e   *edge
+	// gate bounds new INVITEs; refusals rate-limits the logs of refused
+	// INVITEs (a flood would otherwise write one line each).
+	gate     *inviteGate
+	refusals *logLimiter
 
 	// Set by Start, read-only afterwards.
 	ua      *sipgo.UserAgent
@@ -122,6 +128,15 @@ func New(cfg Config) (*Backend, error) {
 		recordings: map[mediacore.RecordingID]*recording{},
 	}
 	b.trunks.list = cfg.Trunks
+	if b.m, err = newMetrics(cfg.Registerer); err != nil {
+		return nil, err
+	}
+	b.e = newEdge(cfg.Logger.With("component", "sip"), b.m, cfg.Clock)
+	b.gate = &inviteGate{max: int64(cfg.MaxInvites)}
+	if cfg.InviteRate > 0 {
+		b.gate.limiter = newRateLimiter(cfg.Clock, cfg.InviteRate, cfg.InviteBurst)
+	}
+	b.refusals = &logLimiter{clk: cfg.Clock, window: time.Minute, burst: 10}
 	if b.tts == nil {
 		b.tts = NewEspeak(cfg.MediaDir+"/tts", cfg.Logger)
 	}
@@ -153,6 +168,10 @@ func New(cfg Config) (*Backend, error) {
 	}
 	return b, nil
 }
+
+// Registrar returns the built-in registrar (its blocks, for
+// administrators), or nil when Config.Registrar is another one.
+func (b *Backend) Registrar() *registrar.Registrar { return b.reg }
 
 // Name implements mediacore.Backend.
 func (b *Backend) Name() string { return Name }
@@ -212,8 +231,15 @@ func (b *Backend) Start(ctx context.Context, sink func(mediacore.Event)) (err er
 	b.eng = eng
 	sipLog := b.log.With("component", "sip")
 	uaOpts := []sipgo.UserAgentOption{sipgo.WithUserAgent(b.cfg.UserAgent), sipgo.WithUserAgentHostname(host),
+		sipgo.WithUserAgentParser(b.e.parser),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog))}
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog),
+			// RFC 3261 §18.1.2: a response that matches no transaction is
+			// discarded; it is counted, not logged (an attacker can send
+			// any number).
+			sip.WithTransactionLayerUnhandledResponseHandler(func(*sip.Response) {
+				b.m.dropped.WithLabelValues(dropStrayResponse).Inc()
+			}))}
 	if b.cfg.Resolver != nil {
 		uaOpts = append(uaOpts, sipgo.WithUserAgentDNSResolver(b.cfg.Resolver))
 	}
@@ -272,8 +298,8 @@ func (b *Backend) Start(ctx context.Context, sink func(mediacore.Event)) (err er
 	b.dua.ContactHDR.Address.Port = b.port
 	b.listeners = []io.Closer{udp, tcp}
 	b.wg.Add(2)
-	go func() { defer b.wg.Done(); _ = srv.ServeUDP(udp) }()
-	go func() { defer b.wg.Done(); _ = srv.ServeTCP(tcp) }()
+	go func() { defer b.wg.Done(); _ = srv.ServeUDP(&edgePacketConn{PacketConn: udp, e: b.e}) }()
+	go func() { defer b.wg.Done(); _ = srv.ServeTCP(&edgeListener{Listener: tcp, e: b.e}) }()
 	b.startTrunkRegistrations()
 	if b.reg != nil {
 		b.wg.Add(1)

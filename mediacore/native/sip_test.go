@@ -81,11 +81,9 @@ func TestRemoteHold(t *testing.T) {
 	if err != nil || dir != "sendrecv" {
 		t.Fatalf("resume answered %q, %v", dir, err)
 	}
-	time.Sleep(300 * time.Millisecond)
 	call.ClearHeard()
-	time.Sleep(500 * time.Millisecond)
-	if r := audio.ToneRatio(call.Heard(400*time.Millisecond), audio.SampleRate, 900); r < 0.5 {
-		t.Errorf("after resume: 900 Hz ratio %.3f", r)
+	if !waitAudio(call, 10*time.Second, func(heard []int16) bool { return audio.ToneRatio(heard, audio.SampleRate, 900) >= 0.5 }) {
+		t.Errorf("after resume: 900 Hz ratio %.3f", audio.ToneRatio(call.Heard(100*time.Millisecond), audio.SampleRate, 900))
 	}
 	if !hasEvent(channelEvents(a, ch), mediacore.EventUnhold, ch) {
 		t.Error("no Unhold event")

@@ -1,11 +1,14 @@
 package native
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,8 +20,36 @@ import (
 	"hotline/mediacore/native/registrar"
 )
 
-// silentUDP is a trunk that never answers.
-func silentUDP(t *testing.T) string {
+// trials records, from the carriers' side, the order in which trunks
+// received calls: one entry per trunk and Call-ID (retransmissions of an
+// INVITE are one entry).
+type trials struct {
+	mu    sync.Mutex // guards order and seen
+	order []string
+	seen  map[string]bool
+}
+
+func (tr *trials) add(name, callID string) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if tr.seen == nil {
+		tr.seen = map[string]bool{}
+	}
+	if !tr.seen[name+" "+callID] {
+		tr.seen[name+" "+callID] = true
+		tr.order = append(tr.order, name)
+	}
+}
+
+func (tr *trials) get() []string {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return slices.Clone(tr.order)
+}
+
+// silentUDP is a trunk that never answers. onInvite, when set, is called
+// with the Call-ID of each INVITE it receives.
+func silentUDP(t *testing.T, onInvite func(callID string)) string {
 	t.Helper()
 	c, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -26,10 +57,14 @@ func silentUDP(t *testing.T) string {
 	}
 	t.Cleanup(func() { c.Close() })
 	go func() {
-		buf := make([]byte, 2048)
+		buf := make([]byte, 65535)
 		for {
-			if _, _, err := c.ReadFrom(buf); err != nil {
+			n, _, err := c.ReadFrom(buf)
+			if err != nil {
 				return
+			}
+			if onInvite != nil && bytes.HasPrefix(buf[:n], []byte("INVITE ")) {
+				onInvite(callID(buf[:n]))
 			}
 		}
 	}()
@@ -49,13 +84,16 @@ func channelEvents(a *autoAnswer, ch mediacore.ChannelID) []mediacore.Event {
 // TestTrunkFailover dials tel/ through three trunks in priority order: the
 // first never answers (timeout), the second answers 503, the third answers
 // the call, which must then carry the number in its Request-URI (R1.2).
+// The carriers record the order in which they saw the INVITE: a, then b,
+// then c, whatever the order of the configuration.
 func TestTrunkFailover(t *testing.T) {
-	busy, err := sippeer.New(sippeer.Config{User: "carrier-b", Answer: func(*sip.Request) int { return 503 }})
+	var tried trials
+	busy, err := sippeer.New(sippeer.Config{User: "carrier-b", Answer: func(r *sip.Request) int { tried.add("b", r.CallID().Value()); return 503 }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	good, err := sippeer.New(sippeer.Config{User: "carrier-c"})
+	good, err := sippeer.New(sippeer.Config{User: "carrier-c", Answer: func(r *sip.Request) int { tried.add("c", r.CallID().Value()); return 200 }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +101,7 @@ func TestTrunkFailover(t *testing.T) {
 	b := newTestBackend(t, func(c *Config) {
 		c.Trunks = []Trunk{
 			{Name: "c", Address: good.Addr(), Priority: 30},
-			{Name: "a", Address: silentUDP(t), Priority: 10, Timeout: 300 * time.Millisecond},
+			{Name: "a", Address: silentUDP(t, func(id string) { tried.add("a", id) }), Priority: 10, Timeout: 300 * time.Millisecond},
 			{Name: "b", Address: busy.Addr(), Priority: 20},
 		}
 	})
@@ -78,6 +116,9 @@ func TestTrunkFailover(t *testing.T) {
 	case call = <-good.Incoming():
 	case <-time.After(10 * time.Second):
 		t.Fatalf("third trunk got no call; events %+v", channelEvents(a, id))
+	}
+	if got, want := tried.get(), []string{"a", "b", "c"}; !slices.Equal(got, want) {
+		t.Errorf("carriers saw the INVITE in the order %v, want %v (priority order)", got, want)
 	}
 	if u := call.Request.Recipient.User; u != "+8610123" {
 		t.Errorf("Request-URI user %q", u)
@@ -98,6 +139,9 @@ func TestTrunkFailover(t *testing.T) {
 		a.waitFor(t, 5*time.Second, func([]mediacore.Event) bool { return hasEvent(channelEvents(a, id), mediacore.EventHangup, id) })
 		evs := channelEvents(a, id)
 		last := evs[len(evs)-1]
+		if got, want := tried.get(), []string{"a", "b", "c", "b"}; !slices.Equal(got, want) {
+			t.Errorf("carriers saw %v, want %v: the pinned call reached b only", got, want)
+		}
 		if last.Type != mediacore.EventHangup || last.Cause != mediacore.CauseCongestion || last.SIPCode != 503 {
 			t.Errorf("last event %+v, want hangup congestion 503", last)
 		}

@@ -37,8 +37,33 @@ func (b *Backend) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, sip.StatusBadRequest, "Bad Request")
 		return
 	}
+	// Floods are refused before anything is allocated: too many INVITEs
+	// in progress, or too many from this source (RFC 3261 §21.5.4: 503
+	// with Retry-After).
+	var ip netip.Addr
+	if src, err := netip.ParseAddrPort(req.Source()); err == nil {
+		ip = src.Addr().Unmap()
+	}
+	retry, reason, release := b.gate.enter(ip, b.trunkOf(ip) != "")
+	if release == nil {
+		b.m.dropped.WithLabelValues(reason).Inc()
+		if ok, suppressed := b.refusals.allow(); ok {
+			b.log.Warn("INVITE refused: "+reason, "source", req.Source(), "retry_after", retry, "suppressed", suppressed)
+		}
+		refuseBusy(tx, req, retry)
+		return
+	}
+	defer release()
 	trunk, ok := b.admit(req)
 	if !ok {
+		// Calls come from trunks (by source address) or from registered
+		// phones (from the address they registered from); anything else
+		// is refused, so that nobody places calls through the center
+		// without credentials.
+		if ok, suppressed := b.refusals.allow(); ok {
+			b.log.Info("INVITE refused with 403: the source is no trunk and no registered phone of the From user",
+				"source", req.Source(), "from", from.Address.User, "suppressed", suppressed)
+		}
 		respond(tx, req, sip.StatusForbidden, "Forbidden")
 		return
 	}
@@ -124,7 +149,7 @@ func (b *Backend) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 				return
 			case cmdReject:
 				code := cmd.cause.SIPCode()
-				err := sess.Respond(code, reasonPhrase(code), nil)
+				err := refuse(tx, sess.InviteRequest, code, reasonPhrase(code))
 				cmd.reply <- sipErr("reject", err)
 				b.end(c, cmd.cause, code)
 				return
@@ -135,15 +160,25 @@ func (b *Backend) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			b.end(c, mediacore.CauseCancelled, sip.StatusRequestTerminated)
 			return
 		case <-timer.C:
-			_ = sess.Respond(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", nil)
+			_ = refuse(tx, sess.InviteRequest, sip.StatusTemporarilyUnavailable, "Temporarily Unavailable")
 			b.end(c, mediacore.CauseNoAnswer, sip.StatusTemporarilyUnavailable)
 			return
 		case <-b.ctx.Done():
-			_ = sess.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil)
+			_ = refuse(tx, sess.InviteRequest, sip.StatusServiceUnavailable, "Service Unavailable")
 			b.end(c, mediacore.CauseCongestion, sip.StatusServiceUnavailable)
 			return
 		}
 	}
+}
+
+// refuse sends a final non-2xx answer to an INVITE (the session's copy,
+// which carries the To tag of the 180) and returns at once.
+// The INVITE server transaction absorbs the ACK and retransmits the answer
+// until it comes (RFC 3261 §17.2.1); the call has nothing to wait for, and
+// a caller that never ACKs (a flood) keeps no call state alive. sipgo's
+// DialogServerSession.Respond would block until the ACK or Timer H (32 s).
+func refuse(tx sip.ServerTransaction, req *sip.Request, code int, reason string) error {
+	return tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil))
 }
 
 func reasonPhrase(code int) string {
@@ -196,12 +231,8 @@ func (b *Backend) admit(req *sip.Request) (trunk string, ok bool) {
 		return "", b.cfg.AllowUnknownSources
 	}
 	ip := src.Addr().Unmap()
-	for _, t := range b.trunkList() {
-		for _, p := range t.InboundFrom {
-			if p.Contains(ip) {
-				return t.Name, true
-			}
-		}
+	if name := b.trunkOf(ip); name != "" {
+		return name, true
 	}
 	if b.cfg.Registrar != nil {
 		for _, ct := range b.cfg.Registrar.Lookup(req.From().Address.User) {
@@ -211,6 +242,18 @@ func (b *Backend) admit(req *sip.Request) (trunk string, ok bool) {
 		}
 	}
 	return "", b.cfg.AllowUnknownSources
+}
+
+// trunkOf names the trunk whose InboundFrom holds ip, or "".
+func (b *Backend) trunkOf(ip netip.Addr) string {
+	for _, t := range b.trunkList() {
+		for _, p := range t.InboundFrom {
+			if p.Contains(ip) {
+				return t.Name
+			}
+		}
+	}
+	return ""
 }
 
 // applyRemote points the leg at the negotiated remote media. local is the

@@ -168,6 +168,9 @@ func classify(err error) error {
 		switch {
 		case pgErr.Code == "23505": // unique_violation
 			return store.ErrConflict
+		case pgErr.Code == "22021", // character_not_in_repertoire (invalid UTF-8)
+			pgErr.Code == "22P05": // untranslatable_character (NUL in text)
+			return store.ErrInvalidValue
 		case strings.HasPrefix(pgErr.Code, "08"), // connection exception
 			pgErr.Code == "53300", // too_many_connections
 			pgErr.Code == "57P01", // admin_shutdown

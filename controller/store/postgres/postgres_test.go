@@ -280,3 +280,18 @@ func BenchmarkStore(b *testing.B) {
 		return openConfig(b, freshSchema(b))
 	})
 }
+
+// TestInvalidValue: PostgreSQL refuses a NUL byte in text (SQLSTATE 22P05)
+// and invalid UTF-8 (22021); both are the caller's fault and come back as
+// store.ErrInvalidValue, which the API answers 400, not 500.
+func TestInvalidValue(t *testing.T) {
+	s := openConfig(t, freshSchema(t))
+	for name, value := range map[string]string{"NUL": "a\x00b", "invalid UTF-8": "a\xffb"} {
+		t.Run(name, func(t *testing.T) {
+			err := s.Skills().Create(t.Context(), &store.Skill{Name: value})
+			if !errors.Is(err, store.ErrInvalidValue) {
+				t.Fatalf("create with %q: %v, want ErrInvalidValue", value, err)
+			}
+		})
+	}
+}

@@ -116,7 +116,11 @@ func serve(cfg serveConfig, stdout, stderr io.Writer) error {
 		MediaDir:            cfg.recordDir,
 		RecordingsDir:       cfg.recordDir,
 		AllowUnknownSources: true, // SIPp is neither a trunk nor a registered user
-		Logger:              log.With("component", "native"),
+		// One SIPp places every call: no per-source INVITE limit, and
+		// room for every call of the run in setup at once.
+		InviteRate: -1,
+		MaxInvites: 100000,
+		Logger:     log.With("component", "native"),
 	})
 	if err != nil {
 		return err

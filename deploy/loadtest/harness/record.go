@@ -11,8 +11,9 @@ import (
 
 // checkRecording looks at a finished stereo recording: at a quarter, half
 // and three quarters of its length, one second of the left channel must
-// hold the caller's tone and the same second of the right channel the
-// callee's (Goertzel, audio.HasTone). That shows RTP from both SIPp sides
+// hold the caller's tone and not the callee's, and the same second of the
+// right channel the callee's and not the caller's (Goertzel,
+// checkChannels). That shows RTP from both SIPp sides
 // reached the core for the whole call and went into the right channel,
 // which the relay path alone cannot show when recording is on (the mixer
 // sends a frame every tick, silence included).
@@ -38,15 +39,41 @@ func (h *harness) checkRecording(path string) {
 	for _, at := range []int{n / 4, n / 2, 3 * n / 4} {
 		lo := min(max(at-rate/2, 0), n-rate)
 		l, r := left[lo:lo+rate], right[lo:lo+rate]
-		if !audio.HasTone(l, rate, h.cfg.callerTone) || !audio.HasTone(r, rate, h.cfg.calleeTone) {
+		if err := checkChannels(l, r, h.cfg.callerTone, h.cfg.calleeTone); err != nil {
 			h.c.recBad.Add(1)
-			h.log.Warn("recording lacks a tone", "path", path, "second", lo/rate,
+			h.log.Warn("recording channels wrong", "path", path, "second", lo/rate, "err", err,
 				"left_dbm0", audio.LevelDBm0(l), "right_dbm0", audio.LevelDBm0(r))
 			return
 		}
 	}
 	h.c.recOK.Add(1)
 }
+
+// maxLeak is the largest share of a channel's energy the other party's
+// tone may have: a channel holding both parties (a mono mix, or the
+// channels crossed in the mixer) fails.
+const maxLeak = 0.05
+
+// checkChannels requires the caller's tone, and not the callee's, in the
+// left channel, and the reverse in the right one.
+func checkChannels(left, right []int16, callerTone, calleeTone float64) error {
+	const rate = 8000
+	switch {
+	case !audio.HasTone(left, rate, callerTone):
+		return fmt.Errorf("%w: left channel lacks the caller's %v Hz", errRecordingChannels, callerTone)
+	case !audio.HasTone(right, rate, calleeTone):
+		return fmt.Errorf("%w: right channel lacks the callee's %v Hz", errRecordingChannels, calleeTone)
+	}
+	if r := audio.ToneRatio(left, rate, calleeTone); r > maxLeak {
+		return fmt.Errorf("%w: left channel holds the callee's %v Hz (%.2f of its energy)", errRecordingChannels, calleeTone, r)
+	}
+	if r := audio.ToneRatio(right, rate, callerTone); r > maxLeak {
+		return fmt.Errorf("%w: right channel holds the caller's %v Hz (%.2f of its energy)", errRecordingChannels, callerTone, r)
+	}
+	return nil
+}
+
+var errRecordingChannels = errors.New("recording channels")
 
 var errNotStereoWAV = errors.New("not a 16-bit stereo WAV")
 

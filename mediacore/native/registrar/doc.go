@@ -15,7 +15,13 @@
 //     an injected clock and Sweep;
 //   - Lookup(user) for routing, and OnChange events (Registered,
 //     Unregistered) delivered outside any lock;
-//   - brute-force blocking per source IP.
+//   - guards against password guessing, each answering 403 without digest
+//     work: a burst guard per source IP (WithBlocking), a failure budget
+//     per user and source over a long window and one per source over all
+//     users (WithUserBudget, WithSourceBudget; blocks double while the
+//     guessing goes on), with Blocks and Unblock for administrators. The
+//     user budget is keyed by source, so a guesser never locks the real
+//     user out of other addresses.
 //
 // Security choices, and why:
 //   - The same 401 (same headers, same algorithms, a fresh nonce) answers an

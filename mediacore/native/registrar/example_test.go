@@ -22,7 +22,7 @@ func Example() {
 	creds := registrar.NewStaticCredentials("hotline", map[string]string{"1001": "secret"})
 	reg, err := registrar.New(creds,
 		registrar.WithRealm("hotline"),
-		registrar.WithLogger(slog.Default()),
+		registrar.WithLogger(slog.New(slog.DiscardHandler)),
 		// Fleets of MD5-only phones that choke on a SHA-256 challenge
 		// (SIPp 3.6, baresip 1.0) need sipdigest.WithAlgorithms(sipdigest.MD5).
 		registrar.WithDigestOptions(sipdigest.WithNonceTTL(5*time.Minute)),
@@ -38,7 +38,8 @@ func Example() {
 	ua, _ := sipgo.NewUA()
 	srv, _ := sipgo.NewServer(ua)
 	srv.OnRegister(reg.HandleRegister)
-	go func() { _ = srv.ListenAndServe(ctx, "udp", "127.0.0.1:5060") }()
+	// A deployment listens on port 5060; the example takes a free one.
+	go func() { _ = srv.ListenAndServe(ctx, "udp", "127.0.0.1:0") }()
 
 	go func() {
 		t := time.NewTicker(5 * time.Second)
@@ -53,8 +54,11 @@ func Example() {
 		}
 	}()
 
-	// Routing a call for user/1001:
-	for _, c := range reg.Lookup("1001") {
+	// Routing a call for user/1001: no phone has registered yet.
+	contacts := reg.Lookup("1001")
+	for _, c := range contacts {
 		fmt.Println("ring", c.URI, "via", c.Transport, c.Source)
 	}
+	fmt.Println("contacts of 1001:", len(contacts))
+	// Output: contacts of 1001: 0
 }

@@ -111,3 +111,31 @@ func (g *guard) tracked() int {
 	defer g.mu.Unlock()
 	return len(g.sources)
 }
+
+// list returns the sources blocked at now.
+func (g *guard) list(now time.Time) []Block {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []Block
+	for ip, e := range g.sources {
+		if s := e.Value.(*sourceState); now.Before(s.blockedUntil) {
+			out = append(out, Block{Kind: "burst", Source: ip, Until: s.blockedUntil, Count: 1})
+		}
+	}
+	return out
+}
+
+// clear unblocks ip and forgets its failures; it reports whether a block
+// was in force.
+func (g *guard) clear(ip string, now time.Time) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	e, ok := g.sources[ip]
+	if !ok {
+		return false
+	}
+	was := now.Before(e.Value.(*sourceState).blockedUntil)
+	g.lru.Remove(e)
+	delete(g.sources, ip)
+	return was
+}

@@ -40,6 +40,25 @@ const (
 	DefaultMaxFailures   = 16
 	DefaultFailureWindow = 2 * time.Second
 	DefaultBlockFor      = 300 * time.Second
+	// DefaultUserBudget: more than 10 failed authentications of one user
+	// from one source within 10 minutes refuse that user's credentials
+	// from that source for 10 minutes, then 20, 40, ... up to a day while
+	// the guessing goes on. The user still registers from anywhere else.
+	// A phone with a stale password (one failure per REGISTER interval)
+	// stays under it unless its interval is a minute or less.
+	DefaultUserBudgetFailures = 10
+	DefaultUserBudgetWindow   = 10 * time.Minute
+	DefaultUserBudgetBlock    = 10 * time.Minute
+	// DefaultSourceBudget: more than 60 failures from one source within
+	// an hour, over all users (guessing spread across many users), refuse
+	// every digest answer from it for an hour, doubling up to a day.
+	DefaultSourceBudgetFailures = 60
+	DefaultSourceBudgetWindow   = time.Hour
+	DefaultSourceBudgetBlock    = time.Hour
+	// DefaultMaxBlock caps a budget's doubling block, and a key's history
+	// is forgotten a day after its last block.
+	DefaultMaxBlock    = 24 * time.Hour
+	DefaultForgetAfter = 24 * time.Hour
 	// DefaultMaxSources caps the sources tracked for blocking.
 	DefaultMaxSources = 16384
 	// DefaultMaxContacts caps the bindings of one user.
@@ -104,12 +123,15 @@ type Registrar struct {
 	verifierOpts  []sipdigest.Option
 	verifier      *sipdigest.Verifier
 	guard         *guard
+	userBudget    *budget // per user and source
+	sourceBudget  *budget // per source, over all users
 	store         *bindings
 
 	// blockCfg is set by options and turned into guard by New.
 	maxFailures          int
 	failWindow, blockFor time.Duration
 	maxSources           int
+	userCfg, sourceCfg   Budget
 
 	// subsMu guards subs.
 	subsMu sync.Mutex
@@ -170,6 +192,30 @@ func WithBlocking(maxFailures int, window, blockFor time.Duration) Option {
 			return fmt.Errorf("registrar: invalid blocking %d/%v for %v", maxFailures, window, blockFor)
 		}
 		r.maxFailures, r.failWindow, r.blockFor = maxFailures, window, blockFor
+		return nil
+	}
+}
+
+// WithUserBudget sets the failure budget of one user from one source
+// (default DefaultUserBudget*).
+func WithUserBudget(b Budget) Option {
+	return func(r *Registrar) error {
+		if !b.valid() {
+			return fmt.Errorf("registrar: invalid user budget %+v", b)
+		}
+		r.userCfg = b
+		return nil
+	}
+}
+
+// WithSourceBudget sets the failure budget of one source over all users
+// (default DefaultSourceBudget*).
+func WithSourceBudget(b Budget) Option {
+	return func(r *Registrar) error {
+		if !b.valid() {
+			return fmt.Errorf("registrar: invalid source budget %+v", b)
+		}
+		r.sourceCfg = b
 		return nil
 	}
 }
@@ -236,7 +282,11 @@ func New(creds Credentials, opts ...Option) (*Registrar, error) {
 		failWindow:    DefaultFailureWindow,
 		blockFor:      DefaultBlockFor,
 		maxSources:    DefaultMaxSources,
-		store:         newBindings(),
+		userCfg: Budget{Failures: DefaultUserBudgetFailures, Window: DefaultUserBudgetWindow,
+			Block: DefaultUserBudgetBlock, MaxBlock: DefaultMaxBlock, ForgetAfter: DefaultForgetAfter},
+		sourceCfg: Budget{Failures: DefaultSourceBudgetFailures, Window: DefaultSourceBudgetWindow,
+			Block: DefaultSourceBudgetBlock, MaxBlock: DefaultMaxBlock, ForgetAfter: DefaultForgetAfter},
+		store: newBindings(),
 	}
 	for _, o := range opts {
 		if err := o(r); err != nil {
@@ -249,7 +299,38 @@ func New(creds Credentials, opts ...Option) (*Registrar, error) {
 	}
 	r.verifier = v
 	r.guard = newGuard(r.maxFailures, r.failWindow, r.blockFor, r.maxSources)
+	r.userBudget = newBudget("user", r.userCfg, r.maxSources)
+	r.sourceBudget = newBudget("source", r.sourceCfg, r.maxSources)
 	return r, nil
+}
+
+// Blocks returns the refusals in force: burst blocks of sources, and the
+// budgets' blocks of a user from a source or of a whole source, sorted by
+// source.
+func (r *Registrar) Blocks() []Block {
+	now := r.now()
+	out := r.guard.list(now)
+	out = append(out, r.userBudget.list(now)...)
+	out = append(out, r.sourceBudget.list(now)...)
+	sortBlocks(out)
+	return out
+}
+
+// Unblock lifts the blocks of source: of user only, or every block of the
+// source when user is "". It returns how many blocks were in force.
+func (r *Registrar) Unblock(source, user string) int {
+	now := r.now()
+	n := r.userBudget.clear(source, user, now)
+	if user == "" {
+		n += r.sourceBudget.clear(source, "", now)
+		if r.guard.clear(source, now) {
+			n++
+		}
+	}
+	if n > 0 {
+		r.log.Info("registrar: blocks lifted by an administrator", "source", source, "user", user, "blocks", n)
+	}
+	return n
 }
 
 // Realm returns the digest realm.
@@ -300,6 +381,8 @@ func (r *Registrar) Snapshot() map[string][]Contact {
 func (r *Registrar) Sweep(now time.Time) {
 	events := r.store.sweep(now)
 	r.guard.sweep(now)
+	r.userBudget.sweep(now)
+	r.sourceBudget.sweep(now)
 	r.emit(events)
 }
 
@@ -359,6 +442,11 @@ func (r *Registrar) process(req *sip.Request) (*sip.Response, []Event) {
 		return badRequest(req, "Malformed Authorization"), nil
 	case cred == nil:
 		return r.challenge(req, false), nil
+	}
+	// A source over its budget gets no verdict on any password: even a
+	// right one is refused, or guessing would only slow down.
+	if r.userBudget.blocked(budgetKey{cred.Username, ip}, now) || r.sourceBudget.blocked(budgetKey{"", ip}, now) {
+		return sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil), nil
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), r.lookupTimeout)
@@ -424,14 +512,28 @@ func (r *Registrar) process(req *sip.Request) (*sip.Response, []Event) {
 	return res, events
 }
 
-// fail counts a failed authentication and reports whether the source is
-// now blocked.
+// fail counts a failed authentication and reports whether the source (or
+// this user from it) is now blocked.
 func (r *Registrar) fail(ip string, now time.Time, user, cid string, cause error) bool {
-	blocked := r.guard.fail(ip, now)
-	if blocked {
+	burst := r.guard.fail(ip, now)
+	if burst {
 		r.log.Warn("registrar: source blocked after repeated authentication failures",
 			"source", ip, "user", user, "call_id", cid, "block_for", r.blockFor)
-	} else {
+	}
+	blocked := burst
+	if user != "" {
+		if until := r.userBudget.fail(budgetKey{user, ip}, now); !until.IsZero() {
+			r.log.Warn("registrar: user refused from this source after repeated authentication failures",
+				"source", ip, "user", user, "call_id", cid, "until", until)
+			blocked = true
+		}
+	}
+	if until := r.sourceBudget.fail(budgetKey{"", ip}, now); !until.IsZero() {
+		r.log.Warn("registrar: source refused after repeated authentication failures over its users",
+			"source", ip, "call_id", cid, "until", until)
+		blocked = true
+	}
+	if !blocked {
 		r.log.Debug("registrar: authentication failed", "source", ip, "user", user, "call_id", cid, "error", cause)
 	}
 	return blocked
@@ -458,6 +560,12 @@ func (r *Registrar) findCredentials(req *sip.Request) (*sipdigest.Credentials, e
 	}
 	var first error
 	for _, h := range hs {
+		// Credentials in a scheme we do not know are answered like none:
+		// a challenge in ours (RFC 4475 §3.4.5 "regaut01" wants 401).
+		scheme, _, _ := strings.Cut(strings.TrimSpace(h.Value()), " ")
+		if !strings.EqualFold(scheme, "Digest") {
+			continue
+		}
 		c, err := sipdigest.ParseCredentials(h.Value())
 		if err != nil {
 			if first == nil {

@@ -391,6 +391,15 @@ func TestProcessOutOfOrder(t *testing.T) {
 	}
 }
 
+func TestUnknownAuthSchemeIsChallenged(t *testing.T) {
+	r, _, _ := newTestRegistrar(t)
+	p := newPhone(t, testUser, "127.0.0.1:5080")
+	res := r.serve(p.request("Contact: "+p.contact, "Authorization: NoOneKnowsThisScheme opaque-data=here"))
+	if res.StatusCode != 401 || len(res.GetHeaders("WWW-Authenticate")) == 0 {
+		t.Fatalf("status %d, want a 401 challenge", res.StatusCode)
+	}
+}
+
 func TestProcessMalformed(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -399,7 +408,10 @@ func TestProcessMalformed(t *testing.T) {
 	}{
 		{"malformed Authorization", []string{`Authorization: Digest username="1001", username="1001"`}, 400},
 		{"non-SIP contact", []string{"Contact: <tel:+15551234>"}, 400},
-		{"Basic auth is no digest", []string{"Authorization: Basic Zm9vOmJhcg=="}, 400},
+		// RFC 4475 §3.4.5 (regaut01): credentials in a scheme the
+		// registrar does not know are ignored, so the phone is
+		// challenged and then authenticates with Digest.
+		{"Basic auth is ignored", []string{"Authorization: Basic Zm9vOmJhcg=="}, 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -413,8 +425,12 @@ func TestProcessMalformed(t *testing.T) {
 	}
 }
 
+// wideBudget keeps the long-window budgets out of tests of the burst
+// guard.
+var wideBudget = Budget{Failures: 1000, Window: time.Minute, Block: time.Minute, MaxBlock: time.Minute, ForgetAfter: time.Minute}
+
 func TestProcessBlocking(t *testing.T) {
-	r, clk, _ := newTestRegistrar(t)
+	r, clk, _ := newTestRegistrar(t, WithUserBudget(wideBudget))
 	attacker := newPhone(t, testUser, "127.0.0.1:5080")
 	for i := 1; i <= 16; i++ {
 		if res := attacker.register(r, "MD5", fmt.Sprintf("guess-%d", i)); res.StatusCode != 401 {

@@ -246,7 +246,7 @@ func TestSipgoLoopback(t *testing.T) {
 
 func TestSipgoBlocking(t *testing.T) {
 	// The fake clock stands still, so all failures fall in one window.
-	r, _, _ := newTestRegistrar(t)
+	r, _, _ := newTestRegistrar(t, WithUserBudget(wideBudget))
 	port := startServer(t, r)
 	for i := 1; i <= 16; i++ {
 		if res := newSIPClient(t, port, testUser).register("MD5", "guess", 600, false); res.StatusCode != 401 {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"hotline/internal/testenv"
+	"hotline/mediacore/audio"
 )
 
 // setupPair makes two legs A and B with peers streaming fa and fb, bridged.
@@ -360,4 +361,18 @@ func TestInbandDTMFInRelayedBridge(t *testing.T) {
 		t.Fatal("bridge still relays while sending in-band digits")
 	}
 	waitFor(t, "relay after the digit", br.Relayed)
+	// And the digit reached the phone, as tones it can detect.
+	det, err := audio.NewDTMFDetector(audio.DefaultDTMFDetectorConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var digits []rune
+	waitFor(t, "digit 5 in the phone's audio", func() bool {
+		det.Reset()
+		digits = det.Detect(digits[:0], pa.received())
+		return len(digits) > 0
+	})
+	if string(digits) != "5" {
+		t.Errorf("phone heard digits %q, want %q", string(digits), "5")
+	}
 }

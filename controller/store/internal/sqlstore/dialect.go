@@ -12,7 +12,8 @@ type Dialect struct {
 	Name string
 	// Numbered makes placeholders $1, $2, ... instead of ?.
 	Numbered bool
-	// Classify returns store.ErrConflict or store.ErrUnavailable when err
+	// Classify returns store.ErrConflict, store.ErrUnavailable or
+	// store.ErrInvalidValue when err
 	// (from the driver) means that, else nil.
 	Classify func(err error) error
 	// TimeArg converts a UTC time into the value bound to a time column.
