@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	hclock "hotline/internal/clock"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -99,7 +100,7 @@ func sqliteEnv(f *testing.F) *env {
 		f.Fatalf("sqlite.Open: %v", err)
 	}
 	f.Cleanup(func() { _ = st.Close() })
-	clock := &fakeClock{t: time.Now().UTC()}
+	clock := hclock.NewFake(time.Now().UTC())
 	return newEnvWith(f, st, clock)
 }
 
@@ -109,7 +110,7 @@ func postgresEnv(f *testing.F) *env {
 		f.Fatalf("postgres.OpenConfig: %v", err)
 	}
 	f.Cleanup(func() { _ = st.Close() })
-	clock := &fakeClock{t: time.Now().UTC()}
+	clock := hclock.NewFake(time.Now().UTC())
 	return newEnvWith(f, st, clock)
 }
 

@@ -9,8 +9,9 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"hotline/api/internal/memstore"
 	"hotline/controller/store"
+	"hotline/controller/store/memstore"
+	hclock "hotline/internal/clock"
 )
 
 // fakeBlocker is a registrar's block list in memory.
@@ -48,16 +49,17 @@ func TestSIPBlocks(t *testing.T) {
 		{Kind: "user", User: "1002", Source: "192.0.2.7", Until: until, Count: 1},
 		{Kind: "source", Source: "198.51.100.9", Until: until, Count: 1},
 	}}
-	clock := &fakeClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	clock := hclock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	st := memstore.New(clock.Now)
-	srv, err := New(Options{Store: st, Now: clock.Now, BcryptCost: bcrypt.MinCost, SIPBlocks: fb})
+	ctl := newController(t, st)
+	srv, err := New(Options{Controller: ctl, Now: clock.Now, BcryptCost: bcrypt.MinCost, SIPBlocks: fb})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := EnsureBootstrapToken(context.Background(), st, adminSecret, clock.Now()); err != nil {
+	if err := EnsureBootstrapToken(context.Background(), ctl, adminSecret, clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, srv: srv, h: srv.Handler(), st: st, mem: st, clock: clock}
+	e := &env{t: t, srv: srv, h: srv.Handler(), st: st, ctl: ctl, mem: st, clock: clock}
 
 	var list sipBlockList
 	e.admin("GET", "/api/v1/sip/blocks", nil, http.StatusOK, &list)
