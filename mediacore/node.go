@@ -204,6 +204,17 @@ func (c *Core) setAlive(e *chanEntry, alive bool) {
 	} else {
 		e.node.live--
 	}
+	c.m.nodeChans.WithLabelValues(e.node.name).Set(float64(e.node.live))
+}
+
+// setUp records a node's state. c.mu must be held.
+func (c *Core) setUp(n *node, up bool) {
+	n.up = up
+	v := 0.0
+	if up {
+		v = 1
+	}
+	c.m.nodeUp.WithLabelValues(n.name, n.kind).Set(v)
 }
 
 // bindChannel records a channel of node n. c.mu must be held.
@@ -381,7 +392,8 @@ func (c *Core) translate(n *node, ev Event) (out []Event, reconcile bool) {
 		if ev.Backend == "" {
 			ev.Backend = n.kind
 		}
-		n.up, n.started = true, true
+		n.started = true
+		c.setUp(n, true)
 		if n.lost != nil {
 			n.lost.Stop()
 			n.lost = nil
@@ -397,7 +409,7 @@ func (c *Core) translate(n *node, ev Event) (out []Event, reconcile bool) {
 		if ev.Backend == "" {
 			ev.Backend = n.kind
 		}
-		n.up = false
+		c.setUp(n, false)
 		if !n.wasDown {
 			n.wasDown = true
 			n.gen++
