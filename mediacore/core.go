@@ -203,6 +203,10 @@ func NewNodes(nodes []Node, opts Options) (*Core, error) {
 		return nil, fmt.Errorf("mediacore: metrics: %w", err)
 	}
 	c.m = m
+	for _, n := range c.nodes {
+		c.setUp(n, false)
+		c.m.nodeChans.WithLabelValues(n.name).Set(0)
+	}
 	return c, nil
 }
 
@@ -241,7 +245,8 @@ func (c *Core) Start(ctx context.Context) error {
 			}
 			c.mu.Lock()
 			if !n.started {
-				n.started, n.up = true, true
+				n.started = true
+				c.setUp(n, true)
 			}
 			c.mu.Unlock()
 		}()

@@ -58,7 +58,8 @@
 // else the node of req.Near (the leg will be bridged to that channel), else
 // Options.Placement, by default LeastLoaded: the up node with the fewest live
 // channels. A node that is down is never used (ErrBackendUnavailable).
-// Core.Nodes reports each node's kind, up/down and live channel count.
+// Core.Nodes reports each node's kind, up/down and live channel count
+// (also the metrics hotline_media_node_up and hotline_media_node_channels).
 //
 // Bridges. With one node CreateBridge creates the bridge at once. With
 // several it only reserves the id: the first AddToBridge creates the bridge

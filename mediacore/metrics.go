@@ -15,6 +15,8 @@ type metrics struct {
 	queued     prometheus.Gauge         // events accepted but not yet handled
 	channels   prometheus.Gauge         // channels created and not hung up
 	lateEvents prometheus.Counter       // events for a channel after its Hangup
+	nodeUp     *prometheus.GaugeVec     // node, backend: 1 up, 0 down
+	nodeChans  *prometheus.GaugeVec     // node: live channels
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -48,11 +50,19 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Namespace: "hotline", Subsystem: "media", Name: "events_after_hangup_total",
 			Help: "Events that arrived for a channel after its Hangup (delivered, in order).",
 		}),
+		nodeUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: "hotline", Subsystem: "media", Name: "node_up",
+			Help: "1 while a media node is up (started, no BackendDown since its last BackendUp), else 0.",
+		}, []string{"node", "backend"}),
+		nodeChans: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: "hotline", Subsystem: "media", Name: "node_channels",
+			Help: "Live channels per media node, as the Core counts them (placement's load).",
+		}, []string{"node"}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.commands, m.latency, m.events, m.hangups, m.queued, m.channels, m.lateEvents} {
+	for _, c := range []prometheus.Collector{m.commands, m.latency, m.events, m.hangups, m.queued, m.channels, m.lateEvents, m.nodeUp, m.nodeChans} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

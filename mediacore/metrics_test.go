@@ -1,6 +1,7 @@
 package mediacore
 
 import (
+	"context"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,4 +37,33 @@ func gatheredFamilies(t *testing.T, reg *prometheus.Registry) map[string]bool {
 		out[f.GetName()] = true
 	}
 	return out
+}
+
+func TestNodeMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	f := newFake()
+	c, err := New(f, Options{Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := value(t, c.m.nodeUp.WithLabelValues("fake", "fake")); got != 0 {
+		t.Fatalf("node_up before Start = %v", got)
+	}
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	f.emit(Event{Type: EventChannelCreated, Channel: "c1"})
+	f.emit(Event{Type: EventChannelCreated, Channel: "c2"})
+	f.emit(Event{Type: EventHangup, Channel: "c1"})
+	if got := value(t, c.m.nodeChans.WithLabelValues("fake")); got != 1 {
+		t.Fatalf("node_channels = %v, want 1", got)
+	}
+	f.emit(Event{Type: EventBackendDown})
+	if got := value(t, c.m.nodeUp.WithLabelValues("fake", "fake")); got != 0 {
+		t.Fatalf("node_up after BackendDown = %v", got)
+	}
+	if fams := gatheredFamilies(t, reg); !fams["hotline_media_node_up"] || !fams["hotline_media_node_channels"] {
+		t.Fatalf("families %v", fams)
+	}
 }

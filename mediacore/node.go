@@ -163,21 +163,34 @@ func NewID(prefix string) string {
 // adoptID returns the Core id for a backend id raw reported by node n:
 // raw itself when it is a valid id no other object of its kind holds, else
 // "<node>.<raw>", else (too long or not a valid id) "<node>.h<hash>", with
-// ".2", ".3"... appended while taken.
+// ".2", ".3"... appended while taken; as a last resort a random id.
 func adoptID(n *node, raw string, taken func(string) bool) string {
 	if ValidateID(raw) == nil && !taken(raw) {
 		return raw
 	}
-	base := n.name + "." + raw
-	if ValidateID(base) != nil {
-		sum := sha256.Sum256([]byte(raw))
-		base = n.name + ".h" + hex.EncodeToString(sum[:8])
+	sum := sha256.Sum256([]byte(raw))
+	for _, base := range []string{n.name + "." + raw, n.name + ".h" + hex.EncodeToString(sum[:8])} {
+		if ValidateID(base) != nil {
+			continue
+		}
+		if !taken(base) {
+			return base
+		}
+		for i := 2; i < 1000; i++ {
+			cand := base + "." + strconv.Itoa(i)
+			if ValidateID(cand) != nil {
+				break
+			}
+			if !taken(cand) {
+				return cand
+			}
+		}
 	}
-	cand := base
-	for i := 2; taken(cand); i++ {
-		cand = base + "." + strconv.Itoa(i)
+	for {
+		if id := NewID(n.name); !taken(id) {
+			return id
+		}
 	}
-	return cand
 }
 
 // setAlive keeps the node's live count in step. c.mu must be held.
@@ -191,6 +204,17 @@ func (c *Core) setAlive(e *chanEntry, alive bool) {
 	} else {
 		e.node.live--
 	}
+	c.m.nodeChans.WithLabelValues(e.node.name).Set(float64(e.node.live))
+}
+
+// setUp records a node's state. c.mu must be held.
+func (c *Core) setUp(n *node, up bool) {
+	n.up = up
+	v := 0.0
+	if up {
+		v = 1
+	}
+	c.m.nodeUp.WithLabelValues(n.name, n.kind).Set(v)
 }
 
 // bindChannel records a channel of node n. c.mu must be held.
@@ -368,7 +392,8 @@ func (c *Core) translate(n *node, ev Event) (out []Event, reconcile bool) {
 		if ev.Backend == "" {
 			ev.Backend = n.kind
 		}
-		n.up, n.started = true, true
+		n.started = true
+		c.setUp(n, true)
 		if n.lost != nil {
 			n.lost.Stop()
 			n.lost = nil
@@ -384,7 +409,7 @@ func (c *Core) translate(n *node, ev Event) (out []Event, reconcile bool) {
 		if ev.Backend == "" {
 			ev.Backend = n.kind
 		}
-		n.up = false
+		c.setUp(n, false)
 		if !n.wasDown {
 			n.wasDown = true
 			n.gen++

@@ -148,10 +148,12 @@ func (c *Core) Channels(ctx context.Context) ([]ChannelInfo, error) {
 	for i, n := range c.nodes {
 		for _, ci := range lists[i] {
 			e := n.chans[ci.ID]
-			if e != nil && e.lost {
-				continue // ended as lost: the controller had its Hangup
+			if e != nil && !e.alive && e.created {
+				// Ended (or ended as lost): the controller had its
+				// Hangup; a listing that races it must not revive it.
+				continue
 			}
-			if e == nil || !e.alive {
+			if e == nil {
 				e = c.channelFromRaw(n, ci.ID, EventChannelCreated)
 			}
 			ci.ID, ci.Node = e.id, n.name
