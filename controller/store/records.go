@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -108,6 +111,8 @@ type CDR struct {
 
 // QueueEvent is one entry of the queue and agent event log: every acd
 // event, in the order the engine produced it (Seq), with the engine's time.
+// The journal (controller.Journal) sets a zero Seq to the event's journal
+// position, which grows across restarts: the call path may leave it 0.
 type QueueEvent struct {
 	Seq     int64           `json:"seq"`
 	At      time.Time       `json:"at"`
@@ -199,7 +204,8 @@ type CDRRepo interface {
 	// Put writes cdrs, replacing any with the same ID (idempotent replay).
 	Put(ctx context.Context, cdrs ...CDR) error
 	Get(ctx context.Context, id string) (CDR, error)
-	// Search returns CDRs by start time, newest first.
+	// Search returns CDRs by start time, newest first (Since inclusive,
+	// Until exclusive); see TimeCursor for paging.
 	Search(ctx context.Context, f CDRFilter, opt ListOptions) (Page[CDR], error)
 }
 
@@ -207,19 +213,24 @@ type CDRRepo interface {
 type QueueEventRepo interface {
 	// Put writes events, ignoring any whose Seq is already stored.
 	Put(ctx context.Context, evs ...QueueEvent) error
-	// Search returns events in Seq order.
+	// Search returns events in ascending Seq order, those with Seq >
+	// f.AfterSeq, at most limit (<= 0: DefaultLimit; above MaxLimit:
+	// clamped).
 	Search(ctx context.Context, f QueueEventFilter, limit int) ([]QueueEvent, error)
 }
 
 // RecordingRepo stores recordings' metadata.
 type RecordingRepo interface {
+	// Put writes recs, replacing any with the same ID.
 	Put(ctx context.Context, recs ...Recording) error
 	Get(ctx context.Context, id string) (Recording, error)
+	// Search is newest first by Start, like CDRRepo.Search; MinDuration
+	// and MaxDuration are inclusive bounds when non-zero.
 	Search(ctx context.Context, f RecordingFilter, opt ListOptions) (Page[Recording], error)
 }
 
 // ContactRepo stores the customer directory; a number belongs to at most
-// one contact.
+// one contact (another contact's number gives ErrConflict).
 type ContactRepo interface {
 	Repo[Contact]
 	GetByNumber(ctx context.Context, number string) (Contact, error)
@@ -228,4 +239,33 @@ type ContactRepo interface {
 // IVRFlowRepo stores IVR flows; Name is unique.
 type IVRFlowRepo interface {
 	Repo[IVRFlow]
+}
+
+// Searches of CDRs and recordings run newest first by start time (ties by
+// ID, descending). Their ListOptions.After is the opaque cursor of the
+// previous page's Page.Next (TimeCursor), not an ID: anything else gives
+// ErrBadCursor.
+
+// TimeCursor encodes the position of a record in a newest-first search.
+func TimeCursor(start time.Time, id string) string {
+	return strconv.FormatInt(start.UTC().UnixMicro(), 10) + "_" + id
+}
+
+// ParseTimeCursor decodes a TimeCursor.
+func ParseTimeCursor(c string) (time.Time, string, error) {
+	us, id, ok := strings.Cut(c, "_")
+	n, err := strconv.ParseInt(us, 10, 64)
+	if !ok || err != nil || id == "" {
+		return time.Time{}, "", fmt.Errorf("%w: %q", ErrBadCursor, c)
+	}
+	return time.UnixMicro(n).UTC(), id, nil
+}
+
+// Before reports whether (start, id) comes after the cursor position
+// (start0, id0) in a newest-first order, i.e. belongs on a later page.
+func Before(start time.Time, id string, start0 time.Time, id0 string) bool {
+	if !start.Equal(start0) {
+		return start.Before(start0)
+	}
+	return id < id0
 }
