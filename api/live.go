@@ -250,7 +250,7 @@ func (s *Server) liveRoutes() []route {
 	return []route{
 		{method: http.MethodPut, path: "/api/v1/agents/:id/state",
 			summary: "Set an agent's live state (an agent: itself; 409 with the reason on an illegal transition)",
-			tag: "live", access: floorAndAgents, resource: "agent-state", action: "set",
+			tag:     "live", access: floorAndAgents, resource: "agent-state", action: "set",
 			req: reflect.TypeFor[controller.AgentStateRequest](), resp: reflect.TypeFor[controller.AgentStateView](),
 			status: http.StatusOK, handler: s.handleAgentStatePut},
 		{method: http.MethodGet, path: "/api/v1/agents/:id/state", summary: "An agent's live state (an agent: itself)",
@@ -271,7 +271,7 @@ func (s *Server) liveRoutes() []route {
 			status: http.StatusNoContent, handler: s.handleRecordingControl(false)},
 		{method: http.MethodGet, path: "/api/v1/webhooks",
 			summary: "The configured webhook endpoints (from the configuration file) and their delivery counts",
-			tag: "live", access: adminOnly, resp: reflect.TypeFor[webhookList](), status: http.StatusOK,
+			tag:     "live", access: adminOnly, resp: reflect.TypeFor[webhookList](), status: http.StatusOK,
 			handler: s.handleWebhooks},
 	}
 }
