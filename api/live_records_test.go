@@ -3,8 +3,8 @@ package api
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -49,9 +49,13 @@ func (f *fakeLive) AgentStates(_ context.Context, by controller.Actor) ([]contro
 func (f *fakeLive) Calls(_ context.Context, by controller.Actor) ([]controller.LiveCall, error) {
 	return []controller.LiveCall{{ID: "c1", State: "talking"}}, f.ask(by)
 }
-func (f *fakeLive) PauseRecording(_ context.Context, by controller.Actor, _ string) error  { return f.ask(by) }
-func (f *fakeLive) ResumeRecording(_ context.Context, by controller.Actor, _ string) error { return f.ask(by) }
-func (f *fakeLive) Events() *cti.Hub                                                       { return f.hub }
+func (f *fakeLive) PauseRecording(_ context.Context, by controller.Actor, _ string) error {
+	return f.ask(by)
+}
+func (f *fakeLive) ResumeRecording(_ context.Context, by controller.Actor, _ string) error {
+	return f.ask(by)
+}
+func (f *fakeLive) Events() *cti.Hub { return f.hub }
 
 func TestLiveRoutes(t *testing.T) {
 	live := &fakeLive{}

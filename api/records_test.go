@@ -205,7 +205,7 @@ func TestCDRs(t *testing.T) {
 		t.Fatalf("page 2 starts at %s", p2.Items[0].ID)
 	}
 	filters := map[string]int{
-		"caller=%2B86131":  6,
+		"caller=%2B86131":   6,
 		"outcome=abandoned": 3,
 		"agent_id=a1":       4,
 		"since=2026-03-01T09:10:00Z&until=2026-03-01T09:11:00Z": 1,
