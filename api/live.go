@@ -225,10 +225,19 @@ func (s *Server) handleRecordingControl(pause bool) gin.HandlerFunc {
 // webhookView is one configured webhook endpoint (never its secret) with
 // its delivery counts.
 type webhookView struct {
-	ID    string   `json:"id"`
-	URL   string   `json:"url"`
-	Types []string `json:"types"`
-	Stats any      `json:"stats"`
+	ID    string        `json:"id"`
+	URL   string        `json:"url"`
+	Types []string      `json:"types"`
+	Stats *webhookStats `json:"stats,omitempty"`
+}
+
+// webhookStats are an endpoint's delivery counts since the start.
+type webhookStats struct {
+	Delivered uint64 `json:"delivered"`
+	Failed    uint64 `json:"failed"`
+	Dropped   uint64 `json:"dropped"`
+	Attempts  uint64 `json:"attempts"`
+	Queued    int    `json:"queued"`
 }
 
 func (s *Server) handleWebhooks(c *gin.Context) {
@@ -236,7 +245,8 @@ func (s *Server) handleWebhooks(c *gin.Context) {
 	for _, ep := range s.webhooks {
 		v := webhookView{ID: ep.ID, URL: ep.URL, Types: nonNil(ep.Types)}
 		if s.whStats != nil {
-			v.Stats = s.whStats.Stats(ep.ID)
+			st := s.whStats.Stats(ep.ID)
+			v.Stats = &webhookStats{Delivered: st.Delivered, Failed: st.Failed, Dropped: st.Dropped, Attempts: st.Attempts, Queued: st.Queued}
 		}
 		out = append(out, v)
 	}

@@ -19,6 +19,7 @@ import (
 	"hotline/controller"
 	"hotline/controller/cti"
 	"hotline/controller/store"
+	"hotline/controller/webhook"
 )
 
 // fakeLive is a LiveControl that records what it was asked and answers
@@ -204,14 +205,25 @@ func TestRecordings(t *testing.T) {
 }
 
 func TestWebhooksListing(t *testing.T) {
-	e := newEnvOpt(t, func(o *Options) {
-		o.Webhooks = nil
-	})
-	var l webhookList
-	e.must(req{method: "GET", path: "/api/v1/webhooks", token: adminSecret}, http.StatusOK, &l)
-	if l.Items == nil {
-		t.Fatal("items is null")
+	eps := []webhook.Endpoint{{ID: "crm", URL: "http://127.0.0.1:9/hook", Secret: "s3cret", Types: []string{"call.*"}}}
+	d, err := webhook.New(webhook.Options{Endpoints: eps})
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer d.Close(context.Background())
+	e := newEnvOpt(t, func(o *Options) { o.Webhooks, o.Dispatcher = eps, d })
+	_, supTok := e.userToken("sam", store.RoleSupervisor, "")
+	r := e.must(req{method: "GET", path: "/api/v1/webhooks", token: adminSecret}, http.StatusOK, nil)
+	if strings.Contains(string(r.Body), "s3cret") || !strings.Contains(string(r.Body), `"url":"http://127.0.0.1:9/hook"`) ||
+		!strings.Contains(string(r.Body), `"delivered":0`) {
+		t.Fatalf("webhooks %s", r.Body)
+	}
+	wantField(t, e.do(req{method: "GET", path: "/api/v1/webhooks", token: supTok}), http.StatusForbidden, "")
+	wantField(t, e.do(req{method: "GET", path: "/api/v1/queue-events", token: supTok}), http.StatusOK, "")
+	agentID, _ := e.seed()
+	_, agentTok := e.userToken("ann", store.RoleAgent, agentID)
+	wantField(t, e.do(req{method: "GET", path: "/api/v1/queue-events", token: agentTok}), http.StatusForbidden, "")
+	wantField(t, e.do(req{method: "GET", path: "/api/v1/cdrs/x", token: agentTok}), http.StatusForbidden, "")
 }
 
 // --- the CTI WebSocket, over a real loopback server and the gobwas client.
