@@ -349,3 +349,43 @@ func TestEventsWebSocket(t *testing.T) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// TestEventsSlowClient: a client that does not read while many large
+// events are published never blocks the publisher; when it reads again it
+// gets a gap event for what fell out of the retention window, then the
+// newest events.
+func TestEventsSlowClient(t *testing.T) {
+	hub, err := cti.New(cti.Options{FirstSeq: 1, Retention: 8, Buffer: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
+	e := newEnvOpt(t, func(o *Options) { o.Live = &fakeLive{hub: hub} })
+	srv := httptest.NewServer(e.h)
+	defer srv.Close()
+	c, err := dialEvents(t, srv, "?token="+adminSecret, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Far more than the socket buffers hold: the server's writer stalls on
+	// the socket while Publish goes on.
+	payload := []byte(`{"pad":"` + strings.Repeat("x", 64<<10) + `"}`)
+	const n = 400
+	var last uint64
+	for range n {
+		last = hub.Publish(cti.Event{Type: "call.update", Payload: payload})
+	}
+	gap := false
+	for {
+		ev := c.next()
+		if ev.Type == "gap" {
+			gap = true
+		}
+		if ev.Seq == last {
+			break
+		}
+	}
+	if !gap {
+		t.Fatal("a reader that fell out of the retention window got no gap event")
+	}
+}

@@ -71,9 +71,9 @@ type CDRTransfer struct {
 	By     string    `json:"by,omitempty"` // agent or user id
 }
 
-// CDR is one call's detail record, written once when the call ends. Seq is
-// the journal's sequence number; writes are idempotent by ID (a record
-// replayed from the spool after a crash replaces itself).
+// CDR is one call's detail record, written once when the call ends. Writes
+// are idempotent by ID (a record replayed from the spool after a crash
+// replaces itself).
 type CDR struct {
 	ID          string            `json:"id"` // the call id
 	Direction   string            `json:"direction"`
