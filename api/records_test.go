@@ -246,6 +246,18 @@ func TestCDRs(t *testing.T) {
 	if rows[1][2] != "+86131" || rows[1][22] != "'=cmd()" || rows[1][24] != "menu" {
 		t.Fatalf("csv cells %v", rows[1])
 	}
+
+	// More than one store page: every match, once, newest first.
+	e2 := newEnv(t)
+	seedCDRs(t, e2.st, 2*store.MaxLimit+7)
+	r = e2.must(req{method: "GET", path: "/api/v1/cdrs?format=csv", token: adminSecret}, http.StatusOK, nil)
+	rows, err = csv.NewReader(bytes.NewReader(r.Body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2*store.MaxLimit+8 || rows[len(rows)-1][0] != "call-00" {
+		t.Fatalf("csv export of %d CDRs: %d rows, last %v", 2*store.MaxLimit+7, len(rows), rows[len(rows)-1])
+	}
 }
 
 func TestQueueEvents(t *testing.T) {
