@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -14,6 +15,11 @@ import (
 // that starts) and parses and validates its document once per id and
 // version. The *ivr.Flow returned is shared and must not be modified; a
 // call that holds it keeps that version however the flow changes after.
+//
+// A database that fails or is slow does not stop calls: when the read
+// fails (anything but ErrNotFound, the caller's deadline included) and a
+// version of the flow was loaded before, that version is returned. Preload
+// fills the cache at start so that this holds from the first call.
 type StoreFlows struct {
 	repo store.IVRFlowRepo
 	// mu guards cache.
@@ -40,12 +46,20 @@ func NewStoreFlows(repo store.IVRFlowRepo) *StoreFlows {
 // *ivr.ValidationError.
 func (s *StoreFlows) Flow(ctx context.Context, id string) (*ivr.Flow, int64, error) {
 	rec, err := s.repo.Get(ctx, id)
-	if err != nil {
-		return nil, 0, err
-	}
 	s.mu.Lock()
 	c, ok := s.cache[id]
 	s.mu.Unlock()
+	if err != nil {
+		if ok && !errors.Is(err, store.ErrNotFound) {
+			return c.flow, c.version, nil // the last version loaded, while the store fails
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			s.mu.Lock()
+			delete(s.cache, id)
+			s.mu.Unlock()
+		}
+		return nil, 0, err
+	}
 	if ok && c.version == rec.Version {
 		return c.flow, c.version, nil
 	}
@@ -59,6 +73,34 @@ func (s *StoreFlows) Flow(ctx context.Context, id string) (*ivr.Flow, int64, err
 	}
 	s.mu.Unlock()
 	return f, rec.Version, nil
+}
+
+// Preload parses every stored flow into the cache; flows that do not
+// validate are skipped (Flow reports them when asked) and counted in
+// skipped.
+func (s *StoreFlows) Preload(ctx context.Context) (loaded, skipped int, err error) {
+	opt := store.ListOptions{Limit: store.MaxLimit}
+	for {
+		p, err := s.repo.List(ctx, opt)
+		if err != nil {
+			return loaded, skipped, err
+		}
+		for _, rec := range p.Items {
+			f, err := ParseFlow(rec)
+			if err != nil {
+				skipped++
+				continue
+			}
+			s.mu.Lock()
+			s.cache[rec.ID] = cachedFlow{version: rec.Version, flow: f}
+			s.mu.Unlock()
+			loaded++
+		}
+		if p.Next == "" {
+			return loaded, skipped, nil
+		}
+		opt.After = p.Next
+	}
 }
 
 // ParseFlow parses and validates a stored flow's document, stamped with

@@ -122,6 +122,30 @@ func TestStoreFlows(t *testing.T) {
 	if _, _, err := src.Flow(t.Context(), "missing"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("missing flow: %v", err)
 	}
+
+	// The store down: the last version loaded still serves calls; a
+	// preloaded source serves from the first call.
+	fresh := NewStoreFlows(st.IVRFlows())
+	if n, skipped, err := fresh.Preload(t.Context()); err != nil || n != 1 || skipped != 1 {
+		t.Fatalf("preload: %d loaded, %d skipped, %v", n, skipped, err)
+	}
+	st.SetDown(true)
+	for _, s := range []*StoreFlows{src, fresh} {
+		fl, v, err := s.Flow(t.Context(), f.ID)
+		if err != nil || v != 2 || fl.Language != "zh" {
+			t.Fatalf("store down: %+v v%d %v", fl, v, err)
+		}
+	}
+	if _, _, err := NewStoreFlows(st.IVRFlows()).Flow(t.Context(), f.ID); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("never loaded, store down: %v", err)
+	}
+	st.SetDown(false)
+	if err := st.IVRFlows().Delete(t.Context(), f.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := src.Flow(t.Context(), f.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleted flow: %v", err)
+	}
 }
 
 type fakeCRM struct {
