@@ -389,3 +389,48 @@ func TestEventsSlowClient(t *testing.T) {
 		t.Fatal("a reader that fell out of the retention window got no gap event")
 	}
 }
+
+// TestWebhookWiring checks the wiring cmd uses: a Dispatcher following a
+// hub subscription (nil filter, live) delivers a published event, signed.
+func TestWebhookWiring(t *testing.T) {
+	got := make(chan *http.Request, 1)
+	crm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := webhook.Verify("s3cret", r.Header, body, time.Now(), 5*time.Minute); err != nil {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		select {
+		case got <- r:
+		default:
+		}
+	}))
+	defer crm.Close()
+	hub, err := cti.New(cti.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
+	d, err := webhook.New(webhook.Options{Endpoints: []webhook.Endpoint{{ID: "crm", URL: crm.URL, Secret: "s3cret", Types: []string{"call.*"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close(context.Background())
+	sub, err := hub.Subscribe(nil, cti.Live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go d.Follow(ctx, sub)
+	hub.Publish(cti.Event{Type: "agent.state", AgentID: "a1"}) // filtered out by type
+	hub.Publish(cti.Event{Type: "call.offered", CallID: "c1"})
+	select {
+	case r := <-got:
+		if r.Header.Get("X-Hotline-Event") != "call.offered" {
+			t.Fatalf("delivered %q", r.Header.Get("X-Hotline-Event"))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no delivery")
+	}
+}
