@@ -434,3 +434,80 @@ func TestWebhookWiring(t *testing.T) {
 		t.Fatal("no delivery")
 	}
 }
+
+// TestEventsKeepalive: the server pings; a client that answers stays
+// connected past the timeout (twice the ping interval), a silent one is
+// dropped.
+func TestEventsKeepalive(t *testing.T) {
+	hub, err := cti.New(cti.Options{FirstSeq: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
+	e := newEnvOpt(t, func(o *Options) { o.Live = &fakeLive{hub: hub}; o.WSPingInterval = 20 * time.Millisecond })
+	srv := httptest.NewServer(e.h)
+	defer srv.Close()
+
+	silent, err := dialEvents(t, srv, "?token="+adminSecret, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	silentDone := make(chan error, 1)
+	go func() {
+		for { // read frames raw, never answering a ping
+			h, err := ws.ReadHeader(silent.conn)
+			if err == nil {
+				_, err = io.CopyN(io.Discard, silent.conn, h.Length)
+			}
+			if err != nil {
+				silentDone <- err
+				return
+			}
+		}
+	}()
+
+	alive, err := dialEvents(t, srv, "?token="+adminSecret, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rw := alive.conn.(io.ReadWriter)
+	pings := 0
+	ctl := wsutil.ControlFrameHandler(rw, ws.StateClientSide)
+	rd := &wsutil.Reader{Source: rw, State: ws.StateClientSide, OnIntermediate: ctl}
+	published := false
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case <-deadline:
+			t.Fatal("timed out")
+		default:
+		}
+		h, err := rd.NextFrame()
+		if err != nil {
+			t.Fatalf("the answering client was dropped after %d pings: %v", pings, err)
+		}
+		if h.OpCode == ws.OpPing {
+			pings++
+		}
+		if h.OpCode.IsControl() {
+			if err := ctl(h, rd); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			b, _ := io.ReadAll(rd)
+			if strings.Contains(string(b), "still-here") {
+				break
+			}
+		}
+		// Ten pings span five timeouts: publish, and expect it.
+		if pings == 10 && !published {
+			published = true
+			hub.Publish(cti.Event{Type: "still-here"})
+		}
+	}
+	select {
+	case <-silentDone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the silent client was never dropped")
+	}
+}
