@@ -32,6 +32,8 @@ func liveError(err error) error {
 		return errForbidden()
 	case errors.Is(err, controller.ErrNoSuchCall):
 		return &apiError{Status: http.StatusNotFound, Code: codeNotFound, Message: "no such live call"}
+	case errors.Is(err, controller.ErrClosed):
+		return errLiveUnavailable("the call path is shutting down")
 	}
 	return err
 }

@@ -112,6 +112,7 @@ func TestLiveRoutes(t *testing.T) {
 		{controller.ErrNoSuchCall, http.StatusNotFound, req{method: "POST", path: "/api/v1/calls/zz/recording/pause", token: adminSecret}},
 		{controller.ErrNotRecording, http.StatusConflict, req{method: "POST", path: "/api/v1/calls/c1/recording/resume", token: adminSecret}},
 		{store.ErrNotFound, http.StatusNotFound, req{method: "GET", path: "/api/v1/agents/" + other + "/state", token: adminSecret}},
+		{controller.ErrClosed, http.StatusServiceUnavailable, req{method: "GET", path: "/api/v1/calls", token: adminSecret}},
 	} {
 		live.err = tc.err
 		r := e.do(tc.req)
