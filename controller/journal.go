@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -70,7 +73,11 @@ func OpenJournal(dir string, st store.Store, logger *slog.Logger, reg prometheus
 			return nil, fmt.Errorf("controller: journal metrics: %w", err)
 		}
 	}
-	wo := spool.WriterOptions{Dir: dir, Sink: &StoreSink{Store: st, Logger: logger}, Logger: logger, Registerer: reg}
+	source, err := journalID(dir)
+	if err != nil {
+		return nil, fmt.Errorf("controller: open the journal: %w", err)
+	}
+	wo := spool.WriterOptions{Dir: dir, Sink: &StoreSink{Store: st, Source: source, Logger: logger}, Logger: logger, Registerer: reg}
 	for _, o := range opts {
 		o(&wo)
 	}
@@ -99,9 +106,9 @@ func (j *SpoolJournal) submit(kind string, v any, what string) {
 // CallEnded implements Journal.
 func (j *SpoolJournal) CallEnded(cdr store.CDR) { j.submit(JournalKindCDR, cdr, cdr.ID) }
 
-// QueueEvents implements Journal. An event with Seq 0 gets its journal
-// position as Seq when it is written to the store (growing across
-// restarts).
+// QueueEvents implements Journal. The store gives each event its Seq when
+// it is written (in journal order); the journal's id and the event's
+// position in it (QueueEvent.Source, Pos) make a replay harmless.
 func (j *SpoolJournal) QueueEvents(evs ...store.QueueEvent) {
 	for _, e := range evs {
 		j.submit(JournalKindQueueEvent, e, e.Kind)
@@ -140,7 +147,11 @@ func (j *SpoolJournal) Close(ctx context.Context) error { return j.w.Close(ctx) 
 // skipped: it would never decode on a retry either, and must not stall
 // the records behind it.
 type StoreSink struct {
-	Store  store.Store
+	Store store.Store
+	// Source names this journal in the queue events it writes (with the
+	// record's Seq as QueueEvent.Pos): the idempotency key of a replay.
+	// It must be set: without it a replayed event is stored twice.
+	Source string
 	Logger *slog.Logger
 }
 
@@ -186,9 +197,7 @@ func (s *StoreSink) writeRun(ctx context.Context, kind string, run []spool.Recor
 				s.skip(r, err)
 				continue
 			}
-			if v.Seq == 0 {
-				v.Seq = int64(r.Seq)
-			}
+			v.Source, v.Pos = s.Source, int64(r.Seq)
 			out = append(out, v)
 		}
 		return s.Store.QueueEvents().Put(ctx, out...)
@@ -209,6 +218,54 @@ func (s *StoreSink) writeRun(ctx context.Context, kind string, run []spool.Recor
 		s.skip(r, fmt.Errorf("unknown kind %q", kind))
 	}
 	return nil
+}
+
+// journalIDFile holds a journal's id in its spool directory.
+const journalIDFile = "journal.id"
+
+// journalID returns the id of the journal in dir, creating it (random,
+// written atomically) on first use. It lives as long as the directory:
+// a fresh spool directory is a new journal, whose positions start again
+// at 1 without colliding with the old ones in the store.
+func journalID(dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, journalIDFile)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		id := strings.TrimSpace(string(b))
+		if id == "" || len(id) > 64 {
+			return "", fmt.Errorf("%s holds no usable id", path)
+		}
+		return id, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	id := store.NewID()
+	tmp, err := os.CreateTemp(dir, ".journal-id-*")
+	if err != nil {
+		return "", err
+	}
+	_, err = tmp.WriteString(id + "\n")
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err == nil {
+		err = syncDir(dir)
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+		return "", err
+	}
+	return id, nil
 }
 
 // decodeWithID decodes data into v and checks that *id was set.

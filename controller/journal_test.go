@@ -8,8 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -193,7 +193,7 @@ func TestJournalStoreDownThenBack(t *testing.T) {
 // crash between the write and its acknowledgement): one copy of each.
 func TestJournalReplayIsIdempotent(t *testing.T) {
 	st := memstore.New(nil)
-	sink := &StoreSink{Store: st}
+	sink := &StoreSink{Store: st, Source: "test-journal"}
 	var batch []spool.Record
 	j := &captureJournal{}
 	traffic(j, 0, 5)
@@ -279,24 +279,45 @@ func crashChild(dir string) {
 	select {}
 }
 
-func TestJournalEventsKeepTheirSeq(t *testing.T) {
+// TestJournalEventsSeq: the store numbers the events in journal order,
+// whatever Seq the call path set; a second journal (another node, or a
+// fresh spool directory) on the same store does not collide with the first.
+func TestJournalEventsSeq(t *testing.T) {
 	st := memstore.New(nil)
-	j, err := OpenJournal(t.TempDir(), st, nil, nil, fastRetry)
+	dir := t.TempDir()
+	j, err := OpenJournal(dir, st, nil, nil, fastRetry)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer j.Close(context.Background())
 	j.QueueEvents(store.QueueEvent{Seq: 77, Kind: "x"}, store.QueueEvent{Kind: "y"})
 	waitFlush(t, j)
+	if err := j.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	j2, err := OpenJournal(t.TempDir(), st, nil, nil, fastRetry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j2.Close(context.Background())
+	j2.QueueEvents(store.QueueEvent{Kind: "z"})
+	waitFlush(t, j2)
+	// Reopening the first directory keeps its id.
+	j3, err := OpenJournal(dir, st, nil, nil, fastRetry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j3.QueueEvents(store.QueueEvent{Kind: "w"})
+	waitFlush(t, j3)
+	_ = j3.Close(context.Background())
 	evs, err := st.QueueEvents().Search(t.Context(), store.QueueEventFilter{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	seqs := []int64{}
+	var got []string
 	for _, e := range evs {
-		seqs = append(seqs, e.Seq)
+		got = append(got, fmt.Sprintf("%d:%s", e.Seq, e.Kind))
 	}
-	if !slices.Contains(seqs, 77) || len(seqs) != 2 || seqs[0] == 0 {
-		t.Fatalf("seqs %v: a set Seq is kept, a zero one becomes the journal position", seqs)
+	if strings.Join(got, " ") != "1:x 2:y 3:z 4:w" || evs[0].Source != evs[3].Source || evs[0].Source == evs[2].Source {
+		t.Fatalf("events %v (sources %q %q %q)", got, evs[0].Source, evs[2].Source, evs[3].Source)
 	}
 }

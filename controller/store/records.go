@@ -110,9 +110,16 @@ type CDR struct {
 }
 
 // QueueEvent is one entry of the queue and agent event log: every acd
-// event, in the order the engine produced it (Seq), with the engine's time.
-// The journal (controller.Journal) sets a zero Seq to the event's journal
-// position, which grows across restarts: the call path may leave it 0.
+// event, in the order the engine produced it, with the engine's time.
+//
+// Seq is assigned by the store when the event is written: ascending in
+// commit order across every writer of the database (several controller
+// nodes on one PostgreSQL), so a reader paging with AfterSeq never misses
+// an event committed later with a lower number. Source and Pos make the
+// write idempotent: the journal that wrote the event (a random id kept in
+// its spool directory) and the event's position in it; an event whose
+// (Source, Pos) is already stored is not written again. Events without a
+// Source are always appended.
 type QueueEvent struct {
 	Seq     int64           `json:"seq"`
 	At      time.Time       `json:"at"`
@@ -123,6 +130,8 @@ type QueueEvent struct {
 	State   string          `json:"state,omitempty"`  // agent state after the event
 	Reason  string          `json:"reason,omitempty"` // not-ready reason, overflow reason...
 	Data    json.RawMessage `json:"data,omitempty"`   // the rest of the event
+	Source  string          `json:"source,omitempty"`
+	Pos     int64           `json:"pos,omitempty"`
 }
 
 // Recording is one recording's metadata (R6.3). Path is where the audio
@@ -211,7 +220,8 @@ type CDRRepo interface {
 
 // QueueEventRepo stores the queue and agent event log.
 type QueueEventRepo interface {
-	// Put writes events, ignoring any whose Seq is already stored.
+	// Put appends evs in order, each with the next Seq (their Seq field is
+	// ignored), skipping those whose (Source, Pos) is already stored.
 	Put(ctx context.Context, evs ...QueueEvent) error
 	// Search returns events in ascending Seq order, those with Seq >
 	// f.AfterSeq, at most limit (<= 0: DefaultLimit; above MaxLimit:

@@ -53,12 +53,14 @@ type records struct {
 	mu     sync.Mutex
 	cdrs   map[string][]byte
 	events map[int64][]byte
+	keys   map[string]bool // source + "\x00" + pos of stored events
+	seq    int64           // the last event seq given
 	recs   map[string][]byte
 	paths  map[string]string // recording id -> path (Path is not in JSON)
 }
 
 func newRecords(s *Store) *records {
-	return &records{s: s, cdrs: map[string][]byte{}, events: map[int64][]byte{}, recs: map[string][]byte{}, paths: map[string]string{}}
+	return &records{s: s, cdrs: map[string][]byte{}, events: map[int64][]byte{}, keys: map[string]bool{}, recs: map[string][]byte{}, paths: map[string]string{}}
 }
 
 func decode[T any](b []byte) T {
@@ -162,15 +164,21 @@ func (q queueEventRepo) Put(ctx context.Context, evs ...store.QueueEvent) error 
 	q.r.mu.Lock()
 	defer q.r.mu.Unlock()
 	for _, e := range evs {
-		if _, ok := q.r.events[e.Seq]; ok {
+		key := fmt.Sprintf("%s\x00%d", e.Source, e.Pos)
+		if e.Source != "" && q.r.keys[key] {
 			continue
 		}
 		e.At = norm(e.At)
+		q.r.seq++
+		e.Seq = q.r.seq
 		b, err := json.Marshal(e)
 		if err != nil {
 			return fmt.Errorf("memstore: encode queue event: %w", err)
 		}
 		q.r.events[e.Seq] = b
+		if e.Source != "" {
+			q.r.keys[key] = true
+		}
 	}
 	return nil
 }

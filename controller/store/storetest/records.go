@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"hotline/controller/store"
@@ -173,26 +174,47 @@ func testQueueEvents(t *testing.T, open Open) {
 	c := ctx(t)
 	var evs []store.QueueEvent
 	for i := 1; i <= 9; i++ {
-		evs = append(evs, store.QueueEvent{Seq: int64(i * 10), At: at(4, i), Kind: "offer", CallID: fmt.Sprintf("c%d", i%3),
-			Queue: fmt.Sprintf("q%d", i%2), AgentID: "a1", State: "reserved", Data: json.RawMessage(`{"x":1}`)})
+		evs = append(evs, store.QueueEvent{Seq: 1000, At: at(4, i), Kind: "offer", CallID: fmt.Sprintf("c%d", i%3),
+			Queue: fmt.Sprintf("q%d", i%2), AgentID: "a1", State: "reserved", Data: json.RawMessage(`{"x":1}`),
+			Source: "journal-1", Pos: int64(100 + i)})
 	}
-	// Written out of order in two batches, the second overlapping.
-	must(t, "put", s.QueueEvents().Put(c, evs[4:]...))
-	dup := evs[5]
-	dup.Kind = "changed" // a replayed seq is ignored, not overwritten
-	must(t, "put", s.QueueEvents().Put(c, append(evs[:5:5], dup)...))
+	// Two batches, the second replaying part of the first (a crash between
+	// a write and its acknowledgement): one copy each, in write order.
+	must(t, "put", s.QueueEvents().Put(c, evs[:6]...))
+	dup := evs[4]
+	dup.Kind = "changed" // a replayed event is skipped, not overwritten
+	must(t, "replay", s.QueueEvents().Put(c, append([]store.QueueEvent{dup}, evs[5:]...)...))
+	want := slices.Clone(evs)
+	for i := range want {
+		want[i].Seq = int64(i + 1) // assigned by the store, in write order
+	}
 	got, err := s.QueueEvents().Search(c, store.QueueEventFilter{}, 0)
 	must(t, "search", err)
-	equal(t, "all events in seq order", got, evs)
-	got, err = s.QueueEvents().Search(c, store.QueueEventFilter{AfterSeq: 30}, 2)
+	equal(t, "all events in seq order", got, want)
+	// Another journal's positions do not collide with these.
+	other := evs[0]
+	other.Source = "journal-2"
+	must(t, "other source", s.QueueEvents().Put(c, other))
+	// Events without a source are always appended.
+	anon := store.QueueEvent{At: at(4, 30), Kind: "x"}
+	must(t, "anonymous", s.QueueEvents().Put(c, anon, anon))
+	got, err = s.QueueEvents().Search(c, store.QueueEventFilter{AfterSeq: 9}, 0)
+	must(t, "after 9", err)
+	if len(got) != 3 || got[0].Seq != 10 || got[0].Source != "journal-2" || got[2].Seq != 12 {
+		t.Fatalf("after 9: %+v", got)
+	}
+	got, err = s.QueueEvents().Search(c, store.QueueEventFilter{AfterSeq: 3}, 2)
 	must(t, "after", err)
-	equal(t, "after 30, 2", got, evs[3:5])
-	got, err = s.QueueEvents().Search(c, store.QueueEventFilter{Queue: "q1", CallID: "c1"}, 0)
+	equal(t, "after 3, 2", got, want[3:5])
+	got, err = s.QueueEvents().Search(c, store.QueueEventFilter{Queue: "q1", CallID: "c1", AgentID: "a1"}, 0)
 	must(t, "filter", err)
-	equal(t, "q1 c1", got, []store.QueueEvent{evs[0], evs[6]})
-	got, err = s.QueueEvents().Search(c, store.QueueEventFilter{Since: at(4, 8), AgentID: "a1"}, 0)
+	if len(got) != 3 || got[2].Source != "journal-2" {
+		t.Fatalf("q1 c1: %+v", got)
+	}
+	equal(t, "q1 c1", got[:2], []store.QueueEvent{want[0], want[6]})
+	got, err = s.QueueEvents().Search(c, store.QueueEventFilter{Since: at(4, 8), Until: at(4, 10)}, 0)
 	must(t, "since", err)
-	equal(t, "since", got, evs[7:])
+	equal(t, "since", got, want[7:])
 	got, err = s.QueueEvents().Search(c, store.QueueEventFilter{AgentID: "zz"}, 0)
 	must(t, "none", err)
 	if got == nil || len(got) != 0 {
@@ -252,5 +274,42 @@ func testRecordings(t *testing.T, open Open) {
 	_, err = s.Recordings().Search(c, store.RecordingFilter{}, store.ListOptions{After: "1_"})
 	if !errors.Is(err, store.ErrBadCursor) {
 		t.Fatalf("bad cursor: %v", err)
+	}
+}
+
+// testQueueEventsConcurrent: writers appending at once (several controller
+// nodes on one database) get unique, gapless seqs, each writer's events in
+// its order.
+func testQueueEventsConcurrent(t *testing.T, open Open) {
+	s := open(t)
+	c := ctx(t)
+	const writers, each = 4, 15
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			var err error
+			for i := 0; i < each && err == nil; i++ {
+				err = s.QueueEvents().Put(c, store.QueueEvent{At: at(6, i), Kind: "k", Source: fmt.Sprint("w", w), Pos: int64(i + 1)})
+			}
+			errs <- err
+		}()
+	}
+	for range writers {
+		must(t, "concurrent put", <-errs)
+	}
+	got, err := s.QueueEvents().Search(c, store.QueueEventFilter{}, store.MaxLimit)
+	must(t, "search", err)
+	if len(got) != writers*each {
+		t.Fatalf("%d events stored, want %d", len(got), writers*each)
+	}
+	last := map[string]int64{}
+	for i, e := range got {
+		if e.Seq != int64(i+1) {
+			t.Fatalf("event %d has seq %d: not gapless", i, e.Seq)
+		}
+		if e.Pos != last[e.Source]+1 {
+			t.Fatalf("writer %s: pos %d after %d", e.Source, e.Pos, last[e.Source])
+		}
+		last[e.Source] = e.Pos
 	}
 }

@@ -36,6 +36,7 @@ func Run(t *testing.T, open Open) {
 		{"ContactNumbers", testContactNumbers},
 		{"CDRs", testCDRs},
 		{"QueueEvents", testQueueEvents},
+		{"QueueEventsConcurrent", testQueueEventsConcurrent},
 		{"Recordings", testRecordings},
 		{"UsersCount", testUsersCount},
 		{"Tokens", testTokens},

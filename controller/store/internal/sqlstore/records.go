@@ -256,21 +256,36 @@ type queueEventRepo struct{ s *Store }
 
 var _ store.QueueEventRepo = (*queueEventRepo)(nil)
 
-// Put implements store.QueueEventRepo.
+// Put implements store.QueueEventRepo: each event gets the last seq + 1
+// (under EventLock), in one transaction; an event whose (source, pos) is
+// stored is skipped by the unique constraint.
 func (r *queueEventRepo) Put(ctx context.Context, evs ...store.QueueEvent) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	q := r.s.d.rebind("INSERT INTO queue_events (seq, at, kind, call_id, queue, agent_id, data) VALUES (?, ?, ?, ?, ?, ?, ?)" +
-		" ON CONFLICT (seq) DO NOTHING")
+	// SQLite needs a WHERE on an INSERT ... SELECT with an upsert clause
+	// (a parsing ambiguity); PostgreSQL accepts it.
+	q := r.s.d.rebind("INSERT INTO queue_events (seq, source, pos, at, kind, call_id, queue, agent_id, data)" +
+		" SELECT COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ? FROM queue_events WHERE true" +
+		" ON CONFLICT (source, pos) DO NOTHING")
 	return r.s.inTx(ctx, "put queue events", func(tx *sql.Tx) error {
+		if r.s.d.EventLock != "" {
+			if _, err := tx.ExecContext(ctx, r.s.d.EventLock); err != nil {
+				return err
+			}
+		}
 		for _, e := range evs {
 			e.At = normTime(e.At)
+			var pos any
+			if e.Source != "" {
+				pos = e.Pos
+			}
+			e.Seq = 0 // assigned by the insert; not part of data
 			data, err := json.Marshal(e)
 			if err != nil {
-				return fmt.Errorf("encode queue event %d: %w", e.Seq, err)
+				return fmt.Errorf("encode queue event: %w", err)
 			}
-			if _, err := tx.ExecContext(ctx, q, e.Seq, r.s.timeArg(e.At), e.Kind, e.CallID, e.Queue, e.AgentID, string(data)); err != nil {
+			if _, err := tx.ExecContext(ctx, q, e.Source, pos, r.s.timeArg(e.At), e.Kind, e.CallID, e.Queue, e.AgentID, string(data)); err != nil {
 				return err
 			}
 		}
@@ -294,12 +309,26 @@ func (r *queueEventRepo) Search(ctx context.Context, f store.QueueEventFilter, l
 			w.add(col+" = ?", v)
 		}
 	}
-	out, err := queryData[store.QueueEvent](ctx, r.s, "search queue events",
-		"SELECT data FROM queue_events"+w.sql()+" ORDER BY seq LIMIT ?", append(w.args, limit))
-	if out == nil && err == nil {
-		out = []store.QueueEvent{}
+	rows, err := r.s.read.QueryContext(ctx, r.s.d.rebind("SELECT seq, data FROM queue_events"+w.sql()+" ORDER BY seq LIMIT ?"),
+		append(w.args, limit)...)
+	if err != nil {
+		return nil, r.s.wrap("search queue events", err)
 	}
-	return out, err
+	defer rows.Close()
+	out := []store.QueueEvent{}
+	for rows.Next() {
+		var e store.QueueEvent
+		var seq int64
+		if err := rows.Scan(&seq, jsonCol{&e}); err != nil {
+			return nil, r.s.wrap("search queue events", err)
+		}
+		e.Seq = seq
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, r.s.wrap("search queue events", err)
+	}
+	return out, nil
 }
 
 // --- recordings

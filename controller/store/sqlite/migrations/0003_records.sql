@@ -20,14 +20,20 @@ CREATE INDEX cdrs_start ON cdrs (start_at, id);
 CREATE INDEX cdrs_caller ON cdrs (caller, start_at);
 CREATE INDEX cdrs_agent ON cdrs (agent_id, start_at);
 
+-- seq is assigned at insert (the last + 1, under a lock on PostgreSQL), so
+-- it ascends in commit order; (source, pos) is the journal's idempotency key
+-- (pos is NULL for events written without one).
 CREATE TABLE queue_events (
     seq        BIGINT PRIMARY KEY,
+    source     TEXT NOT NULL,
+    pos        BIGINT,
     at         TEXT NOT NULL,
     kind       TEXT NOT NULL,
     call_id    TEXT NOT NULL,
     queue      TEXT NOT NULL,
     agent_id   TEXT NOT NULL,
-    data       TEXT NOT NULL
+    data       TEXT NOT NULL,
+    UNIQUE (source, pos)
 );
 CREATE INDEX queue_events_at ON queue_events (at);
 
