@@ -4,9 +4,10 @@
 // schedules, lists, contacts, IVR flows, audit log), gathered by the Store
 // interface, and the call path's records (records.go): call detail records,
 // the queue and agent event log and recordings' metadata. Those are written
-// by the controller's journal, never edited: Put is an upsert by ID (an
-// insert that ignores a Seq already stored, for events), so a batch
-// replayed after a crash leaves one copy; searches of CDRs and recordings
+// by the controller's journal, never edited: Put is an upsert by ID (for
+// events, an append that skips a (Source, Pos) already stored, the store
+// numbering events in commit order), so a batch replayed after a crash
+// leaves one copy; searches of CDRs and recordings
 // run newest first with opaque cursors (TimeCursor).
 //
 // Implementations live in sub-packages: store/sqlite (embedded, pure Go,
