@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -113,7 +114,19 @@ func (s *Server) serveEvents(ctx context.Context, conn net.Conn, br io.Reader, s
 	go func() {
 		defer close(readDone)
 		defer cancel()
-		ctl := wsutil.ControlFrameHandler(w, ws.StateServerSide)
+		// The control handler writes a frame's header and payload in
+		// separate writes: it writes into a buffer, sent in one locked
+		// write, so an event frame never lands between the two.
+		ctl := func(h ws.Header, r io.Reader) error {
+			var buf bytes.Buffer
+			err := wsutil.ControlFrameHandler(&buf, ws.StateServerSide)(h, r)
+			if buf.Len() > 0 {
+				if _, werr := w.Write(buf.Bytes()); err == nil {
+					err = werr
+				}
+			}
+			return err
+		}
 		rd := &wsutil.Reader{Source: br, State: ws.StateServerSide, CheckUTF8: true, OnIntermediate: ctl}
 		for {
 			// Any frame, a pong included, proves the peer alive.
