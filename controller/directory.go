@@ -101,3 +101,16 @@ func (d *StoreDirectory) logger() *slog.Logger {
 	}
 	return d.Logger
 }
+
+// DirectorySource is what NewStoreDirectory reads: *Controller and any
+// store.Store have both.
+type DirectorySource interface {
+	Contacts() store.ContactRepo
+	CDRs() store.CDRRepo
+}
+
+// NewStoreDirectory returns the Directory over src's contacts and CDRs,
+// asking crm first when it is not nil (e.g. a *crmhttp.Client).
+func NewStoreDirectory(src DirectorySource, crm Directory, logger *slog.Logger) *StoreDirectory {
+	return &StoreDirectory{Contacts: src.Contacts(), CDRs: src.CDRs(), CRM: crm, Logger: logger}
+}

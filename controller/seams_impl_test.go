@@ -187,7 +187,7 @@ func TestStoreDirectory(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			d := &StoreDirectory{Contacts: st.Contacts(), CDRs: st.CDRs(), CRM: tc.crm}
+			d := NewStoreDirectory(st, tc.crm, nil)
 			c, err := d.LookupCaller(ctx, tc.number)
 			if err != nil {
 				t.Fatal(err)
