@@ -439,6 +439,29 @@ func (s *Server) handleCDRGet(c *gin.Context) {
 	c.JSON(http.StatusOK, v)
 }
 
+// queueEventDoc and queueEventsPageDoc document the answer of
+// /api/v1/queue-events: data is a free-form object (json.RawMessage would
+// be documented as an array of bytes).
+type (
+	queueEventDoc struct {
+		Seq     int64          `json:"seq"`
+		At      time.Time      `json:"at"`
+		Kind    string         `json:"kind"`
+		CallID  string         `json:"call_id,omitempty"`
+		Queue   string         `json:"queue,omitempty"`
+		AgentID string         `json:"agent_id,omitempty"`
+		State   string         `json:"state,omitempty"`
+		Reason  string         `json:"reason,omitempty"`
+		Data    map[string]any `json:"data,omitempty"`
+		Source  string         `json:"source,omitempty"`
+		Pos     int64          `json:"pos,omitempty"`
+	}
+	queueEventsPageDoc struct {
+		Items        []queueEventDoc `json:"items"`
+		NextAfterSeq int64           `json:"next_after_seq"`
+	}
+)
+
 // queueEventsPage is the answer of GET /api/v1/queue-events: next_after_seq
 // is the after_seq of the next page (0 when this one is the last).
 type queueEventsPage struct {
@@ -628,7 +651,7 @@ func (s *Server) recordRoutes() []route {
 		route{method: http.MethodGet, path: "/api/v1/cdrs/:id", summary: "Get one call detail record", tag: "cdrs",
 			access: readCDRs, resp: reflect.TypeFor[store.CDR](), status: http.StatusOK, handler: s.handleCDRGet},
 		route{method: http.MethodGet, path: "/api/v1/queue-events", summary: "The queue and agent event log, in seq order",
-			tag: "cdrs", access: readCDRs, query: evQuery, resp: reflect.TypeFor[queueEventsPage](), status: http.StatusOK,
+			tag: "cdrs", access: readCDRs, query: evQuery, resp: reflect.TypeFor[queueEventsPageDoc](), status: http.StatusOK,
 			handler: s.handleQueueEvents},
 		route{method: http.MethodGet, path: "/api/v1/recordings", summary: "Search recordings, newest first (an agent: its own calls')",
 			tag: "recordings", access: readRecs, query: recQuery, resp: reflect.TypeFor[store.Recording](), respKind: respPage,
