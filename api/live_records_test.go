@@ -98,6 +98,20 @@ func TestLiveRoutes(t *testing.T) {
 		t.Fatalf("calls %+v", calls)
 	}
 	e.must(req{method: "POST", path: "/api/v1/calls/c1/recording/pause", token: agentTok}, http.StatusNoContent, nil)
+	_, repTok := e.userToken("rita", store.RoleReporter, "")
+	_, qaTok := e.userToken("quinn", store.RoleQA, "")
+	for _, r := range []req{
+		{method: "POST", path: "/api/v1/calls/c1/recording/pause", token: repTok},
+		{method: "POST", path: "/api/v1/calls/c1/recording/resume", token: qaTok},
+		{method: "GET", path: "/api/v1/calls", token: qaTok},
+		{method: "GET", path: "/api/v1/events", token: repTok},
+		{method: "GET", path: "/api/v1/events?token=" + qaTok},
+		{method: "PUT", path: "/api/v1/agents/" + agentID + "/state", token: repTok, body: map[string]any{"state": "ready"}},
+	} {
+		if got := e.do(r); got.Code != http.StatusForbidden {
+			t.Errorf("%s %s as reporter/qa: %d, want 403", r.method, r.path, got.Code)
+		}
+	}
 	e.must(req{method: "POST", path: "/api/v1/calls/c1/recording/resume", token: supTok}, http.StatusNoContent, nil)
 
 	// The call path's errors.
