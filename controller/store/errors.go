@@ -16,4 +16,7 @@ var (
 	// such as a string with a NUL byte (PostgreSQL) or invalid UTF-8: the
 	// caller's input is at fault, not the database.
 	ErrInvalidValue = errors.New("store: value cannot be stored")
+	// ErrBadCursor means a search's ListOptions.After is not a cursor the
+	// store handed out (Page.Next).
+	ErrBadCursor = errors.New("store: bad cursor")
 )
