@@ -198,6 +198,7 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, crudRoutes(s, schedules, "schedules", readFloorSetup, readFloorSetup, adminOnly)...)
 	rs = append(rs, crudRoutes(s, lists, "lists", readFloorSetup, readFloorSetup, adminOnly)...)
 	rs = append(rs, s.sipBlockRoutes()...)
+	rs = append(rs, s.reportRoutes()...)
 	return rs
 }
 

@@ -65,6 +65,8 @@ type Options struct {
 	// SIPBlocks, when set, serves /api/v1/sip/blocks (the registrar's
 	// blocked guessers); nil lists none.
 	SIPBlocks SIPBlocker
+	// Reports, when set, serves /api/v1/reports/...; nil answers 503.
+	Reports ReportSource
 }
 
 // Server is the HTTP API. Build it with New and serve Handler.
@@ -85,6 +87,7 @@ type Server struct {
 	routes    []route
 	openapi   []byte
 	blocks    SIPBlocker
+	reports   ReportSource
 	requests  *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
 }
@@ -98,6 +101,7 @@ func New(opt Options) (*Server, error) {
 	s := &Server{
 		st: opt.Controller, log: opt.Logger, reg: opt.Registry, version: opt.Version, now: opt.Now,
 		realm: opt.SIPRealm, ttl: opt.SessionTTL, cost: opt.BcryptCost, blocks: opt.SIPBlocks,
+		reports: opt.Reports,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
