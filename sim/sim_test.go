@@ -69,7 +69,7 @@ func TestGenerateRejects(t *testing.T) {
 
 var simStart = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
-func simulate(t *testing.T, seed uint64) Run {
+func simulate(t *testing.T, seed uint64) Simulated {
 	t.Helper()
 	arr, err := Generate(Traffic{Rate: 0.5, Duration: 2 * time.Hour, AHT: 40 * time.Second, Patience: 20 * time.Second, Seed: seed})
 	if err != nil {

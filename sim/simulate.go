@@ -19,9 +19,9 @@ type Model struct {
 	Start time.Time
 }
 
-// Run is what Simulate produces: the ground truth and the event log a
+// Simulated is what Simulate produces: the ground truth and the event log a
 // Hotline would write for the same calls.
-type Run struct {
+type Simulated struct {
 	Truth  Truth
 	Events []store.QueueEvent
 }
@@ -58,11 +58,11 @@ func (h *simHeap) Pop() any {
 // idle longest answers at once, a caller whose patience runs out first
 // abandons; an agent talks for the call's talk time, then wraps up. It
 // runs until every call has ended.
-func Simulate(m Model, arrivals []Arrival) (Run, error) {
+func Simulate(m Model, arrivals []Arrival) (Simulated, error) {
 	if m.Agents <= 0 || m.Queue == "" {
-		return Run{}, fmt.Errorf("%w: a model needs a queue and agents", ErrInvalidTraffic)
+		return Simulated{}, fmt.Errorf("%w: a model needs a queue and agents", ErrInvalidTraffic)
 	}
-	r := Run{Truth: Truth{Queue: m.Queue, Calls: make([]CallTruth, len(arrivals))}}
+	r := Simulated{Truth: Truth{Queue: m.Queue, Calls: make([]CallTruth, len(arrivals))}}
 	var seq int64
 	log := func(e store.QueueEvent) {
 		seq++
