@@ -63,7 +63,7 @@ var (
 		{name: "to", in: "query", desc: "end of the range (exclusive), as from; required; at most 400 days after from",
 			schema: strSchema(nil)},
 		{name: "tz", in: "query", desc: "IANA time zone of the intervals, e.g. America/New_York (default UTC)", schema: strSchema(nil)},
-		{name: "keys", in: "query", desc: "comma-separated ids (queues, agents, numbers or trunks) to keep; default all", schema: strSchema(nil)},
+		{name: "keys", in: "query", desc: "comma-separated ids (queues, agents, numbers or trunks) to keep; default all; encode + as %2B", schema: strSchema(nil)},
 		{name: "format", in: "query", desc: "json (default) or csv (text/csv, one line per row, durations in seconds)",
 			schema: strSchema(map[string]any{"enum": []string{"json", "csv"}})},
 	}

@@ -343,6 +343,38 @@ func TestIntervalsDST(t *testing.T) {
 	}
 }
 
+func TestIntervalsWeekMonthDST(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skipf("tzdata: %v", err)
+	}
+	tests := []struct {
+		name     string
+		from, to time.Time
+		iv       Interval
+		lengths  []time.Duration
+	}{
+		{"March as a month", time.Date(2026, 3, 1, 0, 0, 0, 0, ny), time.Date(2026, 4, 1, 0, 0, 0, 0, ny), IntervalMonth, []time.Duration{743 * time.Hour}},
+		{"weeks from Monday, clipped", time.Date(2026, 3, 4, 0, 0, 0, 0, ny), time.Date(2026, 3, 18, 0, 0, 0, 0, ny), IntervalWeek,
+			[]time.Duration{5*24*time.Hour - time.Hour, 7 * 24 * time.Hour, 2 * 24 * time.Hour}},
+		{"days across the change", time.Date(2026, 3, 7, 12, 0, 0, 0, ny), time.Date(2026, 3, 9, 12, 0, 0, 0, ny), IntervalDay,
+			[]time.Duration{12 * time.Hour, 23 * time.Hour, 12 * time.Hour}},
+	}
+	for _, tc := range tests {
+		q, err := Query{From: tc.from, To: tc.to, Location: ny, Interval: tc.iv}.normalized()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []time.Duration
+		for _, s := range intervals(q) {
+			got = append(got, s.end.Sub(s.start))
+		}
+		if !reflect.DeepEqual(got, tc.lengths) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.lengths)
+		}
+	}
+}
+
 func TestDSTDayReport(t *testing.T) {
 	ny, err := time.LoadLocation("America/New_York")
 	if err != nil {
