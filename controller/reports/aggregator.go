@@ -42,6 +42,7 @@ type callState struct {
 	lastAnswered *segment
 	holdApplied  bool
 	pendingHold  time.Duration // a CDR's hold that arrived before the answer
+	pendingSince time.Time     // the start of that CDR (for pruning)
 }
 
 // agentState is an agent's open state span.
@@ -76,6 +77,24 @@ type Aggregator struct {
 	calls     map[string]*callState
 	agents    map[string]*agentState
 	abandoned []AbandonedCall // in order of abandon (≈ entry order within a queue)
+	applied   int64           // events applied, for pruning
+}
+
+// A call's state is kept until its CDR arrives, or for callHorizon after
+// its last queue entry when no CDR comes (checked every pruneEvery
+// events): no call waits and talks that long, and a lost CDR must not
+// grow the aggregator forever.
+const (
+	callHorizon = 24 * time.Hour
+	pruneEvery  = 10000
+)
+
+func (a *Aggregator) prune(before time.Time) {
+	for id, cs := range a.calls {
+		if cs.cur == nil && cs.pendingSince.Before(before) || cs.cur != nil && cs.cur.entered.Before(before) {
+			delete(a.calls, id)
+		}
+	}
 }
 
 // NewAggregator returns an empty aggregator under cfg.
@@ -142,6 +161,9 @@ func (a *Aggregator) AddEvent(ev store.QueueEvent) bool {
 		return false
 	}
 	a.anySeq, a.lastSeq = true, ev.Seq
+	if a.applied++; a.applied%pruneEvery == 0 {
+		a.prune(ev.At.Add(-callHorizon))
+	}
 	switch kindName(ev.Kind) {
 	case "queued":
 		a.onQueued(ev)
@@ -390,7 +412,7 @@ func (a *Aggregator) AddCDR(c store.CDR) bool {
 			delete(a.calls, c.ID) // nothing more can happen to it
 		}
 	} else if hold > 0 {
-		a.calls[c.ID] = &callState{pendingHold: hold}
+		a.calls[c.ID] = &callState{pendingHold: hold, pendingSince: c.Start}
 	}
 	return true
 }

@@ -565,3 +565,20 @@ func TestCSV(t *testing.T) {
 		t.Errorf("csv row %v", h)
 	}
 }
+
+func TestCallStatePruned(t *testing.T) {
+	a, _ := NewAggregator(DefaultConfig())
+	l := &logb{}
+	l.queued(utc(9, 0, 0), "no-cdr", "q1").accepted(utc(9, 0, 5), "no-cdr", "q1", "a1").ended(utc(9, 1, 0), "no-cdr", "a1")
+	for _, e := range l.evs {
+		a.AddEvent(e)
+	}
+	a.AddCDR(store.CDR{ID: "early", Start: utc(9, 0, 0), HoldSeconds: 3}) // its events never come
+	later := utc(9, 0, 0).Add(25 * time.Hour)
+	for i := range pruneEvery {
+		a.AddEvent(store.QueueEvent{Seq: int64(100 + i), At: later, Kind: "agent-state", AgentID: "a2", State: "ready"})
+	}
+	if n := len(a.calls); n != 0 {
+		t.Errorf("%d call states kept after a day without their CDR", n)
+	}
+}
