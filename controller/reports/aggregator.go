@@ -78,6 +78,8 @@ type Aggregator struct {
 	agents    map[string]*agentState
 	abandoned []AbandonedCall // in order of abandon (≈ entry order within a queue)
 	applied   int64           // events applied, for pruning
+	pending   []*pendingDelta // deltas of the record being applied
+	free      []*pendingDelta // reusable deltas
 }
 
 // A call's state is kept until its CDR arrives, or for callHorizon after
@@ -138,14 +140,44 @@ func Build(cfg Config, cdrs []store.CDR, events []store.QueueEvent) (*Aggregator
 // Config returns the aggregator's definitions.
 func (a *Aggregator) Config() Config { return a.cfg }
 
+// bucket returns a delta for key's quarter hour slot: what the current
+// record adds there. flush merges the deltas into the series (quarter,
+// hour and day) once the record is applied.
 func (a *Aggregator) bucket(d dim, key string, slot int64) *bucket {
-	m := a.series[d]
-	s := m[key]
-	if s == nil {
-		s = &series{days: map[int64]*[slotsPerDay]*bucket{}}
-		m[key] = s
+	var p *pendingDelta
+	if n := len(a.free); n > 0 {
+		p = a.free[n-1]
+		a.free = a.free[:n-1]
+		p.b = bucket{notReadyBy: p.b.notReadyBy[:0]}
+	} else {
+		p = &pendingDelta{}
 	}
-	return s.at(slot)
+	p.d, p.key, p.slot = d, key, slot
+	a.pending = append(a.pending, p)
+	return &p.b
+}
+
+// pendingDelta is one delta of the record being applied.
+type pendingDelta struct {
+	d    dim
+	key  string
+	slot int64
+	b    bucket
+}
+
+func (a *Aggregator) flush() {
+	for _, p := range a.pending {
+		m := a.series[p.d]
+		s := m[p.key]
+		if s == nil {
+			s = &series{days: map[int64]*dayBuckets{}}
+			m[p.key] = s
+		}
+		s.add(p.slot, &p.b)
+		a.free = append(a.free, p)
+	}
+	clear(a.pending)
+	a.pending = a.pending[:0]
 }
 
 // kindName normalizes an event kind: the acd spelling with dashes.
@@ -157,6 +189,7 @@ func kindName(k string) string { return strings.ReplaceAll(k, "_", "-") }
 func (a *Aggregator) AddEvent(ev store.QueueEvent) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	defer a.flush()
 	if a.anySeq && ev.Seq <= a.lastSeq {
 		return false
 	}
@@ -380,6 +413,7 @@ func cdrWait(c store.CDR) time.Duration {
 func (a *Aggregator) AddCDR(c store.CDR) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	defer a.flush()
 	if _, ok := a.cdrs[c.ID]; ok {
 		return false
 	}

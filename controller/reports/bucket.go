@@ -85,24 +85,36 @@ func (b *bucket) merge(o *bucket) {
 	b.any = b.any || o.any
 }
 
-// series is one key's buckets, by UTC day.
-type series struct {
-	days map[int64]*[slotsPerDay]*bucket
+// dayBuckets are one key's buckets of one UTC day: the quarter hours,
+// and the hours and the day summed as they are written (a report sums
+// the largest ones its intervals cover whole).
+type dayBuckets struct {
+	q   [slotsPerDay]*bucket
+	h   [24]*bucket
+	all *bucket
 }
 
-func (s *series) at(slot int64) *bucket {
+// series is one key's buckets, by UTC day.
+type series struct {
+	days map[int64]*dayBuckets
+}
+
+// add merges delta into the quarter hour slot and its hour and day.
+func (s *series) add(slot int64, delta *bucket) {
 	day := floorDiv(slot, slotsPerDay)
 	d := s.days[day]
 	if d == nil {
-		d = new([slotsPerDay]*bucket)
+		d = &dayBuckets{}
 		s.days[day] = d
 	}
 	i := slot - day*slotsPerDay
-	if d[i] == nil {
-		d[i] = &bucket{}
+	for _, pp := range [...]**bucket{&d.q[i], &d.h[i/4], &d.all} {
+		if *pp == nil {
+			*pp = &bucket{}
+		}
+		(*pp).merge(delta)
+		(*pp).any = true
 	}
-	d[i].any = true
-	return d[i]
 }
 
 // sum adds the buckets of slots [from, to) into out.
@@ -114,10 +126,24 @@ func (s *series) sum(from, to int64, out *bucket) {
 		}
 		lo := max(from-day*slotsPerDay, 0)
 		hi := min(to-day*slotsPerDay, slotsPerDay)
-		for i := lo; i < hi; i++ {
-			if b := d[i]; b != nil {
+		if lo == 0 && hi == slotsPerDay {
+			if d.all != nil {
+				out.merge(d.all)
+			}
+			continue
+		}
+		for i := lo; i < hi; {
+			if i%4 == 0 && i+4 <= hi {
+				if b := d.h[i/4]; b != nil {
+					out.merge(b)
+				}
+				i += 4
+				continue
+			}
+			if b := d.q[i]; b != nil {
 				out.merge(b)
 			}
+			i++
 		}
 	}
 }
