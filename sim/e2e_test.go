@@ -28,7 +28,9 @@ func startHotline(t *testing.T) (base, sipAddr string) {
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Dir(filepath.Dir(file))
 	bin := filepath.Join(t.TempDir(), "hotline")
-	build := exec.Command(goTool, "build", "-o", bin, "./cmd/hotline")
+	bctx, bcancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer bcancel()
+	build := exec.CommandContext(bctx, goTool, "build", "-o", bin, "./cmd/hotline")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/hotline: %v\n%s", err, out)
@@ -54,8 +56,9 @@ func startHotline(t *testing.T) (base, sipAddr string) {
 	})
 	base = "http://" + httpAddr
 	deadline := time.Now().Add(30 * time.Second)
+	probe := &http.Client{Timeout: 2 * time.Second} // a daemon that accepts but never answers must not hang the test
 	for {
-		res, err := http.Get(base + "/healthz")
+		res, err := probe.Get(base + "/healthz")
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
