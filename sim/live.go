@@ -333,6 +333,7 @@ func caller(ctx context.Context, cfg LiveConfig, i int, a Arrival, l *ledger) {
 				return
 			}
 			call = r.Call
+			call.SetTone(620) // the caller speaks: audio flows while it waits and talks
 			if answered == nil {
 				waitEnd(ctx, call)
 				return
@@ -413,6 +414,7 @@ func agentLoop(ctx context.Context, a *liveAgent, arrivals []Arrival, l *ledger)
 				_ = call.Hangup(ctx)
 				continue
 			}
+			call.SetTone(440) // the agent speaks
 			select {
 			case <-time.After(arrivals[i].Talk):
 				_ = call.Hangup(ctx)
