@@ -88,6 +88,8 @@ type Options struct {
 	// WSPingInterval is how often an idle CTI socket is pinged (default
 	// 30 s); a peer that does not answer within twice that is dropped.
 	WSPingInterval time.Duration
+	// Reports, when set, serves /api/v1/reports/...; nil answers 503.
+	Reports ReportSource
 }
 
 // Server is the HTTP API. Build it with New and serve Handler.
@@ -108,6 +110,7 @@ type Server struct {
 	routes    []route
 	openapi   []byte
 	blocks    SIPBlocker
+	reports   ReportSource
 	requests  *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
 
@@ -128,7 +131,7 @@ func New(opt Options) (*Server, error) {
 		st: opt.Controller, log: opt.Logger, reg: opt.Registry, version: opt.Version, now: opt.Now,
 		realm: opt.SIPRealm, ttl: opt.SessionTTL, cost: opt.BcryptCost, blocks: opt.SIPBlocks,
 		live: opt.Live, recStore: opt.RecordingStore, webhooks: opt.Webhooks, whStats: opt.Dispatcher,
-		wsPing: opt.WSPingInterval,
+		wsPing: opt.WSPingInterval, reports: opt.Reports,
 	}
 	if s.wsPing <= 0 {
 		s.wsPing = defaultWSPing

@@ -1,0 +1,494 @@
+package sim
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"hotline/controller/reports"
+	"hotline/controller/store"
+	"hotline/mediacore/mediatest/sippeer"
+)
+
+// LiveConfig configures a run against a Hotline instance.
+type LiveConfig struct {
+	Target string // the instance's HTTP base URL
+	SIP    string // its SIP address host:port
+	Token  string // an admin token
+	Agents int
+	// Traffic is what the callers do (rate, duration, talk, patience, seed).
+	Traffic Traffic
+	// RingDelay is how long an agent's phone rings before it answers.
+	RingDelay time.Duration
+	// Queue and Number name what the run creates or reuses; the queue
+	// must carry no other traffic during the run's quarter hours.
+	Queue, Number string
+	// ExtensionBase is the first agent extension (default 7001).
+	ExtensionBase int
+	// Definitions are the report definitions of the instance and the
+	// measurement tolerance (default 500 ms).
+	Definitions Definitions
+	// Settle bounds the wait for Hotline's figures to include every call.
+	Settle time.Duration
+	// IP is the local address phones listen on (default 127.0.0.1).
+	IP string
+	// Progress receives a progress line every second; nil prints none.
+	Progress io.Writer
+	HTTP     *http.Client
+}
+
+func (c *LiveConfig) defaults() {
+	if c.Queue == "" {
+		c.Queue = "sim"
+	}
+	if c.Number == "" {
+		c.Number = "+15550199"
+	}
+	if c.ExtensionBase == 0 {
+		c.ExtensionBase = 7001
+	}
+	if c.Definitions.Config == (reports.Config{}) {
+		c.Definitions.Config = reports.DefaultConfig()
+	}
+	if c.Definitions.Tolerance == 0 {
+		c.Definitions.Tolerance = 500 * time.Millisecond
+	}
+	if c.Settle == 0 {
+		c.Settle = 30 * time.Second
+	}
+	if c.IP == "" {
+		c.IP = "127.0.0.1"
+	}
+	if c.HTTP == nil {
+		c.HTTP = &http.Client{Timeout: 30 * time.Second}
+	}
+}
+
+// ErrAgentStateMissing means the instance has no agent state route
+// (PUT /api/v1/agents/{id}/state): agents cannot be logged in.
+var ErrAgentStateMissing = errors.New("sim: the target has no agent state route (PUT /api/v1/agents/{id}/state)")
+
+// liveAgent is one simulated agent: its record and its phone.
+type liveAgent struct {
+	id, ext, password string
+	phone             *sippeer.Phone
+}
+
+// LiveResult is the outcome of a live run.
+type LiveResult struct {
+	Truth       Truth
+	QueueID     string
+	AgentIDs    []string
+	From, To    time.Time
+	Differences []Difference
+}
+
+// Live runs traffic against the instance, keeping the ground truth, then
+// fetches the queue and agent reports for the run's range and reconciles
+// them. The error is ErrMismatch when figures differ.
+func Live(ctx context.Context, cfg LiveConfig) (LiveResult, error) {
+	cfg.defaults()
+	var res LiveResult
+	arrivals, err := Generate(cfg.Traffic)
+	if err != nil {
+		return res, err
+	}
+	if cfg.Agents <= 0 || cfg.Agents > 5000 {
+		return res, fmt.Errorf("%w: agents must be within 1-5000", ErrInvalidTraffic)
+	}
+	c := &client{base: strings.TrimRight(cfg.Target, "/"), token: cfg.Token, http: cfg.HTTP}
+	agents, err := ensureAgents(ctx, c, cfg)
+	if err != nil {
+		return res, err
+	}
+	defer func() {
+		for _, a := range agents {
+			a.phone.Close()
+		}
+	}()
+	queueID, err := ensureQueue(ctx, c, cfg, agents)
+	if err != nil {
+		return res, err
+	}
+	if err := ensureNumber(ctx, c, cfg, queueID); err != nil {
+		return res, err
+	}
+	res.QueueID = queueID
+	for _, a := range agents {
+		res.AgentIDs = append(res.AgentIDs, a.id)
+		if code, err := a.phone.Register(ctx, cfg.SIP, a.password, 3600); err != nil || code != 200 {
+			return res, fmt.Errorf("%w: agent %s REGISTER: status %d: %v", ErrTarget, a.ext, code, err)
+		}
+		err := c.do(ctx, http.MethodPut, "/api/v1/agents/"+a.id+"/state", map[string]string{"state": "ready"}, nil)
+		var se *statusError
+		if errors.As(err, &se) && (se.Status == http.StatusNotFound || se.Status == http.StatusMethodNotAllowed || se.Status == http.StatusServiceUnavailable) {
+			return res, ErrAgentStateMissing
+		}
+		if err != nil {
+			return res, err
+		}
+	}
+	truth, from, to, err := placeCalls(ctx, cfg, arrivals, agents)
+	res.Truth, res.From, res.To = truth, from, to
+	if err != nil {
+		return res, err
+	}
+	diffs, err := reconcileLive(ctx, c, cfg, res)
+	res.Differences = diffs
+	if err != nil {
+		return res, err
+	}
+	if len(diffs) > 0 {
+		return res, fmt.Errorf("%w: %d figures differ", ErrMismatch, len(diffs))
+	}
+	return res, nil
+}
+
+func randomPassword() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// ensureAgents creates the run's agents (or gives existing ones with the
+// same extensions a new SIP password) and starts their phones.
+func ensureAgents(ctx context.Context, c *client, cfg LiveConfig) ([]*liveAgent, error) {
+	existing, err := list[store.Agent](ctx, c, "/api/v1/agents")
+	if err != nil {
+		return nil, err
+	}
+	byExt := map[string]store.Agent{}
+	for _, a := range existing {
+		byExt[a.Extension] = a
+	}
+	var out []*liveAgent
+	for i := range cfg.Agents {
+		ext := fmt.Sprint(cfg.ExtensionBase + i)
+		la := &liveAgent{ext: ext, password: randomPassword()}
+		body := map[string]any{"name": "sim agent " + ext, "extension": ext, "sip_password": la.password}
+		var got store.Agent
+		if a, ok := byExt[ext]; ok {
+			body["version"] = a.Version
+			err = c.do(ctx, http.MethodPut, "/api/v1/agents/"+a.ID, body, &got)
+		} else {
+			err = c.do(ctx, http.MethodPost, "/api/v1/agents", body, &got)
+		}
+		if err != nil {
+			closeAll(out)
+			return nil, err
+		}
+		la.id = got.ID
+		la.phone, err = sippeer.New(sippeer.Config{IP: cfg.IP, User: ext, AnswerDelay: cfg.RingDelay})
+		if err != nil {
+			closeAll(out)
+			return nil, err
+		}
+		out = append(out, la)
+	}
+	return out, nil
+}
+
+func closeAll(as []*liveAgent) {
+	for _, a := range as {
+		a.phone.Close()
+	}
+}
+
+func ensureQueue(ctx context.Context, c *client, cfg LiveConfig, agents []*liveAgent) (string, error) {
+	qs, err := list[store.Queue](ctx, c, "/api/v1/queues")
+	if err != nil {
+		return "", err
+	}
+	members := make([]map[string]any, len(agents))
+	for i, a := range agents {
+		members[i] = map[string]any{"agent_id": a.id, "penalty": 0}
+	}
+	body := map[string]any{"name": cfg.Queue, "members": members, "join_when_no_agents": true}
+	var got store.Queue
+	for _, q := range qs {
+		if q.Name == cfg.Queue {
+			body["version"] = q.Version
+			err := c.do(ctx, http.MethodPut, "/api/v1/queues/"+q.ID, body, &got)
+			return got.ID, err
+		}
+	}
+	err = c.do(ctx, http.MethodPost, "/api/v1/queues", body, &got)
+	return got.ID, err
+}
+
+func ensureNumber(ctx context.Context, c *client, cfg LiveConfig, queueID string) error {
+	ns, err := list[store.Number](ctx, c, "/api/v1/numbers")
+	if err != nil {
+		return err
+	}
+	body := map[string]any{"number": cfg.Number, "name": "sim", "route": map[string]any{"kind": "queue", "value": queueID}}
+	for _, n := range ns {
+		if n.Number == cfg.Number {
+			body["version"] = n.Version
+			return c.do(ctx, http.MethodPut, "/api/v1/numbers/"+n.ID, body, nil)
+		}
+	}
+	return c.do(ctx, http.MethodPost, "/api/v1/numbers", body, nil)
+}
+
+// ledger is the ground truth being written by callers and agents.
+type ledger struct {
+	mu                                                sync.Mutex // guards everything below
+	calls                                             []CallTruth
+	byCaller                                          map[string]int // caller user -> call index
+	answered                                          []chan struct{}
+	placed, waiting, talking, abandoned, failed, done int
+}
+
+func callerUser(n int) string { return fmt.Sprintf("5559%06d", n) }
+
+// placeCalls runs the traffic: one goroutine per caller (each is a
+// person with a patience) and one per agent phone.
+func placeCalls(ctx context.Context, cfg LiveConfig, arrivals []Arrival, agents []*liveAgent) (Truth, time.Time, time.Time, error) {
+	l := &ledger{calls: make([]CallTruth, len(arrivals)), byCaller: map[string]int{}, answered: make([]chan struct{}, len(arrivals))}
+	for i, a := range arrivals {
+		l.calls[i].N = a.N
+		l.byCaller[callerUser(a.N)] = i
+		l.answered[i] = make(chan struct{})
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, a := range agents {
+		wg.Add(1)
+		go func() { defer wg.Done(); agentLoop(ctx, a, arrivals, l) }()
+	}
+	start := time.Now()
+	stopProgress := progress(ctx, cfg, l, start, len(arrivals))
+	var callers sync.WaitGroup
+	for i, a := range arrivals {
+		select {
+		case <-time.After(time.Until(start.Add(a.At))):
+		case <-ctx.Done():
+			callers.Wait()
+			cancel()
+			wg.Wait()
+			stopProgress()
+			return Truth{Queue: cfg.Queue, Calls: l.calls}, start, time.Now(), ctx.Err()
+		}
+		callers.Add(1)
+		go func() { defer callers.Done(); caller(ctx, cfg, i, a, l) }()
+	}
+	callers.Wait()
+	cancel()
+	wg.Wait()
+	stopProgress()
+	return Truth{Queue: cfg.Queue, Calls: l.calls}, start, time.Now(), nil
+}
+
+// caller places one call: it dials the number and hangs up after its
+// patience unless an agent answered first.
+func caller(ctx context.Context, cfg LiveConfig, i int, a Arrival, l *ledger) {
+	phone, err := sippeer.New(sippeer.Config{IP: cfg.IP, User: callerUser(a.N)})
+	now := time.Now()
+	l.mu.Lock()
+	l.calls[i].Arrival, l.calls[i].Enqueued = now, now // no IVR, no greeting: queue entry at arrival
+	l.placed++
+	l.waiting++
+	l.mu.Unlock()
+	fail := func(why string) {
+		l.mu.Lock()
+		l.calls[i].Failed = why
+		l.waiting--
+		l.failed++
+		l.mu.Unlock()
+	}
+	if err != nil {
+		fail(err.Error())
+		return
+	}
+	defer phone.Close()
+	var patience <-chan time.Time
+	if a.Patience > 0 {
+		t := time.NewTimer(a.Patience)
+		defer t.Stop()
+		patience = t.C
+	}
+	dctx, dcancel := context.WithCancel(ctx)
+	defer dcancel()
+	dial := phone.DialAsync(dctx, "sip:"+cfg.Number+"@"+cfg.SIP)
+	answered := l.answered[i]
+	var call *sippeer.Call
+	for {
+		select {
+		case r := <-dial:
+			dial = nil
+			if r.Err != nil {
+				if answered == nil {
+					return // the agent's side already finished the call
+				}
+				fail("dial: " + r.Err.Error())
+				return
+			}
+			call = r.Call
+			call.SetTone(620) // the caller speaks: audio flows while it waits and talks
+			if answered == nil {
+				waitEnd(ctx, call)
+				return
+			}
+		case <-answered:
+			// An agent answered (or the caller gave up, below): the
+			// agent talks and hangs up; wait for the end.
+			answered, patience = nil, nil
+			if call != nil {
+				waitEnd(ctx, call)
+				return
+			}
+			if dial == nil {
+				return
+			}
+		case <-patience:
+			l.mu.Lock()
+			select {
+			case <-l.answered[i]:
+				l.mu.Unlock()
+				continue
+			default:
+			}
+			l.calls[i].Abandoned = time.Now()
+			l.waiting--
+			l.abandoned++
+			l.done++
+			close(l.answered[i]) // nobody may answer it any more
+			l.mu.Unlock()
+			if call != nil {
+				_ = call.Hangup(ctx)
+			} else {
+				dcancel() // CANCEL the INVITE
+			}
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func waitEnd(ctx context.Context, call *sippeer.Call) {
+	select {
+	case <-call.Done():
+	case <-ctx.Done():
+	}
+}
+
+// agentLoop answers the calls offered to an agent's phone (sippeer
+// answers after the ring delay) and hangs up after the caller's talk
+// time.
+func agentLoop(ctx context.Context, a *liveAgent, arrivals []Arrival, l *ledger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case call := <-a.phone.Incoming():
+			now := time.Now()
+			user := ""
+			if call.Request != nil && call.Request.From() != nil {
+				user = call.Request.From().Address.User
+			}
+			l.mu.Lock()
+			i, ok := l.byCaller[user]
+			if ok {
+				select {
+				case <-l.answered[i]:
+					ok = false // abandoned already: a late offer
+				default:
+					l.calls[i].Answered, l.calls[i].Agent, l.calls[i].Talk = now, a.id, arrivals[i].Talk
+					l.waiting--
+					l.talking++
+					close(l.answered[i])
+				}
+			}
+			l.mu.Unlock()
+			if !ok {
+				_ = call.Hangup(ctx)
+				continue
+			}
+			call.SetTone(440) // the agent speaks
+			select {
+			case <-time.After(arrivals[i].Talk):
+				_ = call.Hangup(ctx)
+			case <-call.Done():
+			case <-ctx.Done():
+				return
+			}
+			l.mu.Lock()
+			l.talking--
+			l.done++
+			l.mu.Unlock()
+		}
+	}
+}
+
+// progress prints a progress line every second until stopped.
+func progress(ctx context.Context, cfg LiveConfig, l *ledger, start time.Time, total int) (stop func()) {
+	if cfg.Progress == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				fmt.Fprintln(cfg.Progress)
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				l.mu.Lock()
+				fmt.Fprintf(cfg.Progress, "\rsim %4.0fs/%.0fs  placed %d/%d  waiting %d  talking %d  abandoned %d  ended %d  failed %d ",
+					time.Since(start).Seconds(), cfg.Traffic.Duration.Seconds(), l.placed, total, l.waiting, l.talking, l.abandoned, l.done, l.failed)
+				l.mu.Unlock()
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// reconcileLive fetches Hotline's figures for the run until they include
+// every call (or Settle passes) and compares them with the ground truth.
+func reconcileLive(ctx context.Context, c *client, cfg LiveConfig, res LiveResult) ([]Difference, error) {
+	from := res.From.Truncate(15 * time.Minute)
+	to := res.To.Truncate(15 * time.Minute).Add(15 * time.Minute)
+	exp := res.Truth.Expect(cfg.Definitions, from, to)
+	deadline := time.Now().Add(cfg.Settle)
+	for {
+		var qr, ar reports.Report
+		if err := c.do(ctx, http.MethodGet, reportPath("queues", from, to, []string{res.QueueID}), nil, &qr); err != nil {
+			return nil, err
+		}
+		if err := c.do(ctx, http.MethodGet, reportPath("agents", from, to, res.AgentIDs), nil, &ar); err != nil {
+			return nil, err
+		}
+		// The ground truth's scope is named by queue name; Hotline's by id.
+		for i := range qr.Rows {
+			if qr.Rows[i].Key == res.QueueID {
+				qr.Rows[i].Key = res.Truth.Queue
+			}
+		}
+		diffs := Reconcile(exp, Observe(qr, ar))
+		if len(diffs) == 0 || time.Now().After(deadline) {
+			return diffs, nil
+		}
+		select {
+		case <-time.After(time.Second):
+		case <-ctx.Done():
+			return diffs, ctx.Err()
+		}
+	}
+}
