@@ -62,6 +62,8 @@ type Backend struct {
 	recByName  map[string]*recording
 	transfers  map[string]string // transfer id -> channel
 	transferNo int
+	stasis     map[string]chan struct{} // channels waited for in Stasis
+	recent     dedupe                   // frames seen lately (see handleFrame)
 }
 
 // channel is what the adapter knows of one call leg.
@@ -112,7 +114,7 @@ func New(cfg Config, node string, log *slog.Logger) (*Backend, error) {
 		wsURL: ws.String(), origin: origin.String(),
 		chans: map[string]*channel{}, helpers: map[string]bool{}, bridges: map[string]*bridge{},
 		playbacks: map[string]*playback{}, items: map[string]*playback{},
-		recs: map[string]*recording{}, recByName: map[string]*recording{}, transfers: map[string]string{},
+		recs: map[string]*recording{}, recByName: map[string]*recording{}, transfers: map[string]string{}, stasis: map[string]chan struct{}{},
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	return b, nil
@@ -379,17 +381,28 @@ func (b *Backend) dialString(ctx context.Context, endpoint string) (string, erro
 		if !isWord(ep.User) {
 			return "", fmt.Errorf("%w: user %q", mediacore.ErrInvalidEndpoint, ep.User)
 		}
-		var st struct {
-			State string `json:"state"`
+		// The endpoint's state follows a REGISTER asynchronously: look
+		// again for a short while before calling the user absent.
+		for try := 0; ; try++ {
+			var st struct {
+				State string `json:"state"`
+			}
+			err := b.ari.do(ctx, "GET", "/endpoints/PJSIP/"+seg(ep.User), nil, nil, &st)
+			if err != nil {
+				return "", ariErr(err, mediacore.ErrNotFound)
+			}
+			if st.State == "online" {
+				return "PJSIP/" + ep.User, nil
+			}
+			if try == 10 {
+				return "", fmt.Errorf("%w: user/%s is %s", mediacore.ErrNotFound, ep.User, st.State)
+			}
+			select {
+			case <-ctx.Done():
+				return "", ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
 		}
-		err := b.ari.do(ctx, "GET", "/endpoints/PJSIP/"+seg(ep.User), nil, nil, &st)
-		if err != nil {
-			return "", ariErr(err, mediacore.ErrNotFound)
-		}
-		if st.State != "online" {
-			return "", fmt.Errorf("%w: user/%s is %s", mediacore.ErrNotFound, ep.User, st.State)
-		}
-		return "PJSIP/" + ep.User, nil
 	case mediacore.EndpointTel:
 		trunk := ep.Trunk
 		if trunk == "" {
@@ -534,8 +547,13 @@ func (b *Backend) Originate(ctx context.Context, req mediacore.OriginateRequest)
 	if len(vars) > 0 {
 		body = map[string]any{"variables": vars}
 	}
+	wait := b.expectStasis(id)
 	if err := b.ari.do(ctx, "POST", "/channels/create", q, body, nil); err != nil {
-		return fail(ariErr(err, mediacore.ErrNotFound))
+		b.forgetStasis(id)
+		return fail(createErr(err))
+	}
+	if err := b.waitStasis(ctx, id, wait); err != nil {
+		return fail(err)
 	}
 	b.channelEvent(id, mediacore.Event{Type: mediacore.EventChannelCreated, Direction: mediacore.Outbound,
 		Caller: req.CallerIDNumber, CallerName: req.CallerIDName, Called: req.Endpoint})
@@ -550,6 +568,49 @@ func (b *Backend) Originate(ctx context.Context, req mediacore.OriginateRequest)
 		return "", ariErr(err, mediacore.ErrNoSuchChannel)
 	}
 	return req.ChannelID, nil
+}
+
+// createErr maps a failed channels/create: Asterisk answers 500
+// "Allocation failed" when the endpoint does not exist or has no contact.
+func createErr(err error) error {
+	var se *statusError
+	if errors.As(err, &se) && se.code == 500 {
+		return fmt.Errorf("%w: %w", mediacore.ErrNotFound, err)
+	}
+	return ariErr(err, mediacore.ErrNotFound)
+}
+
+// expectStasis registers a wait for channel id's StasisStart (ARI
+// creates channels, snoops included, before they enter the app: commands
+// on them fail with 409/422 until then).
+func (b *Backend) expectStasis(id string) chan struct{} {
+	ch := make(chan struct{})
+	b.mu.Lock()
+	b.stasis[id] = ch
+	b.mu.Unlock()
+	return ch
+}
+
+func (b *Backend) forgetStasis(id string) {
+	b.mu.Lock()
+	delete(b.stasis, id)
+	b.mu.Unlock()
+}
+
+func (b *Backend) waitStasis(ctx context.Context, id string, ch chan struct{}) error {
+	defer b.forgetStasis(id)
+	t := time.NewTimer(b.cfg.CommandTimeout)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("asterisk: waiting for %s in Stasis: %w", id, ctx.Err())
+	case <-t.C:
+		return fmt.Errorf("%w: %s did not enter Stasis", mediacore.ErrTimeout, id)
+	case <-b.ctx.Done():
+		return mediacore.ErrClosed
+	}
 }
 
 // Variable reads a channel variable; a name starting with "X-", or one

@@ -175,8 +175,20 @@ func (b *Backend) whisperPath(ctx context.Context, ch, target mediacore.ChannelI
 		{"/bridges", url.Values{"type": {"mixing"}, "bridgeId": {hb}, "name": {hb}}},
 		{"/bridges/" + seg(hb) + "/addChannel", url.Values{"channel": {from + "," + to}}},
 	}
+	waits := map[string]chan struct{}{from: b.expectStasis(from), to: b.expectStasis(to)}
 	for _, s := range steps {
+		if strings.HasSuffix(s.path, "/addChannel") {
+			for id, w := range waits {
+				if err := b.waitStasis(ctx, id, w); err != nil {
+					b.cleanupHelpers([]string{from, to, hb})
+					return err
+				}
+			}
+		}
 		if err := b.ari.do(ctx, "POST", s.path, s.q, nil, nil); err != nil {
+			for id := range waits {
+				b.forgetStasis(id)
+			}
 			b.cleanupHelpers([]string{from, to, hb})
 			return ariErr(err, mediacore.ErrNoSuchChannel)
 		}
@@ -383,8 +395,16 @@ func (b *Backend) Snoop(ctx context.Context, target, spy mediacore.ChannelID, mo
 		{"/bridges", url.Values{"type": {"mixing"}, "bridgeId": {hb}, "name": {hb}}},
 		{"/bridges/" + seg(hb) + "/addChannel", url.Values{"channel": {sc + "," + string(spy)}}},
 	}
+	wait := b.expectStasis(sc)
 	for _, s := range steps {
+		if strings.HasSuffix(s.path, "/addChannel") {
+			if err := b.waitStasis(ctx, sc, wait); err != nil {
+				b.cleanupHelpers(b.takeHelpers(spy))
+				return err
+			}
+		}
 		if err := b.ari.do(ctx, "POST", s.path, s.q, nil, nil); err != nil {
+			b.forgetStasis(sc)
 			b.cleanupHelpers(b.takeHelpers(spy))
 			return ariErr(err, mediacore.ErrNoSuchChannel)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"net/url"
 	"strings"
 	"time"
@@ -160,6 +161,9 @@ func (b *Backend) handleFrame(data []byte) {
 			b.log.Error("asterisk: event handler panic", "node", b.node, "panic", fmt.Sprint(r))
 		}
 	}()
+	if b.recent.seen(data) {
+		return
+	}
 	var head struct {
 		Type string `json:"type"`
 	}
@@ -224,7 +228,11 @@ func (b *Backend) translate(ev ari.Event) {
 func (b *Backend) onStasisStart(e *ari.StasisStart) {
 	id := e.Channel.ID
 	b.mu.Lock()
-	if b.helpers[id] || b.chans[id] != nil {
+	if w := b.stasis[id]; w != nil {
+		close(w)
+		delete(b.stasis, id)
+	}
+	if b.helpers[id] || b.chans[id] != nil || strings.HasPrefix(id, helperPrefix) {
 		b.mu.Unlock()
 		return
 	}
@@ -409,4 +417,38 @@ func (b *Backend) emit(ev mediacore.Event) {
 	if b.sink != nil {
 		b.sink(ev)
 	}
+}
+
+// dedupe remembers the hashes of the last frames. Asterisk sends a
+// channel's event once per subscription that covers it: the channel's own
+// and, for PJSIP channels, the endpoint subscription the adapter holds
+// for registration events; the copies are byte for byte the same
+// (same timestamp to the millisecond), so the second is dropped.
+type dedupe struct {
+	ring [64]uint64
+	next int
+	set  map[uint64]int
+}
+
+func (d *dedupe) seen(data []byte) bool {
+	h := fnv.New64a()
+	h.Write(data)
+	sum := h.Sum64()
+	if d.set == nil {
+		d.set = map[uint64]int{}
+	}
+	if d.set[sum] > 0 {
+		return true
+	}
+	old := d.ring[d.next]
+	if d.set[old] > 0 {
+		d.set[old]--
+		if d.set[old] == 0 {
+			delete(d.set, old)
+		}
+	}
+	d.ring[d.next] = sum
+	d.next = (d.next + 1) % len(d.ring)
+	d.set[sum]++
+	return false
 }

@@ -94,7 +94,12 @@ func (b *Backend) Record(ctx context.Context, t mediacore.Target, req mediacore.
 	}
 	q := url.Values{"name": {name}, "format": {"wav"}, "ifExists": {"overwrite"}}
 	if r.snoop != "" {
+		wait := b.expectStasis(r.snoop)
 		if err := b.ari.do(ctx, "POST", path+"/snoop", url.Values{"spy": {spy}, "whisper": {"none"}, "app": {b.cfg.App}, "snoopId": {r.snoop}}, nil, nil); err != nil {
+			b.forgetStasis(r.snoop)
+			return fail(err, mediacore.ErrNoSuchChannel)
+		}
+		if err := b.waitStasis(ctx, r.snoop, wait); err != nil {
 			return fail(err, mediacore.ErrNoSuchChannel)
 		}
 		path = "/channels/" + seg(r.snoop)
