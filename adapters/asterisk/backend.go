@@ -660,5 +660,8 @@ func (b *Backend) SetVariable(ctx context.Context, ch mediacore.ChannelID, name,
 	if err := mediacore.ValidateVariable(name, value); err != nil {
 		return err
 	}
+	if strings.ContainsAny(value, "()") {
+		return fmt.Errorf("%w: variable %s value %q", mediacore.ErrInvalidArgument, name, value)
+	}
 	return b.chanPost(ctx, ch, "variable", url.Values{"variable": {name}, "value": {value}})
 }

@@ -195,7 +195,10 @@ func (b *Backend) translate(ev ari.Event) {
 	case *ari.Dial:
 		b.onDial(e)
 	case *ari.ChannelDtmfReceived:
-		if len(e.Digit) == 1 {
+		b.mu.Lock()
+		known := b.chans[e.Channel.ID] != nil
+		b.mu.Unlock()
+		if known && len(e.Digit) == 1 {
 			b.channelEvent(e.Channel.ID, mediacore.Event{Type: mediacore.EventDTMF, Digit: e.Digit[0],
 				Duration: time.Duration(e.DurationMs) * time.Millisecond})
 		}
