@@ -116,7 +116,7 @@ func asterisk(t testing.TB, key string) *instance {
 			return in
 		}
 	}
-	in, err := startAsterisk(t, fmt.Sprintf("hlast%d%s", os.Getpid(), key))
+	in, err := startAsterisk(t, fmt.Sprintf("hlast%d%s", os.Getpid(), key), freePort(t), freePort(t))
 	if err != nil {
 		peers.errs[key] = err.Error()
 		testenv.Unavailable(t, err.Error())
@@ -125,7 +125,7 @@ func asterisk(t testing.TB, key string) *instance {
 	return in
 }
 
-func startAsterisk(t testing.TB, name string) (*instance, error) {
+func startAsterisk(t testing.TB, name string, sip, http int) (*instance, error) {
 	script := peersScript()
 	if script == "" {
 		return nil, fmt.Errorf("peers.sh not found (set HOTLINE_PEERS_SH)")
@@ -141,7 +141,6 @@ func startAsterisk(t testing.TB, name string) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	sip, http := freePort(t), freePort(t)
 	in := &instance{name: name, url: fmt.Sprintf("http://127.0.0.1:%d/ari", http), user: "hotline",
 		pass: "ari-" + name, app: "hotline", sipAddr: fmt.Sprintf("127.0.0.1:%d", sip)}
 	cmd := exec.Command(script, "start", "asterisk", name, "--sip-port", fmt.Sprint(sip), "--http-port", fmt.Sprint(http),
