@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -50,6 +51,7 @@ type Backend struct {
 
 	mu         sync.Mutex // guards the fields below
 	conn       *websocket.Conn
+	raw        map[*websocket.Conn]net.Conn // each socket's TCP/TLS connection
 	up         bool
 	started    bool
 	closed     bool
@@ -114,7 +116,7 @@ func New(cfg Config, node string, log *slog.Logger) (*Backend, error) {
 		wsURL: ws.String(), origin: origin.String(),
 		chans: map[string]*channel{}, helpers: map[string]bool{}, bridges: map[string]*bridge{},
 		playbacks: map[string]*playback{}, items: map[string]*playback{},
-		recs: map[string]*recording{}, recByName: map[string]*recording{}, transfers: map[string]string{}, stasis: map[string]chan struct{}{},
+		recs: map[string]*recording{}, recByName: map[string]*recording{}, transfers: map[string]string{}, stasis: map[string]chan struct{}{}, raw: map[*websocket.Conn]net.Conn{},
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	return b, nil
@@ -155,7 +157,7 @@ func (b *Backend) Start(ctx context.Context, sink func(mediacore.Event)) error {
 		return err
 	}
 	if err := b.afterConnect(ctx); err != nil {
-		conn.Close()
+		b.closeConn(conn)
 		return err
 	}
 	b.setUp(true)
@@ -178,6 +180,18 @@ func (b *Backend) afterConnect(ctx context.Context) error {
 		b.log.Warn("asterisk: no endpoint events", "node", b.node, "err", err)
 	}
 	return b.reconcile(ctx)
+}
+
+// closeConn closes a socket that never got a reader.
+func (b *Backend) closeConn(conn *websocket.Conn) {
+	conn.Close()
+	b.mu.Lock()
+	raw := b.raw[conn]
+	delete(b.raw, conn)
+	b.mu.Unlock()
+	if raw != nil {
+		_ = raw.Close()
+	}
 }
 
 func (b *Backend) setUp(up bool) {

@@ -2,11 +2,14 @@ package asterisk
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/CyCoreSystems/ari/v6"
@@ -26,7 +29,11 @@ import (
 // Asterisk's order for each channel. Core then queues them per channel in
 // its own unbounded mailboxes, so nothing is dropped.
 
-// dial opens the event WebSocket for the app within DialTimeout.
+// dial opens the event WebSocket for the app within DialTimeout. It
+// dials the TCP (or TLS) connection itself so that closing the socket can
+// be a half-close that waits for Asterisk to finish the session: Asterisk
+// unregisters the app when it tears a session down, and a next connection
+// for the same app made before that would be deactivated by it.
 func (b *Backend) dial(ctx context.Context) (*websocket.Conn, error) {
 	q := url.Values{"app": {b.cfg.App}}
 	cfg, err := websocket.NewConfig(b.wsURL+"?"+q.Encode(), b.origin)
@@ -36,12 +43,59 @@ func (b *Backend) dial(ctx context.Context) (*websocket.Conn, error) {
 	cfg.Header.Set("Authorization", "Basic "+basicAuth(b.cfg.User, b.cfg.Password))
 	dctx, cancel := context.WithTimeout(ctx, b.cfg.DialTimeout)
 	defer cancel()
-	conn, err := cfg.DialContext(dctx)
-	if err != nil {
+	fail := func(err error) (*websocket.Conn, error) {
 		// The error names the URL (no credentials in it) and the cause.
 		return nil, fmt.Errorf("%w: asterisk: events websocket: %v", mediacore.ErrBackendUnavailable, redact(err))
 	}
+	host := cfg.Location.Host
+	if cfg.Location.Port() == "" {
+		host = net.JoinHostPort(cfg.Location.Hostname(), map[string]string{"ws": "80", "wss": "443"}[cfg.Location.Scheme])
+	}
+	var d net.Dialer
+	nc, err := d.DialContext(dctx, "tcp", host)
+	if err != nil {
+		return fail(err)
+	}
+	if cfg.Location.Scheme == "wss" {
+		tc := tls.Client(nc, &tls.Config{ServerName: cfg.Location.Hostname(), MinVersion: tls.VersionTLS12})
+		if err := tc.HandshakeContext(dctx); err != nil {
+			nc.Close()
+			return fail(err)
+		}
+		nc = tc
+	}
+	deadline, _ := dctx.Deadline()
+	_ = nc.SetDeadline(deadline)
+	conn, err := websocket.NewClient(cfg, &halfCloser{Conn: nc, linger: b.cfg.CommandTimeout})
+	if err != nil {
+		nc.Close()
+		return fail(err)
+	}
+	_ = nc.SetDeadline(time.Time{})
+	b.mu.Lock()
+	b.raw[conn] = nc
+	b.mu.Unlock()
 	return conn, nil
+}
+
+// halfCloser turns the WebSocket's Close (after its close frame) into a
+// half-close: the reader then sees Asterisk close its end once it has
+// finished the session, or a read deadline after linger.
+type halfCloser struct {
+	net.Conn
+	linger time.Duration
+	once   sync.Once
+}
+
+func (h *halfCloser) Close() error {
+	h.once.Do(func() {
+		if cw, ok := h.Conn.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+			_ = h.Conn.SetReadDeadline(time.Now().Add(h.linger))
+			return
+		}
+		_ = h.Conn.Close()
+	})
+	return nil
 }
 
 // run reads events until Close, redialling with backoff after a drop.
@@ -70,7 +124,7 @@ func (b *Backend) run(conn *websocket.Conn) {
 			}
 			if err := b.afterConnect(b.ctx); err != nil {
 				b.log.Debug("asterisk: reconcile after redial failed", "node", b.node, "err", err)
-				c.Close()
+				b.closeConn(c)
 				continue
 			}
 			conn = c
@@ -113,7 +167,16 @@ func (b *Backend) readLoop(conn *websocket.Conn) error {
 		}
 	}()
 	defer close(done)
-	defer conn.Close()
+	defer func() {
+		conn.Close() // close frame, half-close
+		b.mu.Lock()
+		raw := b.raw[conn]
+		delete(b.raw, conn)
+		b.mu.Unlock()
+		if raw != nil {
+			_ = raw.Close()
+		}
+	}()
 	for {
 		var data []byte
 		if err := websocket.Message.Receive(conn, &data); err != nil {
