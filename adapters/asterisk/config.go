@@ -86,9 +86,12 @@ func (c Config) String() string {
 // validate checks the configuration and returns the parsed ARI URL.
 func (c *Config) validate() (*url.URL, error) {
 	u, err := url.Parse(c.URL)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil ||
+	if err != nil {
+		return nil, fmt.Errorf("%w: ari url does not parse", ErrConfig)
+	}
+	if u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil ||
 		u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("%w: ari url %q: want http(s)://host:port/ari without credentials", ErrConfig, c.URL)
+		return nil, fmt.Errorf("%w: ari url %q: want http(s)://host:port/ari without credentials", ErrConfig, u.Redacted())
 	}
 	if u.Scheme == "http" && !c.AllowInsecureRemote && !isLoopback(u.Hostname()) {
 		return nil, fmt.Errorf("%w: plain http to non-loopback host %q (set allow_insecure_remote: true to accept)", ErrInsecureRemote, u.Hostname())
