@@ -222,11 +222,15 @@ func (h harness) ReadRecording(t *testing.T, path string) []byte {
 // TestConformance runs mediacore/mediatest against the real Asterisk. It
 // runs with HOTLINE_ASTERISK_CONFORMANCE=1 only, because these scenarios
 // fail against Asterisk 22.10 today and the package must stay green:
-//   - Whisper, RecordingAudio, CapabilityMarkers/StereoRecorder: a snoop
-//     channel's "in" direction (what the channel sends) comes out silent
-//     unless something else reads the channel in slin (a direct channel
-//     recording does); whisper paths and Read/Both recordings lack the
-//     caller's voice.
+//   - RecordingAudio, CapabilityMarkers/StereoRecorder: while a playback
+//     runs on a channel, the "in" direction (what the channel sends) of
+//     its snoop channels is silent in Asterisk 22.10 (measured: -Inf dBm0
+//     during a tone playback; with a direct channel recording running at
+//     the same time the snoop carries the caller). Read/Both recordings
+//     made during a prompt lack the caller's voice.
+//   - Whisper: the agent does not hear the whisperer through the
+//     snoop(in) -> hidden bridge -> snoop(whisper out) path (not yet
+//     understood).
 //   - HoldWithMusic: the suite expects a=sendonly, which only a
 //     ReinviteHolder gives; chan_pjsip has no ARI call for a hold
 //     re-INVITE (Core holds locally: music heard, audio out of the bridge).
