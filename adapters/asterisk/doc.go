@@ -30,7 +30,11 @@
 //     hidden bridges (ids "hl-..."). Hold = hold indication + music; chan_pjsip
 //     sends no re-INVITE for it, so no ReinviteHolder (Core holds locally).
 //   - REFER: ARI ChannelTransfer (Asterisk 22.3+) -> TransferRequested;
-//     AnswerTransfer -> channels/{id}/transfer_progress.
+//     AnswerTransfer -> channels/{id}/transfer_progress. Asterisk 22.10
+//     emits no ChannelTransfer for Stasis calls: it carries out the REFER
+//     of a bridged call itself (Local channels, behind Hotline's back), so
+//     deploy/asterisk sets allow_transfer = no and phones get 603;
+//     Hotline transfers through its own API.
 //   - registrations: ContactStatusChange of PJSIP endpoints ->
 //     EndpointRegistered/Unregistered ("user/NAME").
 //

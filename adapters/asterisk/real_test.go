@@ -236,8 +236,9 @@ func (h harness) ReadRecording(t *testing.T, path string) []byte {
 //     re-INVITE (Core holds locally: music heard, audio out of the bridge).
 //   - Reconcile: Core's local hold takes the channel out of its bridge and
 //     the backend cannot know it is held (state up, bridge "").
-//   - Transfer: Asterisk 22.10 does not hand the REFER of a channel that is
-//     in Stasis but in no bridge to the app (no ChannelTransfer event).
+//   - Transfer: Asterisk 22.10 hands no REFER to the app (no
+//     ChannelTransfer event); it would carry out a bridged call's REFER
+//     itself, so deploy/asterisk refuses REFER (allow_transfer = no: 603).
 //   - DTMFDetection: no DTMFDetector (PJSIP detects in-band only with
 //     dtmf_mode=inband for the whole endpoint).
 //   - Capabilities/TrunkConfigurer: Core's SetTrunks applies to
