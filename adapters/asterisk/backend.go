@@ -85,6 +85,7 @@ type channel struct {
 	pendingRole        *mediacore.Member // role of a join in progress
 	swallow            int               // bridge events of a role change to hide
 	helpers            []string          // snoop channels and hidden bridges to clean up with it
+	virtual            bool              // a whisper member: in the bridge for Core, not in Asterisk's
 	held               bool
 	holdMusic          mediacore.PlaybackID
 }

@@ -2,9 +2,11 @@ package asterisk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"hotline/mediacore"
 )
@@ -12,12 +14,14 @@ import (
 // Bridges are ARI mixing bridges with DTMF events. Roles:
 //   - speak: a plain member;
 //   - listen: a member whose audio the bridge drops (addChannel mute=true);
-//   - whisper to X: a muted member (it hears everyone) plus a hidden
-//     path for its voice to X alone: a snoop channel on the whisperer
-//     (spy=in: its voice), a snoop channel on X (whisper=out: what is
-//     written to it is heard by X), both in a hidden bridge. Hidden
-//     channels and bridges carry ids starting with "hl-" and never reach
-//     Core.
+//   - whisper to X: the member is not put in the Asterisk bridge; a snoop
+//     channel on X (spy=both: it hears X and what X hears, i.e. the
+//     bridge; whisper=out: what it is given X alone hears) shares a hidden
+//     bridge with the member. The adapter reports the membership itself
+//     (BridgeJoined/Left, Bridges, Channels). Hidden channels and bridges
+//     carry ids starting with "hl-" and never reach Core. (A snoop's "in"
+//     direction goes silent in Asterisk 22.10 while a playback runs on
+//     its channel, so no path relies on it.)
 
 // helperPrefix starts every id of a hidden snoop channel or bridge.
 const helperPrefix = "hl-"
@@ -40,7 +44,23 @@ func (b *Backend) CreateBridge(ctx context.Context, id mediacore.BridgeID) error
 	}
 	b.bridges[string(id)] = &bridge{id: string(id), members: map[string]mediacore.Member{}}
 	b.mu.Unlock()
-	err := b.ari.do(ctx, "POST", "/bridges", url.Values{"type": {"mixing,dtmf_events"}, "bridgeId": {string(id)}, "name": {string(id)}}, nil, nil)
+	var err error
+	for try := 0; ; try++ {
+		err = b.ari.do(ctx, "POST", "/bridges", url.Values{"type": {"mixing,dtmf_events"}, "bridgeId": {string(id)}, "name": {string(id)}}, nil, nil)
+		var se *statusError
+		if try == 20 || !errors.As(err, &se) || se.code != 409 {
+			break
+		}
+		// 409: a bridge of that id is still being torn down (ARI's
+		// DELETE returns before Asterisk has let it go).
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+			continue
+		}
+		break
+	}
 	if err != nil {
 		b.mu.Lock()
 		delete(b.bridges, string(id))
@@ -112,6 +132,19 @@ func (b *Backend) AddToBridge(ctx context.Context, br mediacore.BridgeID, ch med
 
 // join adds ch with role m; quiet hides the join (a role change).
 func (b *Backend) join(ctx context.Context, br mediacore.BridgeID, ch mediacore.ChannelID, m mediacore.Member, quiet bool) error {
+	if m.Role == mediacore.RoleWhisper {
+		if err := b.snoopPath(ctx, m.WhisperTo, ch, "whisper", "out"); err != nil {
+			return err
+		}
+		b.emitIf(ch, func(c *channel) bool {
+			c.bridge, c.role, c.virtual = string(br), m, true
+			if bb := b.bridges[string(br)]; bb != nil {
+				bb.members[string(ch)] = m
+			}
+			return !quiet
+		}, mediacore.Event{Type: mediacore.EventBridgeJoined, Bridge: br, Member: m})
+		return nil
+	}
 	b.mu.Lock()
 	if c := b.chans[string(ch)]; c != nil {
 		mm := m
@@ -144,56 +177,27 @@ func (b *Backend) join(ctx context.Context, br mediacore.BridgeID, ch mediacore.
 		}
 	}
 	b.mu.Unlock()
-	if m.Role == mediacore.RoleWhisper {
-		if err := b.whisperPath(ctx, ch, m.WhisperTo, "whisper"); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
-// whisperPath makes ch's voice heard by target alone: snoop ch (spy=in),
-// snoop target (whisper=out), both in a hidden bridge. Its parts are
-// owned by ch (cleaned up when ch leaves or ends).
-func (b *Backend) whisperPath(ctx context.Context, ch, target mediacore.ChannelID, kind string) error {
-	base := helperPrefix + kind + "-" + string(ch)
-	from, to, hb := base+"-in", base+"-out", base+"-br"
+// leaveVirtual ends a whisper membership: its hidden path goes, BridgeLeft
+// unless quiet.
+func (b *Backend) leaveVirtual(br mediacore.BridgeID, ch mediacore.ChannelID, quiet bool) {
+	b.cleanupHelpers(b.takeHelpers(ch))
+	b.emitIf(ch, func(c *channel) bool {
+		c.bridge, c.role, c.virtual = "", mediacore.Member{}, false
+		if bb := b.bridges[string(br)]; bb != nil {
+			delete(bb.members, string(ch))
+		}
+		return !quiet
+	}, mediacore.Event{Type: mediacore.EventBridgeLeft, Bridge: br})
+}
+
+func (b *Backend) isVirtual(ch mediacore.ChannelID) bool {
 	b.mu.Lock()
-	for _, id := range []string{from, to, hb} {
-		b.helpers[id] = true
-	}
-	if c := b.chans[string(ch)]; c != nil {
-		c.helpers = append(c.helpers, from, to, hb)
-	}
-	b.mu.Unlock()
-	steps := []struct {
-		path string
-		q    url.Values
-	}{
-		{"/channels/" + seg(string(ch)) + "/snoop", url.Values{"spy": {"in"}, "whisper": {"none"}, "app": {b.cfg.App}, "snoopId": {from}}},
-		{"/channels/" + seg(string(target)) + "/snoop", url.Values{"spy": {"none"}, "whisper": {"out"}, "app": {b.cfg.App}, "snoopId": {to}}},
-		{"/bridges", url.Values{"type": {"mixing"}, "bridgeId": {hb}, "name": {hb}}},
-		{"/bridges/" + seg(hb) + "/addChannel", url.Values{"channel": {from + "," + to}}},
-	}
-	waits := map[string]chan struct{}{from: b.expectStasis(from), to: b.expectStasis(to)}
-	for _, s := range steps {
-		if strings.HasSuffix(s.path, "/addChannel") {
-			for id, w := range waits {
-				if err := b.waitStasis(ctx, id, w); err != nil {
-					b.cleanupHelpers([]string{from, to, hb})
-					return err
-				}
-			}
-		}
-		if err := b.ari.do(ctx, "POST", s.path, s.q, nil, nil); err != nil {
-			for id := range waits {
-				b.forgetStasis(id)
-			}
-			b.cleanupHelpers([]string{from, to, hb})
-			return ariErr(err, mediacore.ErrNoSuchChannel)
-		}
-	}
-	return nil
+	defer b.mu.Unlock()
+	c := b.chans[string(ch)]
+	return c != nil && c.virtual
 }
 
 // cleanupHelpers hangs up hidden channels and destroys hidden bridges
@@ -254,7 +258,18 @@ func (b *Backend) SetMemberRole(ctx context.Context, br mediacore.BridgeID, ch m
 	if !in {
 		return fmt.Errorf("%w: %s is not in bridge %s", mediacore.ErrChannelState, ch, br)
 	}
-	b.cleanupHelpers(b.takeHelpers(ch))
+	if b.isVirtual(ch) || m.Role == mediacore.RoleWhisper {
+		if b.isVirtual(ch) {
+			b.leaveVirtual(br, ch, true)
+		} else if err := b.ari.do(ctx, "POST", "/bridges/"+seg(string(br))+"/removeChannel", url.Values{"channel": {string(ch)}}, nil, nil); err != nil {
+			return ariErr(err, mediacore.ErrNoSuchChannel)
+		} else {
+			b.mu.Lock()
+			c.swallow++ // the Left of the real bridge
+			b.mu.Unlock()
+		}
+		return b.join(ctx, br, ch, m, true)
+	}
 	b.mu.Lock()
 	c.swallow++
 	b.mu.Unlock()
@@ -275,8 +290,20 @@ func (b *Backend) RemoveFromBridge(ctx context.Context, br mediacore.BridgeID, c
 	if _, err := b.known(ch); err != nil {
 		return err
 	}
-	b.cleanupHelpers(b.takeHelpers(ch))
+	if b.isVirtual(ch) {
+		b.leaveVirtual(br, ch, false)
+		return nil
+	}
 	err := b.ari.do(ctx, "POST", "/bridges/"+seg(string(br))+"/removeChannel", url.Values{"channel": {string(ch)}}, nil, nil)
+	var se *statusError
+	if err == nil || errors.As(err, &se) && se.code == 422 { // 422: already out
+		b.mu.Lock()
+		if c := b.chans[string(ch)]; c != nil && c.bridge == string(br) {
+			c.bridge = "" // ChannelLeftBridge follows
+		}
+		b.mu.Unlock()
+		return nil
+	}
 	return ariErr(err, mediacore.ErrNoSuchChannel)
 }
 
@@ -292,7 +319,9 @@ func (b *Backend) DestroyBridge(ctx context.Context, br mediacore.BridgeID) erro
 	}
 	b.mu.Unlock()
 	for _, ch := range members {
-		b.cleanupHelpers(b.takeHelpers(ch))
+		if b.isVirtual(ch) {
+			b.leaveVirtual(br, ch, false)
+		}
 	}
 	err := b.ari.do(ctx, "DELETE", "/bridges/"+seg(string(br)), nil, nil, nil)
 	if err == nil {
@@ -379,7 +408,14 @@ func (b *Backend) Snoop(ctx context.Context, target, spy mediacore.ChannelID, mo
 	if _, err := b.known(spy); err != nil {
 		return err
 	}
-	base := helperPrefix + "snoop-" + string(spy)
+	return b.snoopPath(ctx, target, spy, "snoop", whisper)
+}
+
+// snoopPath puts spy in a hidden bridge with a snoop channel on target
+// (spy=both, whisper as given). Its parts are owned by spy: they go when
+// spy ends, leaves, or changes role.
+func (b *Backend) snoopPath(ctx context.Context, target, spy mediacore.ChannelID, kind, whisper string) error {
+	base := helperPrefix + kind + "-" + string(spy)
 	sc, hb := base+"-ch", base+"-br"
 	b.mu.Lock()
 	b.helpers[sc], b.helpers[hb] = true, true

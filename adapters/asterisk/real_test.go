@@ -228,9 +228,6 @@ func (h harness) ReadRecording(t *testing.T, path string) []byte {
 //     during a tone playback; with a direct channel recording running at
 //     the same time the snoop carries the caller). Read/Both recordings
 //     made during a prompt lack the caller's voice.
-//   - Whisper: the agent does not hear the whisperer through the
-//     snoop(in) -> hidden bridge -> snoop(whisper out) path (not yet
-//     understood).
 //   - HoldWithMusic: the suite expects a=sendonly, which only a
 //     ReinviteHolder gives; chan_pjsip has no ARI call for a hold
 //     re-INVITE (Core holds locally: music heard, audio out of the bridge).
@@ -248,7 +245,7 @@ func (h harness) ReadRecording(t *testing.T, path string) []byte {
 //     with that reason).
 //
 // The other scenarios pass (InboundPromptDTMF, OriginateRegisteredAndBridge,
-// ThreePartyMix, ListenOnly, HangupCauses, EarlyMedia,
+// ThreePartyMix, Whisper, ListenOnly, HangupCauses, EarlyMedia,
 // EarlyMediaOriginated, Variables, BridgeEvents, Capabilities/TTSPlayer
 // and MediaUploader, Snoop, CapabilityMarkers/Whisperer and
 // ReinviteHolder); TestRealSmoke keeps the core of them in every run.

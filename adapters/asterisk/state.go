@@ -94,7 +94,9 @@ func (b *Backend) reconcile(ctx context.Context) error {
 		if ac.State == "Up" && c.answered.IsZero() {
 			c.answered = c.created
 		}
-		c.bridge = ""
+		if !c.virtual {
+			c.bridge = ""
+		}
 	}
 	for id := range b.chans {
 		if !alive[id] {
@@ -117,6 +119,11 @@ func (b *Backend) reconcile(ctx context.Context) error {
 			continue // not one of Hotline's bridges
 		}
 		members := map[string]mediacore.Member{}
+		for ch, m := range bb.members {
+			if c := b.chans[ch]; c != nil && c.virtual {
+				members[ch] = m
+			}
+		}
 		for _, ch := range ab.Channels {
 			if c := b.chans[ch]; c != nil {
 				m := bb.members[ch]
@@ -213,6 +220,11 @@ func (b *Backend) Bridges(ctx context.Context) ([]mediacore.BridgeInfo, error) {
 				m.Role = mediacore.RoleSpeak
 			}
 			bi.Members[mediacore.ChannelID(ch)] = m
+		}
+		for ch, m := range bb.members {
+			if c := b.chans[ch]; c != nil && c.virtual {
+				bi.Members[mediacore.ChannelID(ch)] = m
+			}
 		}
 		out = append(out, bi)
 	}
