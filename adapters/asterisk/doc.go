@@ -16,8 +16,10 @@
 //     PJSIP/N@trunk (config trunk by default), sip:... -> PJSIP/<sip_endpoint>/sip:...;
 //     variables become channel variables and X- headers. Dial events give
 //     Ringing, Progress and the cause of a failed leg.
-//   - playbacks: sound: files (media_dir), tone: and silence (stopped after
-//     their duration), uploaded prompts (MediaUploader: an in-memory HTTP
+//   - playbacks: sound: files (media_dir), tone: (stopped after its
+//     duration), silence as a timed pause without an ARI playback (any
+//     playback silences the "in" direction of the channel's snoops in
+//     Asterisk 22.10), uploaded prompts (MediaUploader: an in-memory HTTP
 //     server in the adapter that Asterisk fetches "sound:http://..." from
 //     through res_http_media_cache; no shared disk). No TTSPlayer: Core
 //     renders TTS and uploads it.

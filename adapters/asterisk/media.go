@@ -43,6 +43,10 @@ type playback struct {
 type playItem struct {
 	uri string
 	dur time.Duration // >0: stop the item after this long
+	// silent items are a pause: no ARI playback, just the wait. (A
+	// playback on a channel, even of silence, silences the "in" direction
+	// of its snoop channels in Asterisk 22.10, i.e. its recordings.)
+	silent bool
 }
 
 // mediaURI maps one Media to an ARI media URI.
@@ -66,7 +70,7 @@ func (b *Backend) mediaURI(m mediacore.Media) (playItem, error) {
 	case mediacore.MediaTone:
 		return toneItem(m.Tone, m.Duration), nil
 	case mediacore.MediaSilence:
-		return playItem{uri: "tone:0/" + strconv.Itoa(int(m.Duration.Milliseconds())), dur: m.Duration}, nil
+		return playItem{silent: true, dur: m.Duration}, nil
 	case mediacore.MediaTTS:
 		return playItem{}, fmt.Errorf("%w: Asterisk renders no TTS (Core renders and uploads it)", mediacore.ErrNotSupported)
 	}
@@ -156,6 +160,9 @@ func (b *Backend) Play(ctx context.Context, t mediacore.Target, req mediacore.Pl
 }
 
 func (b *Backend) startItem(ctx context.Context, p *playback, path, ariID string, it playItem) error {
+	if it.silent {
+		return nil
+	}
 	b.mu.Lock()
 	b.items[ariID] = p
 	b.mu.Unlock()
@@ -193,7 +200,7 @@ func (b *Backend) runPlayback(p *playback, path, current string) {
 	n := 0
 	idx := 0
 	for {
-		if !b.waitItem(p, current, p.items[idx].dur) {
+		if !b.waitItem(p, current, p.items[idx]) {
 			return
 		}
 		idx++
@@ -216,12 +223,22 @@ func (b *Backend) runPlayback(p *playback, path, current string) {
 
 // waitItem waits for item ariID to finish, stopping it after dur; false
 // means stop the playback (StopPlayback, Close).
-func (b *Backend) waitItem(p *playback, ariID string, dur time.Duration) bool {
+func (b *Backend) waitItem(p *playback, ariID string, it playItem) bool {
 	var timeout <-chan time.Time
-	if dur > 0 {
-		t := time.NewTimer(dur)
+	if it.dur > 0 {
+		t := time.NewTimer(it.dur)
 		defer t.Stop()
 		timeout = t.C
+	}
+	if it.silent {
+		select {
+		case <-timeout:
+			return true
+		case <-p.stop:
+			return false
+		case <-b.ctx.Done():
+			return false
+		}
 	}
 	stopped := false
 	stopCh := p.stop

@@ -222,8 +222,7 @@ func (h harness) ReadRecording(t *testing.T, path string) []byte {
 // TestConformance runs mediacore/mediatest against the real Asterisk. It
 // runs with HOTLINE_ASTERISK_CONFORMANCE=1 only, because these scenarios
 // fail against Asterisk 22.10 today and the package must stay green:
-//   - RecordingAudio, CapabilityMarkers/StereoRecorder: while a playback
-//     runs on a channel, the "in" direction (what the channel sends) of
+//   - RecordingAudio: while a playback runs on a channel, the "in" direction (what the channel sends) of
 //     its snoop channels is silent in Asterisk 22.10 (measured: -Inf dBm0
 //     during a tone playback; with a direct channel recording running at
 //     the same time the snoop carries the caller). Read/Both recordings
@@ -247,8 +246,8 @@ func (h harness) ReadRecording(t *testing.T, path string) []byte {
 // The other scenarios pass (InboundPromptDTMF, OriginateRegisteredAndBridge,
 // ThreePartyMix, Whisper, ListenOnly, HangupCauses, EarlyMedia,
 // EarlyMediaOriginated, Variables, BridgeEvents, Capabilities/TTSPlayer
-// and MediaUploader, Snoop, CapabilityMarkers/Whisperer and
-// ReinviteHolder); TestRealSmoke keeps the core of them in every run.
+// and MediaUploader, Snoop, CapabilityMarkers (Whisperer, StereoRecorder
+// through Core's fallback, ReinviteHolder)); TestRealSmoke keeps the core of them in every run.
 func TestConformance(t *testing.T) {
 	if os.Getenv("HOTLINE_ASTERISK_CONFORMANCE") != "1" {
 		t.Skip("set HOTLINE_ASTERISK_CONFORMANCE=1: the full suite has known failures against Asterisk 22.10 (see the comment)")
