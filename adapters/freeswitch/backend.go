@@ -3,6 +3,7 @@ package freeswitch
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -37,7 +38,7 @@ type Backend struct {
 	plays    map[mediacore.PlaybackID]*playState
 	recs     map[mediacore.RecordingID]*recState
 	finished map[mediacore.RecordingID]string // switch path of finished recordings
-	jobs     map[string]chan *event          // Job-UUID -> BACKGROUND_JOB
+	jobs     map[string]chan *event           // Job-UUID -> BACKGROUND_JOB
 	mediaDir string
 	recDir   string
 }
@@ -65,6 +66,7 @@ type chanState struct {
 	quiet    bool          // hold: leave and rejoin without bridge events
 	held     bool
 	holdPlay mediacore.PlaybackID
+	parkCh   chan struct{} // closed on the next CHANNEL_PARK
 }
 
 type bridgeState struct {
@@ -245,9 +247,31 @@ func (b *Backend) failJobs() {
 	}
 }
 
-// Close drops the connection; calls stay on the switch (a restarted
-// Hotline adopts them through Channels).
+// Close hangs up the channels the backend knows (uuid_kill) and drops the
+// connection.
 func (b *Backend) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	var ids []string
+	for id, cs := range b.chans {
+		if !cs.ended {
+			ids = append(ids, id)
+		}
+	}
+	up := b.c != nil
+	b.mu.Unlock()
+	if up && len(ids) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), b.cfg.CommandTimeout)
+		for _, id := range ids {
+			if _, err := b.api(ctx, "uuid_kill "+id+" NORMAL_CLEARING"); errors.Is(err, mediacore.ErrBackendUnavailable) {
+				break
+			}
+		}
+		cancel()
+	}
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
@@ -336,7 +360,8 @@ func apiError(body string) error {
 	case strings.Contains(low, "conference") && strings.Contains(low, "not found"):
 		return fmt.Errorf("%w: %s", mediacore.ErrNoSuchBridge, msg)
 	case strings.Contains(low, "user_not_registered"), strings.Contains(low, "subscriber_absent"),
-		strings.Contains(low, "no_route_destination"), strings.Contains(low, "unallocated_number"):
+		strings.Contains(low, "no_route_destination"), strings.Contains(low, "unallocated_number"),
+		strings.Contains(low, "invalid_gateway"):
 		return fmt.Errorf("%w: %s", mediacore.ErrNotFound, msg)
 	}
 	return fmt.Errorf("freeswitch: %s", msg)
@@ -412,10 +437,30 @@ func (b *Backend) reconcile(ctx context.Context) error {
 	for _, r := range rows {
 		live[r.UUID] = r
 	}
+	// "show channels" reads the switch's database, written a little after
+	// the fact: a known channel missing from it is asked about directly.
+	b.mu.Lock()
+	var missing []string
+	for id, cs := range b.chans {
+		if _, ok := live[id]; !ok && cs.announced && !cs.ended {
+			missing = append(missing, id)
+		}
+	}
+	b.mu.Unlock()
+	gone := map[string]bool{}
+	for _, id := range missing {
+		v, err := b.api(ctx, "uuid_exists "+id)
+		if err != nil {
+			return err
+		}
+		if strings.TrimSpace(v) != "true" {
+			gone[id] = true
+		}
+	}
 	var out []mediacore.Event
 	b.mu.Lock()
 	for id, cs := range b.chans {
-		if _, ok := live[id]; ok || !cs.announced || cs.ended {
+		if !gone[id] || cs.ended {
 			continue
 		}
 		cs.ended = true
@@ -514,6 +559,17 @@ func (b *Backend) Channels(ctx context.Context) ([]mediacore.ChannelInfo, error)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var out []mediacore.ChannelInfo
+	// The switch's list lags behind its events: channels we know are
+	// listed from our state.
+	listed := map[string]bool{}
+	for _, r := range rows {
+		listed[r.UUID] = true
+	}
+	for id, cs := range b.chans {
+		if !listed[id] && cs.announced && !cs.ended {
+			rows = append(rows, fsChannel{UUID: id})
+		}
+	}
 	for _, r := range rows {
 		if mediacore.ValidateID(r.UUID) != nil {
 			continue

@@ -262,12 +262,14 @@ func (b *Backend) Hold(ctx context.Context, ch mediacore.ChannelID, music *media
 		return fmt.Errorf("%w: %s is not up or already held", mediacore.ErrChannelState, ch)
 	}
 	inRoom := cs.bridge != "" && cs.memberID != ""
+	parked := make(chan struct{})
 	if inRoom {
 		cs.quiet = true
+		cs.parkCh = parked
 	}
 	b.mu.Unlock()
 	if inRoom {
-		if _, err := b.api(ctx, "uuid_transfer "+cs.id+" park inline"); err != nil {
+		if err := b.park(ctx, cs, parked); err != nil {
 			return err
 		}
 	}
@@ -310,4 +312,36 @@ func (b *Backend) Unhold(ctx context.Context, ch mediacore.ChannelID) error {
 		return b.join(ctx, cs, room, m, true)
 	}
 	return nil
+}
+
+// park transfers a channel to park and waits until it is parked (a hold
+// sent before would be undone by the transfer).
+func (b *Backend) park(ctx context.Context, cs *chanState, parked chan struct{}) error {
+	if _, err := b.api(ctx, "uuid_transfer "+cs.id+" park inline"); err != nil {
+		return err
+	}
+	select {
+	case <-parked:
+		return nil
+	case <-cs.answerCh:
+		select {
+		case <-parked:
+			return nil
+		default:
+		}
+		b.mu.Lock()
+		ended := cs.ended
+		b.mu.Unlock()
+		if ended {
+			return fmt.Errorf("%w: %s ended", mediacore.ErrNoSuchChannel, cs.id)
+		}
+		select {
+		case <-parked:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("freeswitch: park: %w", ctx.Err())
+		}
+	case <-ctx.Done():
+		return fmt.Errorf("freeswitch: park: %w", ctx.Err())
+	}
 }

@@ -591,3 +591,19 @@ func (b *Backend) SetVariable(ctx context.Context, ch mediacore.ChannelID, name,
 func (b *Backend) AnswerTransfer(ctx context.Context, ch mediacore.ChannelID, id mediacore.TransferID, accept bool) error {
 	return fmt.Errorf("%w: FreeSWITCH answers REFER itself", mediacore.ErrNotSupported)
 }
+
+var _ mediacore.DTMFDetector = (*Backend)(nil)
+
+// SetDTMFDetection switches in-band DTMF detection (mod_spandsp's
+// spandsp_start_dtmf / spandsp_stop_dtmf) on a channel; RFC 2833/4733
+// digits are reported whatever the setting.
+func (b *Backend) SetDTMFDetection(ctx context.Context, ch mediacore.ChannelID, on bool) error {
+	if _, err := b.chanOf(ch); err != nil {
+		return err
+	}
+	app := "spandsp_stop_dtmf"
+	if on {
+		app = "spandsp_start_dtmf"
+	}
+	return b.execute(ctx, string(ch), app, "", "")
+}

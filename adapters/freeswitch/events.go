@@ -62,6 +62,10 @@ func (b *Backend) handle(ev *event) []mediacore.Event {
 		}
 		return nil
 	case "CHANNEL_PARK":
+		if cs != nil && cs.parkCh != nil {
+			close(cs.parkCh)
+			cs.parkCh = nil
+		}
 		if cs == nil || cs.dir != mediacore.Inbound || cs.announced {
 			return nil
 		}
@@ -260,39 +264,39 @@ func hangupCause(ev *event) (mediacore.Cause, int, int) {
 // causeFromName maps FreeSWITCH's cause names (switch_types.h, Q.850
 // names) to the contract's causes.
 var causeFromName = map[string]mediacore.Cause{
-	"NORMAL_CLEARING":            mediacore.CauseNormal,
-	"NORMAL_UNSPECIFIED":         mediacore.CauseNormal,
-	"USER_BUSY":                  mediacore.CauseBusy,
-	"NO_ANSWER":                  mediacore.CauseNoAnswer,
-	"ALLOTTED_TIMEOUT":           mediacore.CauseNoAnswer,
-	"NO_USER_RESPONSE":           mediacore.CauseTimeout,
-	"RECOVERY_ON_TIMER_EXPIRE":   mediacore.CauseTimeout,
-	"CALL_REJECTED":              mediacore.CauseRejected,
-	"UNALLOCATED_NUMBER":         mediacore.CauseUnallocated,
-	"NO_ROUTE_DESTINATION":       mediacore.CauseUnallocated,
-	"NO_ROUTE_TRANSIT_NET":       mediacore.CauseUnallocated,
-	"INVALID_NUMBER_FORMAT":      mediacore.CauseUnallocated,
-	"USER_NOT_REGISTERED":        mediacore.CauseUnavailable,
-	"SUBSCRIBER_ABSENT":          mediacore.CauseUnavailable,
-	"ORIGINATOR_CANCEL":          mediacore.CauseCancelled,
-	"NORMAL_CIRCUIT_CONGESTION":  mediacore.CauseCongestion,
-	"SWITCH_CONGESTION":          mediacore.CauseCongestion,
-	"NORMAL_TEMPORARY_FAILURE":   mediacore.CauseCongestion,
-	"INCOMPATIBLE_DESTINATION":   mediacore.CauseIncompatible,
-	"BEARERCAPABILITY_NOTAVAIL":  mediacore.CauseIncompatible,
-	"MEDIA_TIMEOUT":              mediacore.CauseMediaTimeout,
-	"DESTINATION_OUT_OF_ORDER":   mediacore.CauseFailure,
-	"NETWORK_OUT_OF_ORDER":       mediacore.CauseFailure,
-	"OUTGOING_CALL_BARRED":       mediacore.CauseForbidden,
-	"INCOMING_CALL_BARRED":       mediacore.CauseForbidden,
-	"LOSE_RACE":                  mediacore.CauseCancelled,
-	"PICKED_OFF":                 mediacore.CauseCancelled,
-	"MANAGER_REQUEST":            mediacore.CauseNormal,
-	"SYSTEM_SHUTDOWN":            mediacore.CauseFailure,
-	"CHAN_NOT_IMPLEMENTED":       mediacore.CauseFailure,
-	"SERVICE_UNAVAILABLE":        mediacore.CauseCongestion,
-	"EXCHANGE_ROUTING_ERROR":     mediacore.CauseFailure,
-	"FACILITY_REJECTED":          mediacore.CauseRejected,
+	"NORMAL_CLEARING":           mediacore.CauseNormal,
+	"NORMAL_UNSPECIFIED":        mediacore.CauseNormal,
+	"USER_BUSY":                 mediacore.CauseBusy,
+	"NO_ANSWER":                 mediacore.CauseNoAnswer,
+	"ALLOTTED_TIMEOUT":          mediacore.CauseNoAnswer,
+	"NO_USER_RESPONSE":          mediacore.CauseTimeout,
+	"RECOVERY_ON_TIMER_EXPIRE":  mediacore.CauseTimeout,
+	"CALL_REJECTED":             mediacore.CauseRejected,
+	"UNALLOCATED_NUMBER":        mediacore.CauseUnallocated,
+	"NO_ROUTE_DESTINATION":      mediacore.CauseUnallocated,
+	"NO_ROUTE_TRANSIT_NET":      mediacore.CauseUnallocated,
+	"INVALID_NUMBER_FORMAT":     mediacore.CauseUnallocated,
+	"USER_NOT_REGISTERED":       mediacore.CauseUnavailable,
+	"SUBSCRIBER_ABSENT":         mediacore.CauseUnavailable,
+	"ORIGINATOR_CANCEL":         mediacore.CauseCancelled,
+	"NORMAL_CIRCUIT_CONGESTION": mediacore.CauseCongestion,
+	"SWITCH_CONGESTION":         mediacore.CauseCongestion,
+	"NORMAL_TEMPORARY_FAILURE":  mediacore.CauseCongestion,
+	"INCOMPATIBLE_DESTINATION":  mediacore.CauseIncompatible,
+	"BEARERCAPABILITY_NOTAVAIL": mediacore.CauseIncompatible,
+	"MEDIA_TIMEOUT":             mediacore.CauseMediaTimeout,
+	"DESTINATION_OUT_OF_ORDER":  mediacore.CauseFailure,
+	"NETWORK_OUT_OF_ORDER":      mediacore.CauseFailure,
+	"OUTGOING_CALL_BARRED":      mediacore.CauseForbidden,
+	"INCOMING_CALL_BARRED":      mediacore.CauseForbidden,
+	"LOSE_RACE":                 mediacore.CauseCancelled,
+	"PICKED_OFF":                mediacore.CauseCancelled,
+	"MANAGER_REQUEST":           mediacore.CauseNormal,
+	"SYSTEM_SHUTDOWN":           mediacore.CauseFailure,
+	"CHAN_NOT_IMPLEMENTED":      mediacore.CauseFailure,
+	"SERVICE_UNAVAILABLE":       mediacore.CauseCongestion,
+	"EXCHANGE_ROUTING_ERROR":    mediacore.CauseFailure,
+	"FACILITY_REJECTED":         mediacore.CauseRejected,
 }
 
 // causeName maps a contract cause to the FreeSWITCH cause uuid_kill sends
