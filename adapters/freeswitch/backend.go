@@ -41,6 +41,8 @@ type Backend struct {
 	jobs     map[string]chan *event           // Job-UUID -> BACKGROUND_JOB
 	mediaDir string
 	recDir   string
+	changed  chan struct{}        // closed and replaced after every event
+	ended    map[string]time.Time // recently ended channels (the switch's list lags)
 }
 
 type chanState struct {
@@ -103,6 +105,8 @@ func New(cfg Config) (*Backend, error) {
 		recs:     map[mediacore.RecordingID]*recState{},
 		finished: map[mediacore.RecordingID]string{},
 		jobs:     map[string]chan *event{},
+		changed:  make(chan struct{}),
+		ended:    map[string]time.Time{},
 	}, nil
 }
 
@@ -270,6 +274,16 @@ func (b *Backend) Close() error {
 				break
 			}
 		}
+		// Wait for their hangups, so the switch is clean for whoever
+		// connects next.
+		_ = b.waitFor(ctx, func() bool {
+			for _, id := range ids {
+				if cs := b.chans[id]; cs != nil && !cs.ended {
+					return false
+				}
+			}
+			return true
+		})
 		cancel()
 	}
 	b.mu.Lock()
@@ -435,7 +449,14 @@ func (b *Backend) reconcile(ctx context.Context) error {
 	}
 	live := map[string]fsChannel{}
 	for _, r := range rows {
-		live[r.UUID] = r
+		if b.known(r.UUID) {
+			live[r.UUID] = r
+			continue
+		}
+		// The list may still hold channels that just ended.
+		if v, err := b.api(ctx, "uuid_exists "+r.UUID); err == nil && strings.TrimSpace(v) == "true" {
+			live[r.UUID] = r
+		}
 	}
 	// "show channels" reads the switch's database, written a little after
 	// the fact: a known channel missing from it is asked about directly.
@@ -469,6 +490,9 @@ func (b *Backend) reconcile(ctx context.Context) error {
 		b.forgetLocked(cs)
 	}
 	for id, r := range live {
+		if _, gone := b.ended[id]; gone {
+			continue
+		}
 		if _, ok := b.chans[id]; ok || mediacore.ValidateID(id) != nil {
 			continue
 		}
@@ -571,7 +595,7 @@ func (b *Backend) Channels(ctx context.Context) ([]mediacore.ChannelInfo, error)
 		}
 	}
 	for _, r := range rows {
-		if mediacore.ValidateID(r.UUID) != nil {
+		if _, gone := b.ended[r.UUID]; gone || mediacore.ValidateID(r.UUID) != nil {
 			continue
 		}
 		info := mediacore.ChannelInfo{ID: mediacore.ChannelID(r.UUID), Direction: r.direction(), State: r.state(),
@@ -626,6 +650,31 @@ func (b *Backend) forgetLocked(cs *chanState) {
 		}
 	}
 	delete(b.chans, cs.id)
+	now := time.Now()
+	b.ended[cs.id] = now
+	for id, t := range b.ended {
+		if now.Sub(t) > time.Minute {
+			delete(b.ended, id)
+		}
+	}
+}
+
+// waitFor waits until cond (called with b.mu held) is true.
+func (b *Backend) waitFor(ctx context.Context, cond func() bool) error {
+	for {
+		b.mu.Lock()
+		ok := cond()
+		ch := b.changed
+		b.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("freeswitch: %w", ctx.Err())
+		}
+	}
 }
 
 // leaveLocked returns the BridgeLeft of a channel still in a bridge.
@@ -652,4 +701,10 @@ func (b *Backend) chanOf(id mediacore.ChannelID) (*chanState, error) {
 		return nil, fmt.Errorf("%w: %s", mediacore.ErrNoSuchChannel, id)
 	}
 	return cs, nil
+}
+
+func (b *Backend) known(id string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.chans[id] != nil
 }

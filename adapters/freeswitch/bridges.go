@@ -276,6 +276,9 @@ func (b *Backend) Hold(ctx context.Context, ch mediacore.ChannelID, music *media
 	if _, err := b.api(ctx, "uuid_hold "+cs.id); err != nil {
 		return err
 	}
+	if err := b.waitFor(ctx, func() bool { return cs.held || cs.ended }); err != nil {
+		return err
+	}
 	if url != "" {
 		pid := mediacore.PlaybackID("hold-" + randomID())
 		b.mu.Lock()
@@ -306,6 +309,9 @@ func (b *Backend) Unhold(ctx context.Context, ch mediacore.ChannelID) error {
 		}
 	}
 	if _, err := b.api(ctx, "uuid_hold off "+cs.id); err != nil {
+		return err
+	}
+	if err := b.waitFor(ctx, func() bool { return !cs.held || cs.ended }); err != nil {
 		return err
 	}
 	if room != "" {

@@ -24,6 +24,10 @@ func (b *Backend) onEvent(ev *event) {
 func (b *Backend) handle(ev *event) []mediacore.Event {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	defer func() {
+		close(b.changed)
+		b.changed = make(chan struct{})
+	}()
 	uuid := ev.get("Unique-ID")
 	cs := b.chans[uuid]
 	if cs != nil {
