@@ -82,6 +82,9 @@ func (c *Config) defaults() error {
 	}
 	if c.Domain == "" {
 		c.Domain = host
+		if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+			c.Domain = "[" + host + "]"
+		}
 	}
 	if c.ConferenceProfile == "" {
 		c.ConferenceProfile = "hotline"
@@ -89,7 +92,11 @@ func (c *Config) defaults() error {
 	for _, s := range []struct{ name, v string }{
 		{"profile", c.Profile}, {"domain", c.Domain}, {"gateway", c.Gateway}, {"conference_profile", c.ConferenceProfile},
 	} {
-		if s.v != "" && !isWord(s.v) {
+		v := s.v
+		if s.name == "domain" {
+			v = strings.NewReplacer("[", "", "]", "", ":", "").Replace(v)
+		}
+		if s.v != "" && !isWord(v) {
 			return fmt.Errorf("%w: %s %q", ErrInsecureConfig, s.name, s.v)
 		}
 	}
