@@ -183,6 +183,9 @@ func (b *Backend) originateCommand(req mediacore.OriginateRequest) (string, erro
 		if err := checkValue("caller id number", req.CallerIDNumber); err != nil {
 			return "", err
 		}
+		if !isWord(req.CallerIDNumber) && !isWord(strings.TrimPrefix(req.CallerIDNumber, "+")) {
+			return "", fmt.Errorf("%w: caller id number %q", mediacore.ErrInvalidArgument, req.CallerIDNumber)
+		}
 		vars = append(vars, "origination_caller_id_number="+req.CallerIDNumber)
 	}
 	if req.CallerIDName != "" {
