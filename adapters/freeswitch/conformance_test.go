@@ -3,6 +3,8 @@ package freeswitch
 import (
 	"context"
 	"os"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,7 +62,80 @@ func (h harness) ReadRecording(t *testing.T, path string) []byte {
 	return data
 }
 
+// knownFailures are the suite's scenarios this FreeSWITCH cannot pass,
+// with why. TestConformance runs the whole suite (in a child test process
+// on the same switch) and fails on any other failure, and on one of these
+// passing (the list must then shrink).
+var knownFailures = map[string]string{
+	"Transfer": "sofia answers a REFER itself (202 and a dialplan transfer); ESL offers no hook to report or " +
+		"refuse it, so no TransferRequested and AnswerTransfer is ErrNotSupported",
+	"HoldWithMusic": "uuid_hold re-INVITEs with a=sendonly but sets CF_SUSPEND: the switch sends no RTP to the " +
+		"channel it holds, so the held party hears no music",
+	"Capabilities": "see Capabilities/TrunkConfigurer",
+	"Capabilities/TrunkConfigurer": "sofia gateways are the switch's configuration: no TrunkConfigurer, so the " +
+		"Core's SetTrunks leaves them and tel/N@conf has no gateway (ErrNotFound)",
+}
+
 func TestConformance(t *testing.T) {
+	if os.Getenv("HOTLINE_FS_SUITE_CHILD") != "" {
+		t.Skip("in the child process: TestConformanceSuite runs")
+	}
+	in := mainSwitch(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run", "^TestConformanceSuite$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), "HOTLINE_FS_SUITE_CHILD=1",
+		"HOTLINE_TEST_FREESWITCH="+in.esl+","+in.password, "HOTLINE_TEST_FREESWITCH_SIP="+in.sip,
+		"HOTLINE_TEST_FREESWITCH_RECORDINGS="+in.recDir)
+	out, _ := cmd.CombinedOutput()
+	failed, passed := map[string]bool{}, map[string]bool{}
+	for _, line := range strings.Split(string(out), "\n") {
+		line = strings.TrimSpace(line)
+		for prefix, set := range map[string]map[string]bool{"--- FAIL: TestConformanceSuite/": failed, "--- PASS: TestConformanceSuite/": passed} {
+			if rest, ok := strings.CutPrefix(line, prefix); ok {
+				name, _, _ := strings.Cut(rest, " ")
+				set[name] = true
+			}
+		}
+	}
+	if len(passed)+len(failed) == 0 {
+		t.Fatalf("the suite did not run:\n%s", out)
+	}
+	for name := range failed {
+		if why, ok := knownFailures[name]; ok {
+			t.Logf("known failure %s: %s", name, why)
+			continue
+		}
+		t.Errorf("scenario %s failed", name)
+	}
+	for name := range knownFailures {
+		if passed[name] {
+			t.Errorf("scenario %s listed as a known failure now passes: update knownFailures", name)
+		}
+	}
+	if t.Failed() || testing.Verbose() {
+		t.Logf("suite output:\n%s", filterNoise(string(out)))
+	}
+	t.Logf("%d scenarios (and subtests) passed, %d failed as known", len(passed), len(failed))
+}
+
+// filterNoise drops sipgo's UDP close warnings from the child's output.
+func filterNoise(s string) string {
+	var keep []string
+	for _, l := range strings.Split(s, "\n") {
+		if !strings.Contains(l, "UDP ref went negative") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+// TestConformanceSuite is the suite itself, run by TestConformance in a
+// child process.
+func TestConformanceSuite(t *testing.T) {
+	if os.Getenv("HOTLINE_FS_SUITE_CHILD") == "" {
+		t.Skip("run by TestConformance, which checks its failures against knownFailures")
+	}
 	in := mainSwitch(t)
 	mediatest.Run(t, harness{in})
 }

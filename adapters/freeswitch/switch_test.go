@@ -159,6 +159,7 @@ func startSwitch(tag string) (*fsInstance, error) {
 
 func stopSwitch(in *fsInstance) error {
 	if in.external {
+		os.RemoveAll(in.mediaDir)
 		return nil
 	}
 	defer os.RemoveAll(in.mediaDir)
@@ -172,7 +173,8 @@ func mainSwitch(t testing.TB) *fsInstance {
 	switches.once.Do(func() {
 		if v := os.Getenv("HOTLINE_TEST_FREESWITCH"); v != "" {
 			addr, pw, _ := strings.Cut(v, ",")
-			switches.main = &fsInstance{esl: addr, password: pw, sip: os.Getenv("HOTLINE_TEST_FREESWITCH_SIP"), external: true}
+			switches.main = &fsInstance{esl: addr, password: pw, sip: os.Getenv("HOTLINE_TEST_FREESWITCH_SIP"), external: true,
+				recDir: os.Getenv("HOTLINE_TEST_FREESWITCH_RECORDINGS")}
 			d, err := os.MkdirTemp("", "hotline-fs-media-")
 			switches.main.mediaDir, switches.mainErr = d, err
 			return
