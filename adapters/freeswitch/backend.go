@@ -69,6 +69,7 @@ type chanState struct {
 	held     bool
 	holdPlay mediacore.PlaybackID
 	parkCh   chan struct{} // closed on the next CHANNEL_PARK
+	progress bool          // Progress was asked for (inbound)
 }
 
 type bridgeState struct {

@@ -76,6 +76,9 @@ func (b *Backend) Progress(ctx context.Context, ch mediacore.ChannelID) error {
 	if !b.unanswered(cs) || cs.dir != mediacore.Inbound {
 		return fmt.Errorf("%w: %s is answered or outbound", mediacore.ErrChannelState, ch)
 	}
+	b.mu.Lock()
+	cs.progress = true
+	b.mu.Unlock()
 	return b.simple(ctx, ch, "uuid_pre_answer")
 }
 

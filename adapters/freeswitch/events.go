@@ -100,7 +100,9 @@ func (b *Backend) handle(ev *event) []mediacore.Event {
 			return []mediacore.Event{{Type: mediacore.EventRinging, Channel: id}}
 		}
 	case "CHANNEL_PROGRESS_MEDIA":
-		if cs.state == mediacore.ChannelRinging {
+		// uuid_answer pre-answers on the way: an inbound channel reports
+		// Progress only when the controller asked for it.
+		if cs.state == mediacore.ChannelRinging && (cs.dir == mediacore.Outbound || cs.progress) {
 			cs.state = mediacore.ChannelEarly
 			return []mediacore.Event{{Type: mediacore.EventProgress, Channel: id}}
 		}

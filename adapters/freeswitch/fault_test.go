@@ -357,3 +357,21 @@ func ExampleConfig() {
 	fmt.Println(errors.Is(err, ErrInsecureConfig))
 	// Output: true
 }
+
+func TestFakeRegistrationEvents(t *testing.T) {
+	f, _, log := startFake(t, nil)
+	f.event(map[string]string{"Event-Name": "CUSTOM", "Event-Subclass": "sofia::register", "from-user": "1001",
+		"contact": "\"1001\" <sip:1001@127.0.0.1:5062>"}, "")
+	f.event(map[string]string{"Event-Name": "CUSTOM", "Event-Subclass": "sofia::unregister", "from-user": "1001",
+		"contact": "sip:1001@127.0.0.1:5062"}, "")
+	f.event(map[string]string{"Event-Name": "CUSTOM", "Event-Subclass": "sofia::register", "from-user": "bad user"}, "")
+	log.wait(t, "unregistered", func(evs []mediacore.Event) bool {
+		return count(evs, func(ev mediacore.Event) bool { return ev.Type == mediacore.EventEndpointUnregistered }) == 1
+	})
+	evs := log.snapshot()
+	if n := count(evs, func(ev mediacore.Event) bool {
+		return ev.Type == mediacore.EventEndpointRegistered && ev.Endpoint == "user/1001" && strings.Contains(ev.Contact, "5062")
+	}); n != 1 {
+		t.Errorf("registered events: %+v", evs)
+	}
+}
