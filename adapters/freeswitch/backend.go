@@ -31,6 +31,7 @@ type Backend struct {
 	c        *conn      // nil while down
 	sink     func(mediacore.Event)
 	closed   bool
+	muted    bool // Close started: events are no longer passed on
 	stop     chan struct{}
 	wg       sync.WaitGroup
 	chans    map[string]*chanState
@@ -260,6 +261,10 @@ func (b *Backend) Close() error {
 		b.mu.Unlock()
 		return nil
 	}
+	// No events after Close started: the hangups below are Close's own
+	// (and a Core that closes must not get events while it waits for its
+	// mailboxes to drain).
+	b.muted = true
 	var ids []string
 	for id, cs := range b.chans {
 		if !cs.ended {
@@ -309,6 +314,9 @@ func (b *Backend) emit(ev mediacore.Event) {
 	}
 	b.mu.Lock()
 	sink := b.sink
+	if b.muted {
+		sink = nil
+	}
 	b.mu.Unlock()
 	if sink != nil {
 		sink(ev)
