@@ -87,6 +87,7 @@ type playState struct {
 type recState struct {
 	id      mediacore.RecordingID
 	ch      string
+	bridge  mediacore.BridgeID // a conference recording
 	path    string
 	started time.Time
 	stopped bool
@@ -380,7 +381,7 @@ func apiError(body string) error {
 	case strings.Contains(low, "no such channel"), strings.Contains(low, "cannot locate session"),
 		strings.Contains(low, "invalid uuid"):
 		return fmt.Errorf("%w: %s", mediacore.ErrNoSuchChannel, msg)
-	case strings.Contains(low, "conference") && strings.Contains(low, "not found"):
+	case strings.HasPrefix(low, "-err conference") && strings.HasSuffix(low, "not found") && !strings.Contains(low, "command"):
 		return fmt.Errorf("%w: %s", mediacore.ErrNoSuchBridge, msg)
 	case strings.Contains(low, "user_not_registered"), strings.Contains(low, "subscriber_absent"),
 		strings.Contains(low, "no_route_destination"), strings.Contains(low, "unallocated_number"),

@@ -397,18 +397,18 @@ func (b *Backend) StopPlayback(ctx context.Context, id mediacore.PlaybackID) err
 // RECORD_READ_ONLY / RECORD_WRITE_ONLY for Source). Bridges:
 // ErrNotSupported.
 func (b *Backend) Record(ctx context.Context, target mediacore.Target, req mediacore.RecordRequest) (mediacore.RecordingID, error) {
-	if target.Bridge != "" || target.Channel == "" {
-		return "", fmt.Errorf("%w: recording a bridge", mediacore.ErrNotSupported)
-	}
 	if err := checkID("recording", string(req.ID)); err != nil {
 		return "", err
 	}
-	name := req.Name
-	if name == "" {
-		name = string(req.ID) + ".wav"
+	if target.Bridge != "" {
+		return b.recordBridge(ctx, target.Bridge, req)
 	}
-	if !safePath(name) || strings.HasPrefix(name, "/") || !strings.HasSuffix(name, ".wav") {
-		return "", fmt.Errorf("%w: recording name %q", mediacore.ErrInvalidArgument, name)
+	if target.Channel == "" {
+		return "", fmt.Errorf("%w: empty target", mediacore.ErrInvalidArgument)
+	}
+	name, err := recordingName(req)
+	if err != nil {
+		return "", err
 	}
 	ch := string(target.Channel)
 	if _, err := b.chanOf(target.Channel); err != nil {
@@ -466,34 +466,82 @@ func (b *Backend) recOf(id mediacore.RecordingID) (*recState, error) {
 	return r, nil
 }
 
-// PauseRecording masks the recording (silence is written until unmask).
+// PauseRecording masks a channel recording (silence is written until
+// unmask); a bridge recording pauses (conference recording pause).
 func (b *Backend) PauseRecording(ctx context.Context, id mediacore.RecordingID) error {
-	r, err := b.recOf(id)
-	if err != nil {
-		return err
-	}
-	_, err = b.api(ctx, "uuid_record "+r.ch+" mask "+r.path)
-	return err
+	return b.recCmd(ctx, id, "mask", "recording pause")
 }
 
-// ResumeRecording unmasks the recording.
+// ResumeRecording unmasks (resumes) the recording.
 func (b *Backend) ResumeRecording(ctx context.Context, id mediacore.RecordingID) error {
+	return b.recCmd(ctx, id, "unmask", "recording resume")
+}
+
+// StopRecording stops it; RECORD_STOP (a conference's stop-recording)
+// reports RecordingFinished.
+func (b *Backend) StopRecording(ctx context.Context, id mediacore.RecordingID) error {
+	return b.recCmd(ctx, id, "stop", "norecord")
+}
+
+func (b *Backend) recCmd(ctx context.Context, id mediacore.RecordingID, chanVerb, confVerb string) error {
 	r, err := b.recOf(id)
 	if err != nil {
 		return err
 	}
-	_, err = b.api(ctx, "uuid_record "+r.ch+" unmask "+r.path)
+	if r.bridge != "" {
+		_, err = b.api(ctx, "conference "+string(r.bridge)+" "+confVerb+" "+r.path)
+		return err
+	}
+	_, err = b.api(ctx, "uuid_record "+r.ch+" "+chanVerb+" "+r.path)
 	return err
 }
 
-// StopRecording stops it; RECORD_STOP reports RecordingFinished.
-func (b *Backend) StopRecording(ctx context.Context, id mediacore.RecordingID) error {
-	r, err := b.recOf(id)
-	if err != nil {
-		return err
+func recordingName(req mediacore.RecordRequest) (string, error) {
+	name := req.Name
+	if name == "" {
+		name = string(req.ID) + ".wav"
 	}
-	_, err = b.api(ctx, "uuid_record "+r.ch+" stop "+r.path)
-	return err
+	if !safePath(name) || strings.HasPrefix(name, "/") || !strings.HasSuffix(name, ".wav") {
+		return "", fmt.Errorf("%w: recording name %q", mediacore.ErrInvalidArgument, name)
+	}
+	return name, nil
+}
+
+// recordBridge records a conference room (mono mix; Stereo is
+// ErrNotSupported for a bridge). The room exists once a member joined.
+func (b *Backend) recordBridge(ctx context.Context, id mediacore.BridgeID, req mediacore.RecordRequest) (mediacore.RecordingID, error) {
+	if req.Stereo {
+		return "", fmt.Errorf("%w: stereo recording of a bridge", mediacore.ErrNotSupported)
+	}
+	br, err := b.bridgeOf(id)
+	if err != nil {
+		return "", err
+	}
+	name, err := recordingName(req)
+	if err != nil {
+		return "", err
+	}
+	b.mu.Lock()
+	live := false
+	for m := range br.members {
+		if cs := b.chans[m]; cs != nil && cs.memberID != "" {
+			live = true
+		}
+	}
+	p := b.recDir + "/" + name
+	if !live || b.recs[req.ID] != nil {
+		b.mu.Unlock()
+		return "", fmt.Errorf("%w: bridge %s has no member yet, or recording %s exists", mediacore.ErrChannelState, id, req.ID)
+	}
+	b.recs[req.ID] = &recState{id: req.ID, bridge: id, path: p, started: time.Now()}
+	b.mu.Unlock()
+	if _, err := b.api(ctx, "conference "+string(id)+" record "+p); err != nil {
+		b.mu.Lock()
+		delete(b.recs, req.ID)
+		b.mu.Unlock()
+		return "", err
+	}
+	return req.ID, nil
 }
 
 // OpenRecording opens a finished recording through SharedRecordingsDir.

@@ -40,7 +40,10 @@
 // under media_dir, tone_stream:// tones, silence_stream:// silence.
 // Record is uuid_record (RECORD_STEREO: the channel left, what it hears
 // right; RECORD_READ_ONLY/WRITE_ONLY for Source), pause is mask/unmask
-// (silence is written), RECORD_STOP is RecordingFinished. Bridges are
+// (silence is written), RECORD_STOP is RecordingFinished. A bridge is
+// recorded as the conference's mono mix ("conference <id> record", pause
+// is "recording pause", which drops the paused stretch instead of writing
+// silence; Stereo of a bridge is ErrNotSupported). Bridges are
 // mod_conference rooms named after the bridge id: a member joins with
 // uuid_transfer to the inline dialplan "conference:<id>@<profile>,park"
 // and leaves with uuid_transfer to park; listen is the member flag mute,
@@ -54,7 +57,8 @@
 //
 // Not supported, answered with ErrNotSupported: AnswerTransfer (sofia
 // answers a REFER itself and ESL offers no hook to accept or refuse it, so
-// EventTransferRequested is never reported); Play and Record on a bridge;
+// EventTransferRequested is never reported); Play into a bridge (play to
+// each member); stereo recording of a bridge;
 // MediaTTS (Core renders it and uploads it through PutMedia); PutMedia
 // and OpenRecording without the shared directories (this FreeSWITCH build
 // has no mod_http_cache or mod_httapi: the switch can neither fetch an

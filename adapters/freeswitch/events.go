@@ -199,6 +199,9 @@ func (b *Backend) handleOther(ev *event) []mediacore.Event {
 }
 
 func (b *Backend) conferenceEventLocked(ev *event) []mediacore.Event {
+	if ev.get("Action") == "stop-recording" {
+		return b.recordStopLocked(ev.get("Path"))
+	}
 	cs := b.chans[ev.get("Unique-ID")]
 	if cs == nil || cs.ended {
 		return nil
@@ -239,8 +242,8 @@ func (b *Backend) recordStopLocked(path string) []mediacore.Event {
 		r.stopped = true
 		delete(b.recs, r.id)
 		b.finished[r.id] = r.path
-		return []mediacore.Event{{Type: mediacore.EventRecordingFinished, Channel: mediacore.ChannelID(r.ch), Recording: r.id,
-			Path: r.path, Duration: time.Since(r.started)}}
+		return []mediacore.Event{{Type: mediacore.EventRecordingFinished, Channel: mediacore.ChannelID(r.ch), Bridge: r.bridge,
+			Recording: r.id, Path: r.path, Duration: time.Since(r.started)}}
 	}
 	return nil
 }

@@ -2,12 +2,15 @@ package freeswitch
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"hotline/mediacore"
+	"hotline/mediacore/audio"
 	"hotline/mediacore/mediatest/sippeer"
 )
 
@@ -87,4 +90,143 @@ func TestNoSharedDirs(t *testing.T) {
 	if strings.Join(sent, "|") != strings.Join(want, "|") {
 		t.Errorf("sent %q", sent)
 	}
+}
+
+// TestRealBridgeRecording records a conference room: a mono mix of both
+// members, with a pause.
+func TestRealBridgeRecording(t *testing.T) {
+	in := mainSwitch(t)
+	b, err := New(in.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := newSinkLog()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	core, err := mediacore.New(b, mediacore.Options{Handler: log.sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := core.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer core.Close()
+	call := func(user, called string, tone float64) mediacore.ChannelID {
+		p, err := sippeer.New(sippeer.Config{User: user})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Close)
+		res := p.DialAsync(ctx, "sip:"+called+"@"+in.sip)
+		var ch mediacore.ChannelID
+		log.wait(t, "created "+called, func(evs []mediacore.Event) bool {
+			for _, ev := range evs {
+				if ev.Type == mediacore.EventChannelCreated && ev.Called == called {
+					ch = ev.Channel
+					return true
+				}
+			}
+			return false
+		})
+		if err := core.Answer(ctx, ch); err != nil {
+			t.Fatal(err)
+		}
+		r := <-res
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		r.Call.SetTone(tone)
+		return ch
+	}
+	a, c := call("2950", "295", 1000), call("2951", "296", 400)
+	if err := core.CreateBridge(ctx, "rb1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range []mediacore.ChannelID{a, c} {
+		if err := core.AddToBridge(ctx, "rb1", ch, mediacore.Member{Role: mediacore.RoleSpeak}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec, err := core.Record(ctx, mediacore.BridgeTarget("rb1"), mediacore.RecordRequest{})
+	if err != nil {
+		t.Fatalf("record bridge: %v", err)
+	}
+	if _, err := core.Record(ctx, mediacore.BridgeTarget("rb1"), mediacore.RecordRequest{Stereo: true}); !errors.Is(err, mediacore.ErrNotSupported) {
+		t.Errorf("stereo of a bridge: %v", err)
+	}
+	time.Sleep(time.Second)
+	if err := core.PauseRecording(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if err := core.ResumeRecording(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if err := core.StopRecording(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	var fin mediacore.Event
+	log.wait(t, "RecordingFinished", func(evs []mediacore.Event) bool {
+		for _, ev := range evs {
+			if ev.Type == mediacore.EventRecordingFinished && ev.Recording == rec {
+				fin = ev
+				return true
+			}
+		}
+		return false
+	})
+	rc, err := core.OpenRecording(ctx, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples := wavSamples(t, data)
+	if len(samples) < 8000 {
+		t.Fatalf("bridge recording: %d samples (%s)", len(samples), fin.Path)
+	}
+	// mod_conference drops the paused stretch (it writes no silence): about
+	// 2 s of audio for 3 s of recording.
+	if d := time.Duration(len(samples)) * time.Second / 8000; d < 1500*time.Millisecond || d > 2600*time.Millisecond {
+		t.Errorf("bridge recording holds %v of audio, want about 2 s (pause dropped); finished after %v", d, fin.Duration)
+	}
+	for i := 0; i+4000 <= len(samples)-2000; i += 4000 {
+		w := samples[i : i+4000]
+		for _, f := range []float64{1000, 400} {
+			if r := audio.ToneRatio(w, audio.SampleRate, f); r < 0.2 {
+				t.Errorf("bridge recording at %.1fs lacks %v Hz: ratio %.3f", float64(i)/8000, f, r)
+			}
+		}
+	}
+}
+
+// wavSamples returns the 16-bit mono samples of a WAV file.
+func wavSamples(t *testing.T, b []byte) []int16 {
+	t.Helper()
+	if len(b) < 44 || string(b[0:4]) != "RIFF" {
+		t.Fatalf("not a WAV file (%d bytes)", len(b))
+	}
+	for p := 12; p+8 <= len(b); {
+		id := string(b[p : p+4])
+		size := int(binary.LittleEndian.Uint32(b[p+4:]))
+		p += 8
+		if id == "fmt " && (binary.LittleEndian.Uint16(b[p+2:]) != 1 || binary.LittleEndian.Uint16(b[p+14:]) != 16) {
+			t.Fatalf("not 16-bit mono")
+		}
+		if id == "data" {
+			end := min(p+size, len(b))
+			out := make([]int16, 0, (end-p)/2)
+			for i := p; i+2 <= end; i += 2 {
+				out = append(out, int16(binary.LittleEndian.Uint16(b[i:])))
+			}
+			return out
+		}
+		p += size + size&1
+	}
+	t.Fatal("no data chunk")
+	return nil
 }
