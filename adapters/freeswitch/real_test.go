@@ -230,3 +230,80 @@ func wavSamples(t *testing.T, b []byte) []int16 {
 	t.Fatal("no data chunk")
 	return nil
 }
+
+// TestRealConnectionCut cuts the event socket connection mid-call: the
+// backend redials, re-subscribes and reconciles; the call survives with
+// no lost or duplicated events, and a call that ended during the outage
+// gets its Hangup.
+func TestRealConnectionCut(t *testing.T) {
+	in := mainSwitch(t)
+	cfg := in.config()
+	cfg.RedialMax = 300 * time.Millisecond
+	b, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := newSinkLog()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := b.Start(ctx, log.sink); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	dial := func(user, called string) (*sippeer.Call, mediacore.ChannelID) {
+		p, err := sippeer.New(sippeer.Config{User: user})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Close)
+		res := p.DialAsync(ctx, "sip:"+called+"@"+in.sip)
+		var ch mediacore.ChannelID
+		log.wait(t, "created "+called, func(evs []mediacore.Event) bool {
+			for _, ev := range evs {
+				if ev.Type == mediacore.EventChannelCreated && ev.Called == called {
+					ch = ev.Channel
+					return true
+				}
+			}
+			return false
+		})
+		if err := b.Answer(ctx, ch); err != nil {
+			t.Fatal(err)
+		}
+		r := <-res
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		return r.Call, ch
+	}
+	stay, stayID := dial("2960", "297")
+	gone, goneID := dial("2961", "298")
+	ups := func(evs []mediacore.Event) int {
+		return count(evs, func(ev mediacore.Event) bool { return ev.Type == mediacore.EventBackendUp })
+	}
+	// Cut the TCP connection, and end one call while the backend is away
+	// (the redial waits at least 100 ms).
+	b.mu.Lock()
+	c := b.c
+	b.mu.Unlock()
+	c.close(errors.New("test: connection cut"))
+	if err := gone.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	log.wait(t, "BackendDown then BackendUp", func(evs []mediacore.Event) bool { return ups(evs) == 2 })
+	log.wait(t, "the ended call's hangup", func(evs []mediacore.Event) bool { return count(evs, isType(mediacore.EventHangup, goneID)) == 1 })
+	stay.SendDTMF("37")
+	log.wait(t, "digits after the cut", func(evs []mediacore.Event) bool { return count(evs, isType(mediacore.EventDTMF, stayID)) >= 2 })
+	if err := b.SendDTMF(ctx, stayID, "1"); err != nil {
+		t.Errorf("command after redial: %v", err)
+	}
+	evs := log.snapshot()
+	for typ, want := range map[mediacore.EventType]int{mediacore.EventChannelCreated: 1, mediacore.EventAnswered: 1, mediacore.EventHangup: 0, mediacore.EventDTMF: 2} {
+		if n := count(evs, isType(typ, stayID)); n != want {
+			t.Errorf("surviving call: %d %v events, want %d", n, typ, want)
+		}
+	}
+	if n := count(evs, isType(mediacore.EventHangup, goneID)); n != 1 {
+		t.Errorf("ended call: %d hangups", n)
+	}
+}
