@@ -221,6 +221,21 @@ func (b *Backend) supervise(c *conn) {
 			backoff = min(2*backoff, b.cfg.RedialMax)
 		}
 		b.emit(mediacore.Event{Type: mediacore.EventBackendUp, Backend: b.Name()})
+		// A channel whose hangup event fired just before the new
+		// subscription still exists for a moment (it is being destroyed):
+		// check again once it surely is gone.
+		select {
+		case <-b.stop:
+			return
+		case <-c.done:
+			continue
+		case <-time.After(time.Second):
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*b.cfg.CommandTimeout)
+		if err := b.reconcile(ctx); err != nil {
+			b.log.Debug("freeswitch: second reconcile", "err", err)
+		}
+		cancel()
 	}
 }
 
@@ -469,11 +484,12 @@ func (b *Backend) reconcile(ctx context.Context) error {
 		}
 	}
 	// "show channels" reads the switch's database, written a little after
-	// the fact: a known channel missing from it is asked about directly.
+	// the fact (it may still list a channel that just ended, or miss one
+	// just created): every known channel is asked about directly.
 	b.mu.Lock()
 	var missing []string
 	for id, cs := range b.chans {
-		if _, ok := live[id]; !ok && cs.announced && !cs.ended {
+		if cs.announced && !cs.ended {
 			missing = append(missing, id)
 		}
 	}
