@@ -75,12 +75,14 @@ type chanState struct {
 
 type bridgeState struct {
 	id      mediacore.BridgeID
-	members map[string]bool // channel ids
+	members map[string]bool         // channel ids
+	plays   []mediacore.PlaybackID // conference playbacks in play order
 }
 
 type playState struct {
 	id     mediacore.PlaybackID
 	ch     string
+	bridge mediacore.BridgeID // a conference playback
 	hidden bool
 }
 

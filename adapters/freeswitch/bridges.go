@@ -238,7 +238,17 @@ func (b *Backend) DestroyBridge(ctx context.Context, id mediacore.BridgeID) erro
 	}
 	b.mu.Lock()
 	delete(b.bridges, id)
+	var pending []mediacore.PlaybackID
+	for _, pid := range br.plays {
+		if b.plays[pid] != nil {
+			delete(b.plays, pid)
+			pending = append(pending, pid)
+		}
+	}
 	b.mu.Unlock()
+	for _, pid := range pending {
+		b.emit(mediacore.Event{Type: mediacore.EventPlaybackFinished, Bridge: id, Playback: pid})
+	}
 	return firstErr
 }
 

@@ -329,8 +329,8 @@ func (b *Backend) mediaURL(m mediacore.Media) (string, error) {
 // the playback id; endless_playback for Loop). Bridges: ErrNotSupported
 // (play into each member instead).
 func (b *Backend) Play(ctx context.Context, target mediacore.Target, req mediacore.PlayRequest) (mediacore.PlaybackID, error) {
-	if target.Bridge != "" || target.Channel == "" {
-		return "", fmt.Errorf("%w: playing into a bridge", mediacore.ErrNotSupported)
+	if target.Bridge == "" && target.Channel == "" {
+		return "", fmt.Errorf("%w: empty target", mediacore.ErrInvalidArgument)
 	}
 	if err := checkID("playback", string(req.ID)); err != nil {
 		return "", err
@@ -350,10 +350,48 @@ func (b *Backend) Play(ctx context.Context, target mediacore.Target, req mediaco
 	if len(urls) > 1 {
 		arg = "file_string://" + strings.Join(urls, "!")
 	}
+	if target.Bridge != "" {
+		return req.ID, b.playBridge(ctx, target.Bridge, req, arg)
+	}
 	if _, err := b.chanOf(target.Channel); err != nil {
 		return "", err
 	}
 	return req.ID, b.startPlay(ctx, string(target.Channel), req.ID, arg, req.Loop, false)
+}
+
+// playBridge plays into a conference room ("conference <id> play"); the
+// room plays its files one after the other, so play-file-done events
+// finish our playbacks in order. Loop is ErrNotSupported for a bridge.
+func (b *Backend) playBridge(ctx context.Context, id mediacore.BridgeID, req mediacore.PlayRequest, arg string) error {
+	if req.Loop {
+		return fmt.Errorf("%w: looping into a bridge", mediacore.ErrNotSupported)
+	}
+	br, err := b.bridgeOf(id)
+	if err != nil {
+		return err
+	}
+	b.mu.Lock()
+	live := false
+	for m := range br.members {
+		if cs := b.chans[m]; cs != nil && cs.memberID != "" {
+			live = true
+		}
+	}
+	if !live || b.plays[req.ID] != nil {
+		b.mu.Unlock()
+		return fmt.Errorf("%w: bridge %s has no member yet, or playback %s exists", mediacore.ErrChannelState, id, req.ID)
+	}
+	b.plays[req.ID] = &playState{id: req.ID, bridge: id}
+	br.plays = append(br.plays, req.ID)
+	b.mu.Unlock()
+	if _, err := b.api(ctx, "conference "+string(id)+" play "+arg); err != nil {
+		b.mu.Lock()
+		delete(b.plays, req.ID)
+		br.plays = slices.DeleteFunc(br.plays, func(p mediacore.PlaybackID) bool { return p == req.ID })
+		b.mu.Unlock()
+		return err
+	}
+	return nil
 }
 
 func (b *Backend) startPlay(ctx context.Context, ch string, id mediacore.PlaybackID, arg string, loop, hidden bool) error {
@@ -388,6 +426,10 @@ func (b *Backend) StopPlayback(ctx context.Context, id mediacore.PlaybackID) err
 	b.mu.Unlock()
 	if p == nil {
 		return fmt.Errorf("%w: %s", mediacore.ErrNoSuchPlayback, id)
+	}
+	if p.bridge != "" {
+		_, err := b.api(ctx, "conference "+string(p.bridge)+" stop all")
+		return err
 	}
 	_, err := b.api(ctx, "uuid_break "+p.ch+" all")
 	return err

@@ -57,8 +57,9 @@
 //
 // Not supported, answered with ErrNotSupported: AnswerTransfer (sofia
 // answers a REFER itself and ESL offers no hook to accept or refuse it, so
-// EventTransferRequested is never reported); Play into a bridge (play to
-// each member); stereo recording of a bridge;
+// EventTransferRequested is never reported); a looping Play into a bridge
+// (a bridge plays with "conference <id> play", finished by its
+// play-file-done events in order); stereo recording of a bridge;
 // MediaTTS (Core renders it and uploads it through PutMedia); PutMedia
 // and OpenRecording without the shared directories (this FreeSWITCH build
 // has no mod_http_cache or mod_httapi: the switch can neither fetch an

@@ -199,8 +199,25 @@ func (b *Backend) handleOther(ev *event) []mediacore.Event {
 }
 
 func (b *Backend) conferenceEventLocked(ev *event) []mediacore.Event {
-	if ev.get("Action") == "stop-recording" {
+	switch ev.get("Action") {
+	case "stop-recording":
 		return b.recordStopLocked(ev.get("Path"))
+	case "play-file-done":
+		// Conference-wide plays only (a member play names its member).
+		if ev.get("Member-ID") != "" && ev.get("Unique-ID") != "" {
+			return nil
+		}
+		br := b.bridges[mediacore.BridgeID(ev.get("Conference-Name"))]
+		if br == nil || len(br.plays) == 0 {
+			return nil
+		}
+		pid := br.plays[0]
+		br.plays = br.plays[1:]
+		if b.plays[pid] == nil {
+			return nil
+		}
+		delete(b.plays, pid)
+		return []mediacore.Event{{Type: mediacore.EventPlaybackFinished, Bridge: br.id, Playback: pid}}
 	}
 	cs := b.chans[ev.get("Unique-ID")]
 	if cs == nil || cs.ended {

@@ -111,6 +111,7 @@ func TestRealBridgeRecording(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer core.Close()
+	var calls []*sippeer.Call
 	call := func(user, called string, tone float64) mediacore.ChannelID {
 		p, err := sippeer.New(sippeer.Config{User: user})
 		if err != nil {
@@ -136,6 +137,7 @@ func TestRealBridgeRecording(t *testing.T) {
 			t.Fatal(r.Err)
 		}
 		r.Call.SetTone(tone)
+		calls = append(calls, r.Call)
 		return ch
 	}
 	a, c := call("2950", "295", 1000), call("2951", "296", 400)
@@ -189,6 +191,23 @@ func TestRealBridgeRecording(t *testing.T) {
 	if len(samples) < 8000 {
 		t.Fatalf("bridge recording: %d samples (%s)", len(samples), fin.Path)
 	}
+	// A prompt into the bridge: both members hear it, then it finishes.
+	pb, err := core.Play(ctx, mediacore.BridgeTarget("rb1"), mediacore.PlayRequest{Media: []mediacore.Media{
+		mediacore.ToneFor(mediacore.Tone{Freqs: []float64{800}}, 3*time.Second)}})
+	if err != nil {
+		t.Fatalf("play into the bridge: %v", err)
+	}
+	time.Sleep(400 * time.Millisecond)
+	for i, cl := range calls {
+		cl.ClearHeard()
+		time.Sleep(500 * time.Millisecond)
+		if r := audio.ToneRatio(cl.Heard(400*time.Millisecond), audio.SampleRate, 800); r < 0.1 {
+			t.Errorf("member %d does not hear the bridge prompt: ratio %.3f", i, r)
+		}
+	}
+	log.wait(t, "bridge PlaybackFinished", func(evs []mediacore.Event) bool {
+		return count(evs, func(ev mediacore.Event) bool { return ev.Type == mediacore.EventPlaybackFinished && ev.Playback == pb }) == 1
+	})
 	// mod_conference drops the paused stretch (it writes no silence): about
 	// 2 s of audio for 3 s of recording.
 	if d := time.Duration(len(samples)) * time.Second / 8000; d < 1500*time.Millisecond || d > 2600*time.Millisecond {
