@@ -75,7 +75,7 @@ type chanState struct {
 
 type bridgeState struct {
 	id      mediacore.BridgeID
-	members map[string]bool         // channel ids
+	members map[string]bool        // channel ids
 	plays   []mediacore.PlaybackID // conference playbacks in play order
 }
 
