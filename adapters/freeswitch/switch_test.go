@@ -34,6 +34,7 @@ type fsInstance struct {
 	sip      string
 	pid      int
 	recDir   string // the switch's recordings_dir (shared disk in tests)
+	rundir   string // peers.sh's run directory
 	mediaDir string
 	external bool
 }
@@ -51,6 +52,10 @@ func TestMain(m *testing.M) {
 	switches.mu.Lock()
 	for _, in := range switches.started {
 		_ = stopSwitch(in)
+		if code == 0 && in.rundir != "" {
+			// Keep the logs of a failed run only.
+			_ = os.RemoveAll(in.rundir)
+		}
 	}
 	switches.mu.Unlock()
 	os.Exit(code)
@@ -146,6 +151,10 @@ func startSwitch(tag string) (*fsInstance, error) {
 	dir := os.Getenv("HOTLINE_PEERS_DIR")
 	if dir == "" {
 		dir = "/opt/hotline-peers"
+	}
+	in.rundir = filepath.Join(dir, "run", name)
+	if r, err := filepath.EvalSymlinks(in.rundir); err == nil {
+		in.rundir = r
 	}
 	in.recDir = filepath.Join(dir, "run", name, "recordings")
 	if r, err := filepath.EvalSymlinks(in.recDir); err == nil {
