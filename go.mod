@@ -9,6 +9,7 @@ require (
 	github.com/gobwas/ws v1.3.2
 	github.com/icholy/digest v1.2.0
 	github.com/jackc/pgx/v5 v5.12.0
+	github.com/percipia/eslgo v1.5.2
 	github.com/pion/rtcp v1.2.16
 	github.com/pion/rtp v1.10.6
 	github.com/pion/sdp/v3 v3.0.20
