@@ -57,6 +57,7 @@ type Backend struct {
 	closed    bool
 	chans     map[string]*channel
 	helpers   map[string]bool // snoop channels and hidden bridges the adapter made
+	helperNo  int             // numbers the hidden parts' ids
 	bridges   map[string]*bridge
 	playbacks map[string]*playback // by Core's playback id
 	items     map[string]*playback // by ARI playback id (one per media item)
