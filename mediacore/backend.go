@@ -138,7 +138,10 @@ type Backend interface {
 	// far end the transfer is taken in hand (SIP 202 Accepted, then a NOTIFY
 	// with "SIP/2.0 200 OK" as sipfrag body, RFC 3515 §2.4); refuse answers
 	// 603 Decline. The backend never carries out a transfer on its own: the
-	// controller does, with the contract's other operations.
+	// controller does, with the contract's other operations. Only a
+	// TransferReporter emits EventTransferRequested; any other backend
+	// answers ErrNotSupported here (and must refuse a far end's REFER
+	// itself, never execute it).
 	AnswerTransfer(ctx context.Context, ch ChannelID, id TransferID, accept bool) error
 
 	// OpenRecording returns the audio of a finished recording (a WAV
@@ -265,6 +268,18 @@ type StereoRecorder interface {
 type ReinviteHolder interface {
 	// SupportsReinviteHold is a marker; it is never called.
 	SupportsReinviteHold()
+}
+
+// TransferReporter marks a backend that reports a far end's transfer
+// request (an incoming SIP REFER) as EventTransferRequested instead of
+// executing or refusing it, and answers it with AnswerTransfer. Without
+// it, the backend (the switch) refuses every REFER itself (for example
+// 603 Decline), emits no EventTransferRequested, and Core.AnswerTransfer
+// answers ErrNotSupported; transfers are then started through the
+// controller's API only.
+type TransferReporter interface {
+	// SupportsTransferRequests is a marker; it is never called.
+	SupportsTransferRequests()
 }
 
 // DTMFDetector is a backend that can switch in-band (Goertzel) DTMF

@@ -78,7 +78,9 @@ func (c *Core) SetVariable(ctx context.Context, ch ChannelID, name, value string
 
 // AnswerTransfer answers an EventTransferRequested of channel ch: accept
 // (SIP 202 then NOTIFY 200) or refuse (603). Core never carries out a
-// transfer: the controller does, with the other operations.
+// transfer: the controller does, with the other operations. A backend that
+// is not a TransferReporter (its switch refuses REFER itself and reports
+// none) answers ErrNotSupported.
 func (c *Core) AnswerTransfer(ctx context.Context, ch ChannelID, id TransferID, accept bool) error {
 	if err := ValidateID(string(id)); err != nil {
 		return c.invalid("answer_transfer", err)

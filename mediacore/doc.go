@@ -7,8 +7,8 @@
 //     modelled on ARI's resources: channels, bridges, playbacks, recordings.
 //   - the optional capabilities, found by type assertion (database/sql/driver
 //     style): Snooper, Whisperer, TTSPlayer, MediaUploader, StereoRecorder,
-//     ReinviteHolder, DTMFDetector, TrunkConfigurer. Core.Capabilities says
-//     what a node has and what works through the fallbacks below.
+//     ReinviteHolder, DTMFDetector, TrunkConfigurer, TransferReporter.
+//     Core.Capabilities says what a node has and what works through the fallbacks below.
 //   - Event and Cause: the neutral event stream and hangup causes, mapped from
 //     SIP status codes (RFC 3261 §21) and Q.850 cause values (RFC 3398 §7.2.4).
 //   - Endpoint: neutral addressing ("user/1001", "tel/+8610...", "sip:...") and
@@ -103,7 +103,15 @@
 //     channel out of its bridge, loops the music into it and emits
 //     EventHold; Unhold stops the music, puts the channel back with its role
 //     and emits EventUnhold. The far end is not told and keeps sending audio
-//     to the node; the music's own PlaybackFinished is hidden.
+//     to the node; the music's own PlaybackFinished is hidden. Core.Channels
+//     lists such a channel as ChannelHeld in the bridge it returns to, and
+//     Core.Bridges lists it there with its role, as a ReinviteHolder node's
+//     would be (the backend alone reports it up and out of the bridge).
+//   - Transfer requests (a phone's REFER): a TransferReporter node reports
+//     them as EventTransferRequested and answers them with AnswerTransfer.
+//     Any other node's switch refuses REFER itself (never executes it), no
+//     EventTransferRequested comes, and AnswerTransfer answers
+//     ErrNotSupported; transfers then go through the controller's API only.
 //   - DTMF detection (Core.SetDTMFDetection): passed to a DTMFDetector node;
 //     on another node it returns nil and the backend decides.
 //   - Trunks (Core.SetTrunks): applied to every TrunkConfigurer node; others

@@ -312,6 +312,30 @@ func TestHoldFallback(t *testing.T) {
 		t.Fatalf("music %+v", p)
 	}
 	cl.rec.wait(t, "hold", is(mediacore.EventHold, x))
+	// Reconcile sees the contract's view: held, still a member of br with
+	// its role (the backend alone reports it up and out of the bridge).
+	chans, err := cl.core.Channels(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range chans {
+		if c.ID == x && (c.State != mediacore.ChannelHeld || c.Bridge != "br") {
+			t.Errorf("locally held channel listed as %v in %q, want held in br", c.State, c.Bridge)
+		}
+		if c.ID == y && (c.State != mediacore.ChannelUp || c.Bridge != "br") {
+			t.Errorf("other channel listed as %v in %q, want up in br", c.State, c.Bridge)
+		}
+	}
+	bridges, err := cl.core.Bridges(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bridges) != 1 || len(bridges[0].Members) != 2 || bridges[0].Members[x].Role != mediacore.RoleSpeak {
+		t.Errorf("bridges %+v, want br with the held %s speaking", bridges, x)
+	}
+	if b, ok := cl.core.BridgeOf(x); ok {
+		t.Errorf("listing the bridges put the held channel back in %q", b)
+	}
 	if err := cl.core.Hold(ctx, x, nil); !errors.Is(err, mediacore.ErrChannelState) {
 		t.Fatalf("hold twice: %v", err)
 	}

@@ -504,7 +504,7 @@ func (c *Core) NodeOf(ch ChannelID) (string, bool) {
 type Capabilities struct {
 	// The optional interfaces the backend implements.
 	Snooper, Whisperer, TTSPlayer, MediaUploader, StereoRecorder,
-	ReinviteHolder, DTMFDetector, TrunkConfigurer bool
+	ReinviteHolder, DTMFDetector, TrunkConfigurer, TransferReporter bool
 
 	// TTS: Play and Hold accept MediaTTS (TTSPlayer, or Options.TTS with
 	// MediaUploader).
@@ -534,6 +534,7 @@ func (c *Core) Capabilities(nodeName string) (Capabilities, error) {
 	_, k.ReinviteHolder = b.(ReinviteHolder)
 	_, k.DTMFDetector = b.(DTMFDetector)
 	_, k.TrunkConfigurer = b.(TrunkConfigurer)
+	_, k.TransferReporter = b.(TransferReporter)
 	k.TTS = k.TTSPlayer || (k.MediaUploader && c.opts.TTS != nil)
 	k.StereoChannel = true
 	k.Whisper = k.Whisperer

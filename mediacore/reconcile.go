@@ -135,6 +135,13 @@ func (c *Core) nodeLostAfterReconcile(n *node, gen uint64) {
 // ids); channels Core did not know are adopted, so commands reach them.
 // Nodes that fail are left out and their errors joined (wrapped with the
 // node name), so a partial list comes with a non-nil error.
+//
+// A channel Core holds locally (Hold on a node that is not a
+// ReinviteHolder) is listed as the contract sees it, not as the backend
+// does: ChannelHeld, and Bridge the bridge Unhold puts it back in (the
+// backend reports it up and out of any bridge). Bridges lists it as a
+// member with its role likewise. So a controller that rebuilds its view
+// sees the same thing whichever way the node holds.
 func (c *Core) Channels(ctx context.Context) ([]ChannelInfo, error) {
 	lists := make([][]ChannelInfo, len(c.nodes))
 	err := c.eachNode(ctx, "channels", func(ctx context.Context, i int, n *node) error {
@@ -159,6 +166,14 @@ func (c *Core) Channels(ctx context.Context) ([]ChannelInfo, error) {
 			ci.ID, ci.Node = e.id, n.name
 			if ci.Bridge != "" {
 				ci.Bridge = c.bridgeFromRaw(n, ci.Bridge).id
+			}
+			if h := c.holds[e.id]; h != nil {
+				if ci.State == ChannelUp {
+					ci.State = ChannelHeld
+				}
+				if ci.Bridge == "" && h.inBridge && c.bridges[h.bridge] != nil {
+					ci.Bridge = h.bridge
+				}
 			}
 			out = append(out, ci)
 		}
@@ -189,6 +204,12 @@ func (c *Core) Bridges(ctx context.Context) ([]BridgeInfo, error) {
 				}
 				members[id] = m
 				c.joinBridge(be.id, id, m)
+			}
+			// Members Core took out for a local hold (see Channels).
+			for ch, h := range c.holds {
+				if _, listed := members[ch]; !listed && h.inBridge && h.bridge == be.id {
+					members[ch] = h.member
+				}
 			}
 			out = append(out, BridgeInfo{ID: be.id, Node: n.name, Members: members})
 		}

@@ -49,23 +49,22 @@ type Backend struct {
 	emitMu sync.Mutex // serializes sink calls
 	sink   func(mediacore.Event)
 
-	mu         sync.Mutex // guards the fields below
-	conn       *websocket.Conn
-	raw        map[*websocket.Conn]net.Conn // each socket's TCP/TLS connection
-	up         bool
-	started    bool
-	closed     bool
-	chans      map[string]*channel
-	helpers    map[string]bool // snoop channels and hidden bridges the adapter made
-	bridges    map[string]*bridge
-	playbacks  map[string]*playback // by Core's playback id
-	items      map[string]*playback // by ARI playback id (one per media item)
-	recs       map[string]*recording
-	recByName  map[string]*recording
-	transfers  map[string]string // transfer id -> channel
-	transferNo int
-	stasis     map[string]chan struct{} // channels waited for in Stasis
-	recent     dedupe                   // frames seen lately (see handleFrame)
+	mu        sync.Mutex // guards the fields below
+	conn      *websocket.Conn
+	raw       map[*websocket.Conn]net.Conn // each socket's TCP/TLS connection
+	up        bool
+	started   bool
+	closed    bool
+	chans     map[string]*channel
+	helpers   map[string]bool // snoop channels and hidden bridges the adapter made
+	helperNo  int             // numbers the hidden parts' ids
+	bridges   map[string]*bridge
+	playbacks map[string]*playback // by Core's playback id
+	items     map[string]*playback // by ARI playback id (one per media item)
+	recs      map[string]*recording
+	recByName map[string]*recording
+	stasis    map[string]chan struct{} // channels waited for in Stasis
+	recent    dedupe                   // frames seen lately (see handleFrame)
 }
 
 // channel is what the adapter knows of one call leg.
@@ -117,7 +116,7 @@ func New(cfg Config, node string, log *slog.Logger) (*Backend, error) {
 		wsURL: ws.String(), origin: origin.String(),
 		chans: map[string]*channel{}, helpers: map[string]bool{}, bridges: map[string]*bridge{},
 		playbacks: map[string]*playback{}, items: map[string]*playback{},
-		recs: map[string]*recording{}, recByName: map[string]*recording{}, transfers: map[string]string{}, stasis: map[string]chan struct{}{}, raw: map[*websocket.Conn]net.Conn{},
+		recs: map[string]*recording{}, recByName: map[string]*recording{}, stasis: map[string]chan struct{}{}, raw: map[*websocket.Conn]net.Conn{},
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	return b, nil

@@ -413,11 +413,23 @@ func (b *Backend) Snoop(ctx context.Context, target, spy mediacore.ChannelID, mo
 
 // snoopPath puts spy in a hidden bridge with a snoop channel on target
 // (spy=both, whisper as given). Its parts are owned by spy: they go when
-// spy ends, leaves, or changes role.
+// spy ends, leaves, changes role or snoops again (a new Snoop replaces the
+// old path, which is torn down first). Each path gets fresh ids: Asterisk
+// refuses a snoop channel whose id is still taken ("Snoop channel could
+// not be created") while it tears the old one down.
 func (b *Backend) snoopPath(ctx context.Context, target, spy mediacore.ChannelID, kind, whisper string) error {
-	base := helperPrefix + kind + "-" + string(spy)
-	sc, hb := base+"-ch", base+"-br"
+	for _, id := range b.takeHelpers(spy) {
+		if strings.HasSuffix(id, "-br") {
+			_ = b.ari.do(ctx, "DELETE", "/bridges/"+seg(id), nil, nil, nil)
+		} else {
+			_ = b.ari.do(ctx, "DELETE", "/channels/"+seg(id), nil, nil, nil)
+		}
+		b.dropHelper(id)
+	}
 	b.mu.Lock()
+	b.helperNo++
+	base := fmt.Sprintf("%s%s-%s-%d", helperPrefix, kind, spy, b.helperNo)
+	sc, hb := base+"-ch", base+"-br"
 	b.helpers[sc], b.helpers[hb] = true, true
 	if c := b.chans[string(spy)]; c != nil {
 		c.helpers = append(c.helpers, sc, hb)

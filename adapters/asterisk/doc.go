@@ -29,14 +29,18 @@
 //     records mono: no StereoRecorder, Core assembles stereo.
 //   - mixing bridges (with DTMF events); RoleListen = bridge mute;
 //     RoleWhisper and Snoop (Snooper, Whisperer) through snoop channels and
-//     hidden bridges (ids "hl-..."). Hold = hold indication + music; chan_pjsip
-//     sends no re-INVITE for it, so no ReinviteHolder (Core holds locally).
-//   - REFER: ARI ChannelTransfer (Asterisk 22.3+) -> TransferRequested;
-//     AnswerTransfer -> channels/{id}/transfer_progress. Asterisk 22.10
-//     emits no ChannelTransfer for Stasis calls: it carries out the REFER
-//     of a bridged call itself (Local channels, behind Hotline's back), so
-//     deploy/asterisk sets allow_transfer = no and phones get 603;
-//     Hotline transfers through its own API.
+//     hidden bridges (ids "hl-...", fresh per snoop path; a new Snoop of the
+//     same spy replaces its old path). No ReinviteHolder: chan_pjsip has no
+//     ARI call for a hold re-INVITE, so Core holds locally (out of the
+//     bridge, music looped, EventHold/EventUnhold from Core); the
+//     backend's own Hold (hold indication + music) is not used by Core.
+//   - REFER: not a mediacore.TransferReporter. Asterisk 22.10 emits no
+//     ChannelTransfer for Stasis calls: it carries out the REFER of a
+//     bridged call itself (Local channels, behind Hotline's back), so
+//     deploy/asterisk sets allow_transfer = no and phones get 603; a
+//     ChannelTransfer event is ignored, no TransferRequested is emitted
+//     and AnswerTransfer answers ErrNotSupported. Hotline transfers
+//     through its own API.
 //   - registrations: ContactStatusChange of PJSIP endpoints ->
 //     EndpointRegistered/Unregistered ("user/NAME").
 //

@@ -191,31 +191,6 @@ func (b *Backend) readLoop(conn *websocket.Conn) error {
 	}
 }
 
-// Event payloads the library does not model (ChannelTransfer, Asterisk
-// 22.3+) or models with the wrong shape.
-type transferEvent struct {
-	Type    string `json:"type"`
-	State   string `json:"state"`
-	ReferTo struct {
-		Requested struct {
-			ProtocolID  string `json:"protocol_id"`
-			Destination string `json:"destination"`
-			Params      []struct {
-				Name  string `json:"parameter_name"`
-				Value string `json:"parameter_value"`
-			} `json:"additional_protocol_params"`
-		} `json:"requested_destination"`
-		Destination *struct {
-			ID string `json:"id"`
-		} `json:"destination_channel"`
-	} `json:"refer_to"`
-	ReferredBy struct {
-		Source struct {
-			ID string `json:"id"`
-		} `json:"source_channel"`
-	} `json:"referred_by"`
-}
-
 // handleFrame decodes and translates one frame; nothing in a frame can
 // crash the reader: an undecodable or unknown event is logged and dropped.
 func (b *Backend) handleFrame(data []byte) {
@@ -235,10 +210,9 @@ func (b *Backend) handleFrame(data []byte) {
 		return
 	}
 	if head.Type == "ChannelTransfer" {
-		var te transferEvent
-		if err := json.Unmarshal(data, &te); err == nil {
-			b.onTransfer(te)
-		}
+		// Not a TransferReporter: deploy/asterisk refuses REFER, and a
+		// transfer Asterisk reports anyway is not Hotline's to answer.
+		b.log.Debug("asterisk: ChannelTransfer ignored (REFER is refused by the switch)", "node", b.node)
 		return
 	}
 	ev, err := ari.DecodeEvent(data)

@@ -3,10 +3,8 @@ package asterisk
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -195,63 +193,84 @@ func (h harness) RegisterUser(t *testing.T, _ mediacore.Backend, p *sippeer.Phon
 	}
 }
 
-// ReadRecording fetches a recording by its ARI name over ARI. The stereo
-// recording Core assembles (Asterisk records mono) has no name: the
-// suite's StereoRecordingPause reads it through the Harness by Path,
-// which Core leaves empty, so that last check cannot run here; the
-// assembled audio is checked through Core.OpenRecording by
-// CapabilityMarkers/StereoRecorder.
-func (h harness) ReadRecording(t *testing.T, path string) []byte {
-	t.Helper()
-	if path == "" {
-		t.Skip("Core-assembled stereo recording has no Path to read through the Harness (checked by CapabilityMarkers/StereoRecorder via OpenRecording)")
-	}
-	c := &ariClient{base: h.in.url, user: h.in.user, pass: h.in.pass, timeout: 10 * time.Second, http: newHTTP()}
-	rc, err := c.open(context.Background(), "GET", "/recordings/stored/"+url.PathEscape(path)+"/file", nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
+// knownFailures are the suite's scenarios this Asterisk cannot pass, with
+// why. TestConformance runs the whole suite (in a child process, on the
+// same switch) and fails on any other failure, and on a listed scenario
+// that passes (the list must then shrink).
+var knownFailures = map[string]string{
+	"RecordingAudio": "see RecordingAudio/both",
+	"RecordingAudio/both": "Asterisk 22.10: while a playback runs on a channel, the \"in\" direction (what the " +
+		"channel sends) of its snoop channels is silent (measured -Inf dBm0 during a tone playback), so a " +
+		"both-directions recording made during a prompt lacks the caller's voice",
 }
 
-// TestConformance runs mediacore/mediatest against the real Asterisk. It
-// runs with HOTLINE_ASTERISK_CONFORMANCE=1 only, because these scenarios
-// fail against Asterisk 22.10 today and the package must stay green:
-//   - RecordingAudio: while a playback runs on a channel, the "in" direction (what the channel sends) of
-//     its snoop channels is silent in Asterisk 22.10 (measured: -Inf dBm0
-//     during a tone playback; with a direct channel recording running at
-//     the same time the snoop carries the caller). Read/Both recordings
-//     made during a prompt lack the caller's voice.
-//   - HoldWithMusic: the suite expects a=sendonly, which only a
-//     ReinviteHolder gives; chan_pjsip has no ARI call for a hold
-//     re-INVITE (Core holds locally: music heard, audio out of the bridge).
-//   - Reconcile: Core's local hold takes the channel out of its bridge and
-//     the backend cannot know it is held (state up, bridge "").
-//   - Transfer: Asterisk 22.10 hands no REFER to the app (no
-//     ChannelTransfer event); it would carry out a bridged call's REFER
-//     itself, so deploy/asterisk refuses REFER (allow_transfer = no: 603).
-//   - DTMFDetection: no DTMFDetector (PJSIP detects in-band only with
-//     dtmf_mode=inband for the whole endpoint).
-//   - Capabilities/TrunkConfigurer: Core's SetTrunks applies to
-//     TrunkConfigurer nodes only; Asterisk's trunks are its pjsip.conf.
-//   - StereoRecordingPause: its last check reads the Core-assembled file
-//     through Harness.ReadRecording by Path, which is empty (skipped there
-//     with that reason).
-//
-// The other scenarios pass (InboundPromptDTMF, OriginateRegisteredAndBridge,
-// ThreePartyMix, Whisper, ListenOnly, HangupCauses, EarlyMedia,
-// EarlyMediaOriginated, Variables, BridgeEvents, Capabilities/TTSPlayer
-// and MediaUploader, Snoop, CapabilityMarkers (Whisperer, StereoRecorder
-// through Core's fallback, ReinviteHolder)); TestRealSmoke keeps the core of them in every run.
+// TestConformance runs mediacore/mediatest against the real Asterisk (by
+// default: a missing Asterisk skips through testenv.Unavailable, or fails
+// under HOTLINE_REQUIRE_ALL=1) and checks its failures against
+// knownFailures. Scenarios of capabilities Asterisk lacks check the
+// contract's documented fallbacks: no ReinviteHolder (Core holds locally),
+// no TransferReporter (deploy/asterisk refuses REFER: allow_transfer = no,
+// since Asterisk 22.10 hands a Stasis call's REFER to no application and
+// would carry out a bridged call's REFER itself), no DTMFDetector (PJSIP
+// decides per endpoint), no TrunkConfigurer (trunks are pjsip.conf), no
+// StereoRecorder (Core assembles two mono snoop recordings).
 func TestConformance(t *testing.T) {
-	if os.Getenv("HOTLINE_ASTERISK_CONFORMANCE") != "1" {
-		t.Skip("set HOTLINE_ASTERISK_CONFORMANCE=1: the full suite has known failures against Asterisk 22.10 (see the comment)")
+	if os.Getenv("HOTLINE_AST_SUITE_CHILD") != "" {
+		t.Skip("in the child process: TestConformanceSuite runs")
 	}
 	in := asterisk(t, "a")
-	mediatest.Run(t, harness{in: in})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run", "^TestConformanceSuite$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), "HOTLINE_AST_SUITE_CHILD=1",
+		"HOTLINE_TEST_ASTERISK="+strings.Join([]string{in.url, in.user, in.pass, in.app}, ","),
+		"HOTLINE_TEST_ASTERISK_SIP="+in.sipAddr)
+	out, _ := cmd.CombinedOutput()
+	failed, passed := suiteResults(string(out))
+	if len(passed)+len(failed) == 0 {
+		t.Fatalf("the suite did not run:\n%s", out)
+	}
+	for name := range failed {
+		if why, ok := knownFailures[name]; ok {
+			t.Logf("known failure %s: %s", name, why)
+			continue
+		}
+		t.Errorf("scenario %s failed", name)
+	}
+	for name := range knownFailures {
+		if passed[name] {
+			t.Errorf("scenario %s listed as a known failure now passes: update knownFailures", name)
+		} else if !failed[name] {
+			t.Errorf("scenario %s listed as a known failure did not run", name)
+		}
+	}
+	if t.Failed() || testing.Verbose() {
+		t.Logf("suite output:\n%s", out)
+	}
+	t.Logf("%d scenarios (and subtests) passed, %d failed as known", len(passed), len(failed))
+}
+
+// suiteResults reads the child's -test.v output: the scenarios (and
+// their subtests) that failed and passed.
+func suiteResults(out string) (failed, passed map[string]bool) {
+	failed, passed = map[string]bool{}, map[string]bool{}
+	for _, line := range strings.Split(out, "\n") {
+		line = strings.TrimSpace(line)
+		for prefix, set := range map[string]map[string]bool{"--- FAIL: TestConformanceSuite/": failed, "--- PASS: TestConformanceSuite/": passed} {
+			if rest, ok := strings.CutPrefix(line, prefix); ok {
+				name, _, _ := strings.Cut(rest, " ")
+				set[name] = true
+			}
+		}
+	}
+	return failed, passed
+}
+
+// TestConformanceSuite is the suite itself, run by TestConformance in a
+// child process.
+func TestConformanceSuite(t *testing.T) {
+	if os.Getenv("HOTLINE_AST_SUITE_CHILD") == "" {
+		t.Skip("run by TestConformance, which checks its failures against knownFailures")
+	}
+	mediatest.Run(t, harness{in: asterisk(t, "a")})
 }

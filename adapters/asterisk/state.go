@@ -292,35 +292,12 @@ func (b *Backend) Unhold(ctx context.Context, ch mediacore.ChannelID) error {
 	return nil
 }
 
-// onTransfer reports a REFER that Asterisk hands to the app (ARI
-// ChannelTransfer, Asterisk 22.3+).
-func (b *Backend) onTransfer(te transferEvent) {
-	ch := te.ReferredBy.Source.ID
-	b.mu.Lock()
-	if b.chans[ch] == nil {
-		b.mu.Unlock()
-		return
-	}
-	b.transferNo++
-	id := fmt.Sprintf("xfer-%d", b.transferNo)
-	b.transfers[id] = ch
-	b.mu.Unlock()
-	ev := mediacore.Event{Type: mediacore.EventTransferRequested, Transfer: mediacore.TransferID(id)}
-	if d := te.ReferTo.Requested.Destination; d != "" {
-		ev.ReferTo = d
-		if isWord(d) {
-			ev.ReferTo = "user/" + d
-		}
-	}
-	if te.ReferTo.Destination != nil {
-		ev.Replaces = mediacore.ChannelID(te.ReferTo.Destination.ID)
-	}
-	b.channelEvent(ch, ev)
-}
-
-// AnswerTransfer tells Asterisk how the transfer went
-// (channels/{id}/transfer_progress): accept -> channel_answered (NOTIFY
-// 200), refuse -> channel_declined.
+// AnswerTransfer answers ErrNotSupported (after checking its arguments):
+// the adapter is not a mediacore.TransferReporter. Asterisk 22.10 hands a
+// Stasis call's REFER to no application (no ChannelTransfer event) and
+// would carry out a bridged call's REFER itself, so deploy/asterisk
+// refuses REFER (allow_transfer = no: 603) and no EventTransferRequested
+// is ever emitted; Hotline transfers through its own API.
 func (b *Backend) AnswerTransfer(ctx context.Context, ch mediacore.ChannelID, id mediacore.TransferID, accept bool) error {
 	if err := mediacore.ValidateID(string(id)); err != nil {
 		return err
@@ -328,18 +305,5 @@ func (b *Backend) AnswerTransfer(ctx context.Context, ch mediacore.ChannelID, id
 	if _, err := b.known(ch); err != nil {
 		return err
 	}
-	b.mu.Lock()
-	owner, ok := b.transfers[string(id)]
-	if ok && owner == string(ch) {
-		delete(b.transfers, string(id))
-	}
-	b.mu.Unlock()
-	if !ok || owner != string(ch) {
-		return fmt.Errorf("%w: no transfer %s on %s", mediacore.ErrChannelState, id, ch)
-	}
-	state := "channel_declined"
-	if accept {
-		state = "channel_answered"
-	}
-	return b.chanPost(ctx, ch, "transfer_progress", url.Values{"states": {state}})
+	return fmt.Errorf("%w: asterisk refuses REFER itself (allow_transfer = no); no transfer %s on %s", mediacore.ErrNotSupported, id, ch)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -29,9 +30,25 @@ type Harness interface {
 	// RegisterUser makes phone reachable as "user/"+user on b (for SIP
 	// backends: a REGISTER with digest), failing t otherwise.
 	RegisterUser(t *testing.T, b mediacore.Backend, phone *sippeer.Phone, user string)
-	// ReadRecording returns the WAV bytes of a finished recording at path
-	// (as reported by RecordingFinished).
-	ReadRecording(t *testing.T, path string) []byte
+}
+
+// Recordings are read through Core.OpenRecording (the contract: no shared
+// disk between Hotline and a switch), never by RecordingFinished's Path,
+// which is empty for the stereo file Core assembles.
+
+// recordingAudio returns the WAV bytes of the finished recording rec.
+func (e *env) recordingAudio(t *testing.T, rec mediacore.RecordingID) []byte {
+	t.Helper()
+	rc, err := e.v2().OpenRecording(e.ctx, rec)
+	if err != nil {
+		t.Fatalf("open recording %s: %v", rec, err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatalf("read recording %s: %v", rec, err)
+	}
+	return data
 }
 
 // Tones used by the scenarios: far from each other and from each other's
@@ -534,7 +551,7 @@ func scenarioStereoRecording(t *testing.T, e *env) {
 	if fin.Duration < 2500*time.Millisecond || fin.Duration > elapsed+500*time.Millisecond {
 		t.Errorf("recording duration %v, want from 2.5 s to the %v the recording ran", fin.Duration, elapsed)
 	}
-	left, right, err := decodeStereoWAV(e.h.ReadRecording(t, fin.Path))
+	left, right, err := decodeStereoWAV(e.recordingAudio(t, rec))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -653,22 +670,39 @@ func scenarioHold(t *testing.T, e *env) {
 	hearsOnly(t, "caller", caller, toneAgent)
 	music := mediacore.ToneFor(mediacore.Tone{Freqs: []float64{toneMusic}}, 0)
 	music.Duration = time.Hour
+	// Only a ReinviteHolder signals the hold to the far end (re-INVITE
+	// a=sendonly); otherwise Core holds locally (the channel leaves its
+	// bridge and hears the music, the far end is not told). Either way the
+	// held party hears the music, the other side never does, EventHold and
+	// EventUnhold come, and Unhold gives two-way audio back.
+	_, reinvite := e.b.(mediacore.ReinviteHolder)
+	direction := func(who string, c *sippeer.Call, held bool) {
+		t.Helper()
+		if !reinvite {
+			return
+		}
+		want := "sendrecv"
+		if held {
+			want = "sendonly" // RFC 3264 §8.4
+		}
+		if d := c.Direction(); d != want {
+			t.Errorf("%s was offered %q, want %s", who, d, want)
+		}
+	}
 	if err := e.core.Hold(e.ctx, a, &music); err != nil {
 		t.Fatalf("hold: %v", err)
 	}
-	if d := caller.Direction(); d != "sendonly" {
-		t.Errorf("held phone was offered %q, want sendonly (RFC 3264 §8.4)", d)
-	}
+	agent.ClearHeard()
+	direction("held phone", caller, true)
 	hearsOnly(t, "held caller", caller, toneMusic)
+	hearsNot(t, "agent while the caller is held", agent.Heard(window), toneMusic)
+	e.waitType(t, a, mediacore.EventHold)
 	if err := e.core.Unhold(e.ctx, a); err != nil {
 		t.Fatalf("unhold: %v", err)
 	}
-	if d := caller.Direction(); d != "sendrecv" {
-		t.Errorf("after unhold the phone was offered %q", d)
-	}
+	direction("phone after unhold", caller, false)
 	hearsOnly(t, "caller after unhold", caller, toneAgent)
 	hearsOnly(t, "agent after unhold", agent, toneCaller)
-	e.waitType(t, a, mediacore.EventHold)
 	e.waitType(t, a, mediacore.EventUnhold)
 
 	// The originated leg (the core is the UAC of that dialog) holds the
@@ -676,13 +710,17 @@ func scenarioHold(t *testing.T, e *env) {
 	if err := e.core.Hold(e.ctx, b, &music); err != nil {
 		t.Fatalf("hold agent: %v", err)
 	}
-	if d := agent.Direction(); d != "sendonly" {
-		t.Errorf("held agent phone was offered %q", d)
-	}
+	caller.ClearHeard()
+	direction("held agent phone", agent, true)
 	hearsOnly(t, "held agent", agent, toneMusic)
+	hearsNot(t, "caller while the agent is held", caller.Heard(window), toneMusic)
+	e.waitType(t, b, mediacore.EventHold)
 	if err := e.core.Unhold(e.ctx, b); err != nil {
 		t.Fatalf("unhold agent: %v", err)
 	}
+	hearsOnly(t, "agent after unhold", agent, toneCaller)
+	hearsOnly(t, "caller after the agent's unhold", caller, toneAgent)
+	e.waitType(t, b, mediacore.EventUnhold)
 }
 
 func scenarioHangupCauses(t *testing.T, e *env) {

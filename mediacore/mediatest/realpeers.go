@@ -407,10 +407,10 @@ func (e *env) recordStereo(t *testing.T, ch mediacore.ChannelID, d time.Duration
 	if err := e.core.StopRecording(e.ctx, rec); err != nil {
 		t.Fatal(err)
 	}
-	fin := e.wait(t, "RecordingFinished", 5*time.Second, func(ev mediacore.Event) bool {
+	e.wait(t, "RecordingFinished", 5*time.Second, func(ev mediacore.Event) bool {
 		return ev.Type == mediacore.EventRecordingFinished && ev.Recording == rec
 	})
-	l, r, err := decodeStereoWAV(e.h.ReadRecording(t, fin.Path))
+	l, r, err := decodeStereoWAV(e.recordingAudio(t, rec))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -167,13 +167,42 @@ func scenarioEarlyMediaOriginated(t *testing.T, e *env) {
 	}
 }
 
-// scenarioTransfer: a REFER from the phone becomes TransferRequested;
-// accepting answers 202 and NOTIFY with a 200 sipfrag, refusing 603; a
-// Replaces naming another of the backend's calls names its channel.
+// scenarioTransfer: on a TransferReporter, a REFER from the phone becomes
+// TransferRequested; accepting answers 202 and NOTIFY with a 200 sipfrag,
+// refusing 603; a Replaces naming another of the backend's calls names its
+// channel. Any other backend refuses the REFER itself (a final non-2xx),
+// reports no TransferRequested, and AnswerTransfer answers ErrNotSupported
+// (or ErrChannelState): it never carries the transfer out.
 func scenarioTransfer(t *testing.T, e *env) {
 	p := e.phone(t, "2300", sippeer.Config{})
 	call, ch := e.inbound(t, p, "230")
 	referTo := e.h.InboundURI(e.b, "1002")
+	if _, ok := e.b.(mediacore.TransferReporter); !ok {
+		code, err := call.Refer(e.ctx, referTo)
+		if err != nil {
+			t.Fatalf("refer: %v", err)
+		}
+		if code < 300 {
+			t.Errorf("REFER to a backend that is not a TransferReporter answered %d, want it refused", code)
+		}
+		if hasType(e.channelEvents(ch), mediacore.EventTransferRequested) {
+			t.Errorf("TransferRequested from a backend that is not a TransferReporter: %s", e.dump())
+		}
+		err = e.v2().AnswerTransfer(e.ctx, ch, "xfer-1", true)
+		if !errors.Is(err, mediacore.ErrNotSupported) && !errors.Is(err, mediacore.ErrChannelState) {
+			t.Errorf("AnswerTransfer without TransferReporter: %v, want ErrNotSupported", err)
+		}
+		// The call is not transferred: it is still up and hears a prompt.
+		if _, err := e.core.Play(e.ctx, mediacore.ChannelTarget(ch), mediacore.PlayRequest{Media: []mediacore.Media{
+			mediacore.ToneFor(mediacore.Tone{Freqs: []float64{tonePrompt}}, time.Hour)}}); err != nil {
+			t.Fatalf("play after the refused REFER: %v", err)
+		}
+		hearsOnly(t, "caller after the refused REFER", call, tonePrompt)
+		if hasType(e.channelEvents(ch), mediacore.EventHangup) {
+			t.Errorf("the refused REFER ended the call: %s", e.dump())
+		}
+		return
+	}
 
 	refer := func(target string) <-chan int {
 		out := make(chan int, 1)
@@ -467,14 +496,21 @@ func scenarioRecordingAudio(t *testing.T, e *env) {
 	call, ch := e.inbound(t, p, "260")
 	call.SetTone(toneCaller)
 	v2 := e.v2()
+	// The contract promises: both = the two directions mixed, also while
+	// a prompt plays to the channel (a recorded IVR or a whisper must keep
+	// the caller's voice); read = what the far end sends; write = what is
+	// sent to it. "read" does not play a tone prompt: what the channel hears
+	// is not in it by definition, so the combination adds nothing there, and
+	// "write" (caller absent) checks the directions are kept apart.
 	for _, tc := range []struct {
 		name      string
 		source    mediacore.RecordSource
+		prompt    bool // a tone prompt plays (else silence of the same length)
 		has, hasn []float64
 	}{
-		{"both", mediacore.RecordBoth, []float64{toneCaller, tonePrompt}, nil},
-		{"read", mediacore.RecordRead, []float64{toneCaller}, []float64{tonePrompt}},
-		{"write", mediacore.RecordWrite, []float64{tonePrompt}, []float64{toneCaller}},
+		{"both", mediacore.RecordBoth, true, []float64{toneCaller, tonePrompt}, nil},
+		{"read", mediacore.RecordRead, false, []float64{toneCaller}, []float64{tonePrompt}},
+		{"write", mediacore.RecordWrite, true, []float64{tonePrompt}, []float64{toneCaller}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec, err := e.core.Record(e.ctx, mediacore.ChannelTarget(ch), mediacore.RecordRequest{Source: tc.source})
@@ -485,9 +521,11 @@ func scenarioRecordingAudio(t *testing.T, e *env) {
 				t.Errorf("open a running recording: %v, want ErrNoSuchRecording", err)
 			}
 			// The prompt's end is the event that stops the recording.
-			pb, err := e.core.Play(e.ctx, mediacore.ChannelTarget(ch), mediacore.PlayRequest{Media: []mediacore.Media{
-				mediacore.ToneFor(mediacore.Tone{Freqs: []float64{tonePrompt}}, 1500*time.Millisecond),
-			}})
+			media := mediacore.Silence(1500 * time.Millisecond)
+			if tc.prompt {
+				media = mediacore.ToneFor(mediacore.Tone{Freqs: []float64{tonePrompt}}, 1500*time.Millisecond)
+			}
+			pb, err := e.core.Play(e.ctx, mediacore.ChannelTarget(ch), mediacore.PlayRequest{Media: []mediacore.Media{media}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -516,7 +554,7 @@ func scenarioRecordingAudio(t *testing.T, e *env) {
 			if len(chans) != 1 || len(chans[0]) < 8000 {
 				t.Fatalf("recording: %d channels, %d samples; want mono over 1 s", len(chans), len(chans[0]))
 			}
-			// The middle of the prompt: both directions flowed.
+			// The middle of the prompt (or silence): both directions flowed.
 			mid := chans[0][len(chans[0])/2-2400 : len(chans[0])/2+2400]
 			if err := toneMix(mid, tc.has...); err != nil {
 				t.Errorf("recording %s should hold exactly %v Hz: %v", tc.name, tc.has, err)
@@ -568,10 +606,8 @@ func decodeWAV(b []byte) ([][]int16, error) {
 // scenarioDTMFDetection: with DTMFDetector, in-band digits are reported
 // only while detection is on; RFC 4733 digits always.
 func scenarioDTMFDetection(t *testing.T, e *env) {
-	det, ok := capOf[mediacore.DTMFDetector](e)
-	if !ok {
-		t.Skip("backend without DTMFDetector: it decides on detection itself (documented fallback)")
-	}
+	det, _ := capOf[mediacore.DTMFDetector](e)
+	_, claims := e.b.(mediacore.DTMFDetector)
 	p := e.phone(t, "2700", sippeer.Config{})
 	call, ch := e.inbound(t, p, "270")
 	inband := func(d byte) {
@@ -595,6 +631,21 @@ func scenarioDTMFDetection(t *testing.T, e *env) {
 		if got := digits(); got != want {
 			t.Errorf("digits %q, want %q", got, want)
 		}
+	}
+	if !claims {
+		// The backend decides on in-band detection itself: Core's
+		// SetDTMFDetection (when it has one) answers nil either way, and
+		// RFC 4733 digits arrive.
+		if det != nil {
+			for _, on := range []bool{false, true} {
+				if err := det.SetDTMFDetection(e.ctx, ch, on); err != nil {
+					t.Errorf("SetDTMFDetection(%v) without DTMFDetector: %v, want nil", on, err)
+				}
+			}
+		}
+		call.SendDTMF("5")
+		waitDigits("5")
+		return
 	}
 	if err := det.SetDTMFDetection(e.ctx, ch, false); err != nil {
 		t.Fatalf("detection off: %v", err)
@@ -660,8 +711,15 @@ func scenarioCapabilities(t *testing.T, e *env) {
 	})
 	t.Run("TrunkConfigurer", func(t *testing.T) {
 		tc, ok := capOf[mediacore.TrunkConfigurer](e)
-		if !ok {
-			t.Skip("backend without TrunkConfigurer: trunks are its own configuration")
+		if _, claims := e.b.(mediacore.TrunkConfigurer); !claims {
+			// Trunks are the backend's own configuration: Core's SetTrunks
+			// (when it has one) leaves them and answers nil.
+			if ok {
+				if err := tc.SetTrunks(e.ctx, []mediacore.TrunkConfig{{Name: "conf", Address: "127.0.0.1:5060", Transport: "udp"}}); err != nil {
+					t.Errorf("SetTrunks without TrunkConfigurer: %v, want nil", err)
+				}
+			}
+			return
 		}
 		carrier := e.phone(t, "carrier", sippeer.Config{})
 		if err := tc.SetTrunks(e.ctx, []mediacore.TrunkConfig{{Name: "conf", Address: carrier.Addr(), Transport: "udp"}}); err != nil {

@@ -283,3 +283,7 @@ func (b *Backend) Bridges(ctx context.Context) ([]mediacore.BridgeInfo, error) {
 	slices.SortFunc(out, func(x, y mediacore.BridgeInfo) int { return strings.Compare(string(x.ID), string(y.ID)) })
 	return out, nil
 }
+
+// SupportsTransferRequests implements mediacore.TransferReporter: a
+// phone's REFER becomes EventTransferRequested, answered by AnswerTransfer.
+func (b *Backend) SupportsTransferRequests() {}
