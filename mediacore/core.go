@@ -96,6 +96,8 @@ type Core struct {
 	members map[ChannelID]BridgeID    // bridge membership (Core ids)
 	holds   map[ChannelID]*softHold   // Hold fallback state per channel
 	closed  bool
+	// stopping: Close is waiting for the drainers; new events are dropped.
+	stopping bool
 
 	// drainers counts running mailbox goroutines and bg the reconcile
 	// goroutines, so Close can wait for them.
@@ -281,6 +283,12 @@ func (c *Core) Close() error {
 		}
 	}
 	c.bg.Wait()
+	// From here on an event a backend still sends (a late SIP handler, an
+	// ESL frame in flight) is dropped instead of starting a drainer: a
+	// WaitGroup must not grow from zero while Wait runs.
+	c.mu.Lock()
+	c.stopping = true
+	c.mu.Unlock()
 	c.drainers.Wait()
 	return errors.Join(errs...)
 }
@@ -372,6 +380,10 @@ func (c *Core) enqueue(ev Event) {
 		key = mailboxKey{'b', string(ev.Bridge)}
 	}
 	box := c.boxes[key]
+	if c.stopping {
+		c.m.lateEvents.Inc()
+		return
+	}
 	if box == nil || (key.kind == 'c' && ev.Type == EventChannelCreated && box.isEnded()) {
 		// A new channel, or a backend reusing the id of a channel that
 		// ended: a fresh mailbox and Seq.

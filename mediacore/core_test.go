@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"slices"
 	"strings"
 	"sync"
@@ -380,5 +381,43 @@ func TestCoreLateEventOfForgottenChannel(t *testing.T) {
 	f.emit(Event{Type: EventDTMF, Channel: "seen", Digit: '1'})
 	if st := c.Nodes(); st[0].Channels != 1 {
 		t.Fatalf("live channels %d, want 1 (only the one with DTMF)", st[0].Channels)
+	}
+}
+
+// TestEventsAfterCloseAreDropped: a backend that still sends events while
+// or after Core.Close waits (a late SIP handler, an ESL frame in flight)
+// must not start a mailbox drainer then (a WaitGroup growing from zero
+// while Wait runs is a data race), and the event is not delivered.
+func TestEventsAfterCloseAreDropped(t *testing.T) {
+	f := newFake()
+	var mu sync.Mutex
+	var got []Event
+	c, err := New(f, Options{Handler: func(ev Event) {
+		mu.Lock()
+		got = append(got, ev)
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	late := testutil.ToFloat64(c.m.lateEvents)
+	f.emit(Event{Type: EventChannelCreated, Channel: "late-1", Direction: Inbound})
+	// enqueue decides synchronously: the event is counted as late and
+	// dropped, and no drainer goroutine was started for it.
+	if n := testutil.ToFloat64(c.m.lateEvents); n != late+1 {
+		t.Fatalf("late events %v, want %v: the event after Close was queued", n, late+1)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, ev := range got {
+		if ev.Channel == "late-1" {
+			t.Fatalf("an event sent after Close was delivered: %+v", ev)
+		}
 	}
 }
