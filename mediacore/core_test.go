@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	"slices"
 	"strings"
 	"sync"
@@ -406,11 +405,11 @@ func TestEventsAfterCloseAreDropped(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	late := testutil.ToFloat64(c.m.lateEvents)
+	late := value(t, c.m.lateEvents)
 	f.emit(Event{Type: EventChannelCreated, Channel: "late-1", Direction: Inbound})
 	// enqueue decides synchronously: the event is counted as late and
 	// dropped, and no drainer goroutine was started for it.
-	if n := testutil.ToFloat64(c.m.lateEvents); n != late+1 {
+	if n := value(t, c.m.lateEvents); n != late+1 {
 		t.Fatalf("late events %v, want %v: the event after Close was queued", n, late+1)
 	}
 	mu.Lock()
