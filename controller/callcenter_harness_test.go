@@ -300,7 +300,7 @@ func (h *harness) cdrCount(n int) func() bool {
 }
 
 func (h *harness) agentState(ext string) string {
-	v, err := h.cc.AgentState(h.ctx, admin, h.agents[ext], )
+	v, err := h.cc.AgentState(h.ctx, admin, h.agents[ext])
 	if err != nil {
 		h.t.Fatal(err)
 	}
