@@ -57,10 +57,9 @@ type mediaNode struct {
 	Config yaml.Node `yaml:"config"`
 }
 
-// maxMediaNodes is how many media nodes this build drives: mediacore.New
-// takes one backend. Several are accepted by the configuration's shape so
-// files written now keep working when the multi-node Core lands.
-const maxMediaNodes = 1
+// maxMediaNodes is how many media nodes one daemon drives
+// (mediacore.NewNodes places calls across them).
+const maxMediaNodes = 16
 
 // defaultConfig is the one place that holds every default.
 func defaultConfig() config {
@@ -246,7 +245,7 @@ func validateMediaNodes(nodes []mediaNode) error {
 		}
 	}
 	if len(nodes) > maxMediaNodes {
-		return fmt.Errorf("%w: media_nodes lists %d nodes; this build drives %d media node (several need the multi-node media core)",
+		return fmt.Errorf("%w: media_nodes lists %d nodes; a daemon drives at most %d",
 			errConfig, len(nodes), maxMediaNodes)
 	}
 	return nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -133,8 +134,8 @@ func TestLoadConfigRejects(t *testing.T) {
 		{name: "media node names repeated", file: "media_nodes:\n  - {name: a, kind: native}\n  - {name: a, kind: native}\n", mention: "media_nodes[1].name"},
 		{name: "media node config not a mapping", file: "media_nodes:\n  - {name: a, kind: native, config: [1]}\n", mention: "media_nodes[0].config"},
 		{name: "media node entry of wrong shape", file: "media_nodes: {name: a}\n", mention: "media_nodes"},
-		{name: "more media nodes than this build drives",
-			file: "media_nodes:\n  - {name: a, kind: native}\n  - {name: b, kind: native}\n", mention: "media_nodes lists 2 nodes"},
+		{name: "more media nodes than a daemon drives",
+			file: manyNodes(maxMediaNodes + 1), mention: fmt.Sprintf("media_nodes lists %d nodes", maxMediaNodes+1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -258,4 +259,14 @@ func FuzzDecodeConfigFile(f *testing.F) {
 			_ = dec(&v)
 		}
 	})
+}
+
+// manyNodes is a configuration file listing n native media nodes.
+func manyNodes(n int) string {
+	var b strings.Builder
+	b.WriteString("media_nodes:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  - {name: n%d, kind: native}\n", i)
+	}
+	return b.String()
 }
