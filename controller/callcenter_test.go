@@ -149,11 +149,10 @@ func TestCallAnsweredByAgent(t *testing.T) {
 // right one (16-bit PCM, 8 kHz, as the nodes write).
 func checkStereo(t *testing.T, wav []byte, left, right float64) {
 	t.Helper()
-	l, r, ok := splitStereo(wav)
+	l, r, rate, ok := splitStereoRate(wav)
 	if !ok {
 		t.Fatalf("recording is not a 16-bit stereo WAV (%d bytes)", len(wav))
 	}
-	const rate = 8000.0
 	if audio.Goertzel(l, rate, left) < 10*audio.Goertzel(l, rate, right) {
 		t.Errorf("left channel does not hold %v Hz alone", left)
 	}
@@ -162,10 +161,11 @@ func checkStereo(t *testing.T, wav []byte, left, right float64) {
 	}
 }
 
-// splitStereo returns the two channels of a 16-bit PCM stereo WAV.
-func splitStereo(wav []byte) (l, r []int16, ok bool) {
+// splitStereoRate returns the two channels of a 16-bit PCM stereo WAV and
+// its sample rate.
+func splitStereoRate(wav []byte) (l, r []int16, rate float64, ok bool) {
 	if len(wav) < 12 || string(wav[:4]) != "RIFF" {
-		return nil, nil, false
+		return nil, nil, 0, false
 	}
 	channels := 0
 	for p := 12; p+8 <= len(wav); {
@@ -174,9 +174,10 @@ func splitStereo(wav []byte) (l, r []int16, ok bool) {
 		switch id {
 		case "fmt ":
 			channels = int(binary.LittleEndian.Uint16(body[2:4]))
+			rate = float64(binary.LittleEndian.Uint32(body[4:8]))
 		case "data":
 			if channels != 2 {
-				return nil, nil, false
+				return nil, nil, 0, false
 			}
 			if size > len(body) {
 				size = len(body)
@@ -185,9 +186,9 @@ func splitStereo(wav []byte) (l, r []int16, ok bool) {
 				l = append(l, int16(binary.LittleEndian.Uint16(body[i:])))
 				r = append(r, int16(binary.LittleEndian.Uint16(body[i+2:])))
 			}
-			return l, r, len(l) > 0
+			return l, r, rate, len(l) > 0
 		}
 		p += 8 + size + size&1
 	}
-	return nil, nil, false
+	return nil, nil, 0, false
 }
