@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -127,10 +128,20 @@ func eventually(t *testing.T, what string, d time.Duration, cond func() bool) {
 func TestNativeFullPath(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		device func(phone *sippeer.Phone) string // "" registers the phone as 1001
+		device func(n *nativeCenter, phone *sippeer.Phone) string // nil registers the phone as 1001
 	}{
 		{"registered extension", nil},
-		{"fixed sip device", func(p *sippeer.Phone) string { return "sip:1001@" + p.Addr() }},
+		{"fixed sip device", func(_ *nativeCenter, p *sippeer.Phone) string { return "sip:1001@" + p.Addr() }},
+		{"tel device through a trunk", func(n *nativeCenter, p *sippeer.Phone) string {
+			// The phone plays the carrier: the stored trunk points at it.
+			host, port, _ := strings.Cut(p.Addr(), ":")
+			pn, _ := strconv.Atoi(port)
+			tr := store.Trunk{Name: "carrier", Host: host, Port: pn, Transport: store.TransportUDP, Enabled: true}
+			if err := n.ctl.Trunks().Create(n.t.Context(), &tr); err != nil {
+				n.t.Fatal(err)
+			}
+			return "tel/+8613900000000"
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			nativeFullPath(t, tc.device)
@@ -138,7 +149,7 @@ func TestNativeFullPath(t *testing.T) {
 	}
 }
 
-func nativeFullPath(t *testing.T, device func(*sippeer.Phone) string) {
+func nativeFullPath(t *testing.T, device func(*nativeCenter, *sippeer.Phone) string) {
 	n := newNativeCenter(t, nil)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
@@ -153,7 +164,7 @@ func nativeFullPath(t *testing.T, device func(*sippeer.Phone) string) {
 			t.Fatalf("register: %d, %v", code, err)
 		}
 	} else {
-		req.Device = device(phone)
+		req.Device = device(n, phone)
 	}
 	callerPhone, err := sippeer.New(sippeer.Config{User: "13800000001"})
 	if err != nil {
