@@ -24,6 +24,7 @@ import (
 type call struct {
 	cc     *CallCenter
 	id     string
+	key    string // its key in CallCenter.calls (guarded by CallCenter.mu)
 	box    *mailbox
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -105,7 +106,7 @@ func (cc *CallCenter) newCall(ev mediacore.Event) *call {
 func (cc *CallCenter) spawn(id string) *call {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &call{
-		cc: cc, id: id, box: newMailbox(), ctx: ctx, cancel: cancel,
+		cc: cc, id: id, key: id, box: newMailbox(), ctx: ctx, cancel: cancel,
 		log:  cc.log.With("call_id", id),
 		legs: map[mediacore.ChannelID]*leg{}, vars: map[string]string{}, timers: map[uint64]clock.Timer{},
 	}

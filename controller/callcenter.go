@@ -284,6 +284,17 @@ func (cc *CallCenter) HandleACD(evs []acd.Event) {
 		cc.mu.Unlock()
 		if c != nil {
 			c.box.put(ev)
+			if ev.Kind == acd.EventCallbackRequested || ev.Kind == acd.EventOverflow && ev.Target.Kind == acd.TargetCallback {
+				// The caller leaves, keeping a virtual place: the
+				// callback's own actor takes the id's later decisions.
+				cc.mu.Lock()
+				if c.key == c.id && cc.calls[c.key] == c {
+					delete(cc.calls, c.key)
+					c.key = c.id + "/caller"
+					cc.calls[c.key] = c
+				}
+				cc.mu.Unlock()
+			}
 		}
 	}
 	cc.opt.Journal.QueueEvents(batch...)
@@ -364,8 +375,8 @@ func (cc *CallCenter) bind(ch mediacore.ChannelID, c *call) {
 func (cc *CallCenter) unbindCall(c *call) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
-	if cc.calls[c.id] == c {
-		delete(cc.calls, c.id)
+	if cc.calls[c.key] == c {
+		delete(cc.calls, c.key)
 	}
 	for ch, x := range cc.byChan {
 		if x == c {

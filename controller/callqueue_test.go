@@ -434,3 +434,42 @@ func TestScreenPopDirectoryTimeout(t *testing.T) {
 		t.Errorf("customer = %v", p["customer"])
 	}
 }
+
+// A caller who presses the callback key keeps its place and hangs up;
+// when an agent is free the agent's phone rings first, then the customer
+// is dialled and they are bridged. Two CDRs: the call (callback) and the
+// callback (answered).
+func TestCallbackKeepsPlace(t *testing.T) {
+	h := newHarness(t)
+	ch := h.fake.Inbound("13800000001", "800")
+	h.until("queued", time.Second, h.hasCTI("call.queued"))
+	if err := h.fake.PressDTMF(ch, KeyCallback); err != nil {
+		t.Fatal(err)
+	}
+	h.until("the call's CDR", 5*time.Second, h.cdrCount(1))
+	if cdr := h.j.CDRs()[0]; cdr.Outcome != store.OutcomeCallback || cdr.HangupSide != store.SideSystem {
+		t.Fatalf("call CDR = %+v", cdr)
+	}
+	h.ready("1001")
+	h.until("customer dialled", 5*time.Second, func() bool { return len(h.originates("tel/13800000001")) == 1 })
+	agentLegs := h.originates("user/1001")
+	custLegs := h.originates("tel/13800000001")
+	if len(agentLegs) != 1 {
+		t.Fatalf("agent rung %d times", len(agentLegs))
+	}
+	h.until("bridged", 5*time.Second, func() bool { return len(h.fake.CallsOf("add_to_bridge")) == 2 })
+	if info, ok := h.fake.Channel(mediacore.ChannelID(agentLegs[0].ID)); !ok || info.Caller != "13800000001" {
+		t.Errorf("agent's caller id: %+v", info)
+	}
+	h.clk.Advance(4 * time.Second)
+	if err := h.fake.RemoteHangup(mediacore.ChannelID(custLegs[0].ID), mediacore.CauseNormal); err != nil {
+		t.Fatal(err)
+	}
+	h.until("the callback's CDR", 5*time.Second, h.cdrCount(2))
+	cb := h.j.CDRs()[1]
+	if cb.ID != h.j.CDRs()[0].ID+"-cb" || cb.Direction != "callback" || cb.Outcome != store.OutcomeAnswered ||
+		cb.AgentID != h.agents["1001"] || cb.TalkSeconds != 4 || cb.HangupSide != store.SideCaller {
+		t.Errorf("callback CDR = %+v", cb)
+	}
+	h.waitReal("agent in wrap-up", func() bool { return h.agentState("1001") == "wrap-up" })
+}
