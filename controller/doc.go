@@ -23,6 +23,7 @@
 //     same database arrive through store Watch (PostgreSQL LISTEN/NOTIFY)
 //     and a catch-up read every DefaultCatchUp, and are applied the same
 //     way. Applying a change reloads the record, so it is idempotent.
+//
 //   - ACD, the owner of the acd.Engine: one goroutine, a mailbox (Do), the
 //     engine's NextDeadline armed on an injected clock (no polling), and
 //     every engine event published in order to Options.OnACDEvents, where
@@ -30,6 +31,7 @@
 //     acd.QueueConfig (members that are disabled agents are left out; a
 //     disabled or deleted agent is logged out); stored agents to
 //     acd.AgentConfig.
+//
 //   - AgentCredentials, which lets a registrar authenticate agent phones
 //     against the HA1s in the store; it reads the store on every lookup, so
 //     a changed password or a disabled agent counts from the next REGISTER.
