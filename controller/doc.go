@@ -36,7 +36,7 @@
 //     against the HA1s in the store; it reads the store on every lookup, so
 //     a changed password or a disabled agent counts from the next REGISTER.
 //
-//   - CallCenter, the call path (calls.go and friends: callcenter.go,
+//   - CallCenter, the call path (callcenter.go,
 //     call.go, routing.go, ivrsession.go, queue.go, recording.go,
 //     callback.go, agents.go). One goroutine (a call actor) owns each
 //     call and reads one mailbox in order: the media events of its
