@@ -473,3 +473,52 @@ func TestCallbackKeepsPlace(t *testing.T) {
 	}
 	h.waitReal("agent in wrap-up", func() bool { return h.agentState("1001") == "wrap-up" })
 }
+
+// The voicemail key leaves the queue for the queue's box; a caller who
+// hangs up while an agent's phone rings is abandoned and the ringing is
+// cancelled.
+func TestQueueKeysAndAbandonWhileRinging(t *testing.T) {
+	t.Run("voicemail key", func(t *testing.T) {
+		h := newHarness(t)
+		ch := h.fake.Inbound("13800000001", "800")
+		h.until("queued", time.Second, h.hasCTI("call.queued"))
+		if err := h.fake.PressDTMF(ch, KeyVoicemail); err != nil {
+			t.Fatal(err)
+		}
+		h.until("recording", 5*time.Second, func() bool { return len(h.fake.CallsOf("record")) == 1 })
+		h.clk.Advance(3 * time.Second)
+		if err := h.fake.RemoteHangup(ch, mediacore.CauseNormal); err != nil {
+			t.Fatal(err)
+		}
+		h.until("the CDR", time.Second, h.cdrCount(1))
+		cdr := h.j.CDRs()[0]
+		recs := h.j.Recordings()
+		if cdr.Outcome != store.OutcomeVoicemail || cdr.Variables["voicemail_box"] != "sales" || len(recs) != 1 ||
+			recs[0].Duration != 3 || recs[0].CallID != cdr.ID {
+			t.Errorf("CDR %+v, recordings %+v", cdr, recs)
+		}
+		if !slices.ContainsFunc(h.j.Events(), func(e store.QueueEvent) bool { return e.Kind == "abandoned" }) {
+			t.Error("the ACD was not told the caller left the queue")
+		}
+	})
+	t.Run("abandon while ringing", func(t *testing.T) {
+		h := newHarness(t)
+		h.ready("1001")
+		h.fake.SetAnswer("user/1001", mediafake.NoAnswer())
+		ch := h.fake.Inbound("13800000001", "800")
+		h.until("ringing", 2*time.Second, func() bool { return len(h.originates("user/1001")) == 1 })
+		if err := h.fake.RemoteHangup(ch, mediacore.CauseCancelled); err != nil {
+			t.Fatal(err)
+		}
+		h.until("the CDR", time.Second, h.cdrCount(1))
+		cdr := h.j.CDRs()[0]
+		if cdr.Outcome != store.OutcomeAbandoned || len(cdr.Legs) != 2 || cdr.Legs[1].Cause != "cancelled" {
+			t.Errorf("CDR %+v", cdr)
+		}
+		agentCh := mediacore.ChannelID(h.originates("user/1001")[0].ID)
+		if _, up := h.fake.Channel(agentCh); up {
+			t.Error("the agent's phone still rings")
+		}
+		h.waitReal("agent ready again", func() bool { return h.agentState("1001") == "ready" })
+	})
+}
