@@ -252,7 +252,7 @@ func (h *harness) until(what string, max time.Duration, cond func() bool) {
 		}
 		// Let the actors drain what the last step produced before time
 		// moves again.
-		for range 20 {
+		for range 5 {
 			if cond() {
 				return
 			}

@@ -126,9 +126,7 @@ func TestPositionAnnouncement(t *testing.T) {
 	if d := h.clk.Now().Sub(start); d < 30*time.Second {
 		t.Errorf("announced after %v, interval is 30 s", d)
 	}
-	if !said("您现在排在第1位。")() {
-		t.Error("first caller's position not announced")
-	}
+	h.until("first caller hears its position", time.Second, said("您现在排在第1位。"))
 	// Music comes back after the announcement.
 	mohs := func() int {
 		n := 0
