@@ -42,6 +42,9 @@ const (
 	// KeyVoicemail, pressed while waiting, leaves the queue for the
 	// queue's voicemail box.
 	KeyVoicemail = '#'
+	// DefaultRoutingTimeout bounds the store reads of routing (lists,
+	// schedule): a slow database does not hold a call longer than this.
+	DefaultRoutingTimeout = time.Second
 	// ioTimeout bounds one media or store command of a call actor.
 	ioTimeout = 10 * time.Second
 )
@@ -92,6 +95,8 @@ type CallCenterOptions struct {
 	RecordingWait time.Duration
 	// VoicemailMax: see DefaultVoicemailMax.
 	VoicemailMax time.Duration
+	// RoutingTimeout: see DefaultRoutingTimeout.
+	RoutingTimeout time.Duration
 }
 
 // CallCenter is the call path: it turns inbound channels of the media core
@@ -160,6 +165,9 @@ func NewCallCenter(opt CallCenterOptions) (*CallCenter, error) {
 	}
 	if opt.VoicemailMax <= 0 {
 		opt.VoicemailMax = DefaultVoicemailMax
+	}
+	if opt.RoutingTimeout <= 0 {
+		opt.RoutingTimeout = DefaultRoutingTimeout
 	}
 	if opt.Hub == nil {
 		h, err := cti.New(cti.Options{Clock: opt.Clock})

@@ -138,6 +138,12 @@ type harnessOpt func(*CallCenterOptions)
 // all) and the number 800 routed to it. 2026-12-07 10:00 UTC is a Monday.
 func newHarness(t *testing.T, opts ...harnessOpt) *harness {
 	t.Helper()
+	return newHarnessOver(t, nil, opts...)
+}
+
+// newHarnessOver is newHarness with the controller's store wrapped.
+func newHarnessOver(t *testing.T, wrap func(store.Store) store.Store, opts ...harnessOpt) *harness {
+	t.Helper()
 	ctx := t.Context()
 	clk := clock.NewFake(time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC))
 	fake := mediafake.New(mediafake.Options{Clock: clk, Caps: mediafake.AllCaps()})
@@ -154,7 +160,11 @@ func newHarness(t *testing.T, opts ...harnessOpt) *harness {
 		t.Fatal(err)
 	}
 	st := memstore.New(clk.Now)
-	ctl, err := New(ctx, Options{Store: st, Clock: clk, OnACDEvents: func(evs []acd.Event) {
+	var cst store.Store = st
+	if wrap != nil {
+		cst = wrap(st)
+	}
+	ctl, err := New(ctx, Options{Store: cst, Clock: clk, OnACDEvents: func(evs []acd.Event) {
 		if c := ccp.Load(); c != nil {
 			c.HandleACD(evs)
 		}

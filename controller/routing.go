@@ -22,11 +22,11 @@ import (
 //     goes to the number's after-hours target (hung up when it has none);
 //  5. otherwise the number's route.
 //
-// A list or schedule the store cannot read within the I/O bound does not
-// refuse the call: the caller is treated as not listed, the schedule as
-// open (the failure is logged).
+// A list or schedule the store cannot read within RoutingTimeout (all
+// reads together) does not refuse the call: the caller is treated as not
+// listed, the schedule as open (the failure is logged).
 func (c *call) route() (*store.Target, int) {
-	ctx, cancel := c.io()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), c.cc.opt.RoutingTimeout)
 	defer cancel()
 	st := c.cc.ctl.st
 	caller := c.in.Caller

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -245,4 +246,33 @@ func counterValue(t *testing.T, c interface{ Write(*dto.Metric) error }) float64
 		t.Fatal(err)
 	}
 	return m.GetCounter().GetValue()
+}
+
+// slowLists is a list repository whose database hangs.
+type slowLists struct{ store.ListRepo }
+
+func (slowLists) Match(ctx context.Context, _ store.ListKind, _ string, _ time.Time) ([]store.ListEntry, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+type slowStore struct{ store.Store }
+
+func (s slowStore) Lists() store.ListRepo { return slowLists{s.Store.Lists()} }
+
+// A database that hangs while a call is routed holds the call no longer
+// than the routing bound: the caller counts as not listed.
+func TestRoutingSurvivesAHangingDatabase(t *testing.T) {
+	h := newHarnessOver(t, func(s store.Store) store.Store { return slowStore{s} },
+		func(o *CallCenterOptions) { o.RoutingTimeout = 50 * time.Millisecond })
+	h.ready("1001")
+	ch := h.fake.Inbound("13800000001", "800")
+	h.until("answered", 5*time.Second, h.hasCTI("call.answered"))
+	if err := h.fake.RemoteHangup(ch, mediacore.CauseNormal); err != nil {
+		t.Fatal(err)
+	}
+	h.until("the CDR", time.Second, h.cdrCount(1))
+	if cdr := h.j.CDRs()[0]; cdr.Outcome != store.OutcomeAnswered {
+		t.Errorf("outcome %q", cdr.Outcome)
+	}
 }
