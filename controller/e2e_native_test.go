@@ -27,16 +27,15 @@ const e2ePassword = "agent-secret"
 // nativeCenter is the call path over the native core on loopback, with
 // real time.
 type nativeCenter struct {
-	t      *testing.T
-	b      *native.Backend
-	core   *mediacore.Core
-	st     *memstore.Store
-	ctl    *Controller
-	cc     *CallCenter
-	j      *memJournal
-	recs   *memRecStore
-	agent  string
-	events func(typ string) int
+	t     *testing.T
+	b     *native.Backend
+	core  *mediacore.Core
+	st    *memstore.Store
+	ctl   *Controller
+	cc    *CallCenter
+	j     *memJournal
+	recs  *memRecStore
+	agent string
 }
 
 func newNativeCenter(t *testing.T, mutate func(*native.Config)) *nativeCenter {
