@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -519,4 +520,31 @@ func TestQueueKeysAndAbandonWhileRinging(t *testing.T) {
 		}
 		h.waitReal("agent ready again", func() bool { return h.agentState("1001") == "ready" })
 	})
+}
+
+// syncJournal can say when its records are on disk.
+type syncJournal struct {
+	*memJournal
+	synced chan int // CDRs handed over when Sync was called
+}
+
+func (j syncJournal) Sync(context.Context) error {
+	j.synced <- len(j.CDRs())
+	return nil
+}
+
+// A call's end waits for its CDR to be on disk before it counts as ended.
+func TestCallEndSyncsTheJournal(t *testing.T) {
+	j := syncJournal{memJournal: &memJournal{}, synced: make(chan int, 4)}
+	h := newHarness(t, func(o *CallCenterOptions) { o.Journal = j })
+	h.fake.Inbound("13800000001", "999")
+	select {
+	case n := <-j.synced:
+		if n != 1 {
+			t.Errorf("Sync called with %d CDRs handed over, want 1", n)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Sync never called")
+	}
+	h.waitReal("counted", func() bool { return counterValue(t, h.cc.m.outcomes.WithLabelValues("rejected")) == 1 })
 }
