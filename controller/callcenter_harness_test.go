@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"slices"
@@ -113,16 +114,17 @@ func (d fakeDirectory) LookupCaller(ctx context.Context, number string) (Custome
 
 // harness is a call center over a mediafake node on a virtual clock.
 type harness struct {
-	t    *testing.T
-	ctx  context.Context
-	clk  *clock.Fake
-	fake *mediafake.Fake
-	core *mediacore.Core
-	st   *memstore.Store
-	ctl  *Controller
-	cc   *CallCenter
-	j    *memJournal
-	recs *memRecStore
+	t     *testing.T
+	ctx   context.Context
+	clk   *clock.Fake
+	fake  *mediafake.Fake
+	fakes []*mediafake.Fake
+	core  *mediacore.Core
+	st    *memstore.Store
+	ctl   *Controller
+	cc    *CallCenter
+	j     *memJournal
+	recs  *memRecStore
 
 	mu  sync.Mutex
 	cti []cti.Event
@@ -138,17 +140,41 @@ type harnessOpt func(*CallCenterOptions)
 // all) and the number 800 routed to it. 2026-12-07 10:00 UTC is a Monday.
 func newHarness(t *testing.T, opts ...harnessOpt) *harness {
 	t.Helper()
-	return newHarnessOver(t, nil, opts...)
+	return newHarnessWith(t, harnessConfig{}, opts...)
 }
 
 // newHarnessOver is newHarness with the controller's store wrapped.
 func newHarnessOver(t *testing.T, wrap func(store.Store) store.Store, opts ...harnessOpt) *harness {
 	t.Helper()
+	return newHarnessWith(t, harnessConfig{wrap: wrap}, opts...)
+}
+
+// harnessConfig varies the harness: a wrapped store, more media nodes
+// (fakes "n1", "n2"...; h.fake is the first, h.fakes all).
+type harnessConfig struct {
+	wrap  func(store.Store) store.Store
+	nodes int
+}
+
+func newHarnessWith(t *testing.T, hc harnessConfig, opts ...harnessOpt) *harness {
+	t.Helper()
+	wrap := hc.wrap
 	ctx := t.Context()
 	clk := clock.NewFake(time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC))
-	fake := mediafake.New(mediafake.Options{Clock: clk, Caps: mediafake.AllCaps()})
+	var fakes []*mediafake.Fake
+	var nodes []mediacore.Node
+	for i := range max(hc.nodes, 1) {
+		name := "fake"
+		if hc.nodes > 0 {
+			name = fmt.Sprintf("n%d", i+1)
+		}
+		f := mediafake.New(mediafake.Options{Name: name, IDPrefix: name, Clock: clk, Caps: mediafake.AllCaps()})
+		fakes = append(fakes, f)
+		nodes = append(nodes, mediacore.Node{Name: name, Backend: f.Backend()})
+	}
+	fake := fakes[0]
 	var ccp atomic.Pointer[CallCenter]
-	core, err := mediacore.New(fake.Backend(), mediacore.Options{Clock: clk, Handler: func(ev mediacore.Event) {
+	core, err := mediacore.NewNodes(nodes, mediacore.Options{Clock: clk, Handler: func(ev mediacore.Event) {
 		if c := ccp.Load(); c != nil {
 			c.HandleMedia(ev)
 		}
@@ -172,7 +198,7 @@ func newHarnessOver(t *testing.T, wrap func(store.Store) store.Store, opts ...ha
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, ctx: ctx, clk: clk, fake: fake, core: core, st: st, ctl: ctl, j: &memJournal{},
+	h := &harness{t: t, ctx: ctx, clk: clk, fake: fake, fakes: fakes, core: core, st: st, ctl: ctl, j: &memJournal{},
 		recs: &memRecStore{}, agents: map[string]string{}, queues: map[string]string{}}
 	o := CallCenterOptions{Controller: ctl, Media: core, Journal: h.j, Recordings: h.recs, Clock: clk,
 		Directory:    fakeDirectory{cu: Customer{Name: "Zhao Lei", Company: "ACME", Source: "directory"}},

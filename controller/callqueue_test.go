@@ -548,3 +548,27 @@ func TestCallEndSyncsTheJournal(t *testing.T) {
 	}
 	h.waitReal("counted", func() bool { return counterValue(t, h.cc.m.outcomes.WithLabelValues("rejected")) == 1 })
 }
+
+// With several media nodes, the agent's leg is placed on the caller's
+// node (Near), so they can be bridged; the CDR names the node of each leg.
+func TestAgentLegOnTheCallersNode(t *testing.T) {
+	h := newHarnessWith(t, harnessConfig{nodes: 2})
+	h.ready("1001")
+	n2 := h.fakes[1]
+	ch := n2.Inbound("13800000001", "800")
+	h.until("answered", 5*time.Second, h.hasCTI("call.answered"))
+	if len(n2.CallsOf("originate")) != 1 || len(h.fakes[0].CallsOf("originate")) != 0 {
+		t.Fatalf("originates: n1 %v, n2 %v", h.fakes[0].CallsOf("originate"), n2.CallsOf("originate"))
+	}
+	if err := n2.RemoteHangup(ch, mediacore.CauseNormal); err != nil {
+		t.Fatal(err)
+	}
+	h.until("the CDR", time.Second, h.cdrCount(1))
+	cdr := h.j.CDRs()[0]
+	if cdr.Node != "n2" || cdr.Legs[0].Node != "n2" || cdr.Legs[1].Node != "n2" {
+		t.Errorf("nodes: call %q legs %+v", cdr.Node, cdr.Legs)
+	}
+	if recs := h.j.Recordings(); len(recs) != 1 || recs[0].Node != "n2" || recs[0].Bytes == 0 {
+		t.Errorf("recording = %+v", recs)
+	}
+}
