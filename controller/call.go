@@ -53,6 +53,9 @@ type call struct {
 	tseq     uint64
 	moh      mediacore.PlaybackID
 	talkEnd  time.Time
+	held     map[mediacore.ChannelID]bool // legs on hold now (either side's phone)
+	holdFrom time.Time                    // when the conversation went on hold
+	holdSum  time.Duration
 
 	viewMu sync.Mutex
 	view   LiveCall
@@ -221,6 +224,34 @@ func (c *call) observe(ev mediacore.Event) {
 		cl.End, cl.Cause, cl.SIPCode, cl.Q850 = c.now(), ev.Cause.String(), ev.SIPCode, ev.Q850
 	case mediacore.EventRecordingFinished:
 		c.recordingFinished(ev)
+	case mediacore.EventHold, mediacore.EventUnhold:
+		c.hold(ev.Channel, ev.Type == mediacore.EventHold)
+	}
+}
+
+// hold counts the time the answered conversation spends on hold (either
+// side's phone holding the other, or the controller's soft hold): from
+// the first leg held to the last one resumed.
+func (c *call) hold(ch mediacore.ChannelID, on bool) {
+	if c.cdr.Answer == nil || !c.talkEnd.IsZero() {
+		return
+	}
+	if c.held == nil {
+		c.held = map[mediacore.ChannelID]bool{}
+	}
+	was := len(c.held) > 0
+	if on {
+		c.held[ch] = true
+	} else {
+		delete(c.held, ch)
+	}
+	switch now := len(c.held) > 0; {
+	case now && !was:
+		c.holdFrom = c.now()
+		c.setView(func(v *LiveCall) { v.State = "held" })
+	case !now && was:
+		c.holdSum += c.now().Sub(c.holdFrom)
+		c.setView(func(v *LiveCall) { v.State = "talking" })
 	}
 }
 
@@ -396,6 +427,10 @@ func (c *call) talk(l *leg) {
 			return
 		}
 	}
+	if len(c.held) > 0 {
+		c.holdSum += c.now().Sub(c.holdFrom)
+		clear(c.held)
+	}
 	c.talkEnd = c.now()
 	if l.ended && !c.gone {
 		if c.cdr.HangupSide == "" {
@@ -522,6 +557,7 @@ func (c *call) finish() {
 			te = end
 		}
 		c.cdr.TalkSeconds = te.Sub(*c.cdr.Answer).Seconds()
+		c.cdr.HoldSeconds = c.holdSum.Seconds()
 		// Wrap-up is written from the queue's configuration at call end
 		// (the agent's actual wrap-up may be cut short by a manual
 		// ready; the event log has the exact times).

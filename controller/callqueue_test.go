@@ -572,3 +572,29 @@ func TestAgentLegOnTheCallersNode(t *testing.T) {
 		t.Errorf("recording = %+v", recs)
 	}
 }
+
+// Time on hold during the conversation is the CDR's hold seconds.
+func TestHoldSeconds(t *testing.T) {
+	h := newHarness(t)
+	h.ready("1001")
+	ch := h.fake.Inbound("13800000001", "800")
+	h.until("answered", 5*time.Second, h.hasCTI("call.answered"))
+	h.clk.Advance(2 * time.Second)
+	if err := h.core.Hold(h.ctx, ch, nil); err != nil {
+		t.Fatal(err)
+	}
+	h.waitReal("held", func() bool { c, _ := h.cc.Calls(h.ctx, admin); return len(c) == 1 && c[0].State == "held" })
+	h.clk.Advance(3 * time.Second)
+	if err := h.core.Unhold(h.ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	h.waitReal("talking", func() bool { c, _ := h.cc.Calls(h.ctx, admin); return len(c) == 1 && c[0].State == "talking" })
+	h.clk.Advance(time.Second)
+	if err := h.fake.RemoteHangup(ch, mediacore.CauseNormal); err != nil {
+		t.Fatal(err)
+	}
+	h.until("the CDR", time.Second, h.cdrCount(1))
+	if cdr := h.j.CDRs()[0]; cdr.HoldSeconds != 3 || cdr.TalkSeconds != 6 {
+		t.Errorf("hold %v talk %v", cdr.HoldSeconds, cdr.TalkSeconds)
+	}
+}
