@@ -420,17 +420,41 @@ func (c *call) connectLeg(l *leg) error {
 	return nil
 }
 
-// talk waits, bridged, until one side hangs up, then ends the other.
-func (c *call) talk(l *leg) {
+// talk waits, bridged, until one side hangs up, then ends the other. A
+// blind transfer the leg's phone asks for (SIP REFER without Replaces,
+// RFC 3515) is accepted when its target is a valid endpoint: the leg is
+// hung up, the caller stays, and talk returns the target for the caller
+// to be dialled there (attended transfers are refused).
+func (c *call) talk(l *leg) (transferTo string) {
 	for !c.gone && !l.ended {
-		if _, ok := c.next(); !ok {
-			return
+		m, ok := c.next()
+		if !ok {
+			return ""
 		}
+		ev, isEv := m.(mediacore.Event)
+		if !isEv || ev.Type != mediacore.EventTransferRequested || ev.Channel != l.ch {
+			continue
+		}
+		_, perr := mediacore.ParseEndpoint(ev.ReferTo)
+		accept := perr == nil && ev.Replaces == ""
+		ctx, cancel := c.io()
+		if err := c.cc.media.AnswerTransfer(ctx, l.ch, ev.Transfer, accept); err != nil {
+			c.log.Warn("answer a transfer request", "err", err)
+		}
+		cancel()
+		if !accept {
+			c.log.Info("transfer refused", "refer_to", ev.ReferTo, "replaces", ev.Replaces)
+			continue
+		}
+		c.cdr.Transfers = append(c.cdr.Transfers, store.CDRTransfer{At: c.now(), Kind: "blind", From: l.agent,
+			Target: ev.ReferTo, By: l.agent})
+		c.publish("call.transferred", l.agent, nil, map[string]any{"target": ev.ReferTo, "by": l.agent})
+		c.closeHold()
+		c.hangupLeg(l, mediacore.CauseNormal)
+		c.destroyBridge()
+		return ev.ReferTo
 	}
-	if len(c.held) > 0 {
-		c.holdSum += c.now().Sub(c.holdFrom)
-		clear(c.held)
-	}
+	c.closeHold()
 	c.talkEnd = c.now()
 	if l.ended && !c.gone {
 		if c.cdr.HangupSide == "" {
@@ -446,6 +470,15 @@ func (c *call) talk(l *leg) {
 		c.hangupLeg(l, mediacore.CauseNormal)
 	}
 	c.destroyBridge()
+	return ""
+}
+
+// closeHold ends an open stretch on hold.
+func (c *call) closeHold() {
+	if len(c.held) > 0 {
+		c.holdSum += c.now().Sub(c.holdFrom)
+		clear(c.held)
+	}
 }
 
 func (c *call) destroyBridge() {
@@ -469,7 +502,11 @@ func (c *call) dial(endpoint, kind string) *store.Target {
 		c.hangupCaller(mediacore.CauseUnallocated, store.SideSystem)
 		return nil
 	}
-	c.cdr.Transfers = append(c.cdr.Transfers, store.CDRTransfer{At: c.now(), Kind: kind, Target: endpoint})
+	if kind == "extension" || kind == "external" {
+		// A route to a person outside the ACD (IVR and blind transfers
+		// are noted where they are decided).
+		c.cdr.Transfers = append(c.cdr.Transfers, store.CDRTransfer{At: c.now(), Kind: kind, Target: endpoint})
+	}
 	if err := c.answer(); err != nil {
 		c.log.Warn("answer", "err", err)
 	}
@@ -500,10 +537,14 @@ func (c *call) dial(endpoint, kind string) *store.Target {
 		c.log.Warn("connect transfer", "err", err)
 	}
 	t := c.now()
-	c.cdr.Answer = &t
+	if c.cdr.Answer == nil {
+		c.cdr.Answer = &t
+	}
 	c.cdr.Outcome = store.OutcomeAnswered
-	c.setView(func(v *LiveCall) { v.State = "talking"; v.Answer = &t })
-	c.talk(l)
+	c.setView(func(v *LiveCall) { v.State = "talking"; v.Answer = c.cdr.Answer })
+	if to := c.talk(l); to != "" {
+		return c.dial(to, "blind")
+	}
 	return nil
 }
 

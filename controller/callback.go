@@ -87,6 +87,7 @@ func (c *call) runCallback(due acd.Event) {
 			break
 		}
 	}
+	var to string
 	if c.answered && !agent.ended && !c.gone {
 		if err := c.connectLeg(agent); err != nil {
 			c.log.Warn("callback: bridge", "err", err)
@@ -97,7 +98,7 @@ func (c *call) runCallback(due acd.Event) {
 		c.setView(func(v *LiveCall) { v.State, v.AgentID, v.Answer = "talking", agent.agent, &t })
 		c.startRecording()
 		c.publish("call.answered", agent.agent, nil, map[string]any{"agent_id": agent.agent, "callback": true})
-		c.talk(agent)
+		to = c.talk(agent)
 	} else {
 		c.cdr.Outcome = store.OutcomeFailed
 	}
@@ -106,6 +107,9 @@ func (c *call) runCallback(due acd.Event) {
 		c.log.Warn("callback end not taken by the ACD", "err", err)
 	}
 	cancel()
+	if to != "" {
+		c.dial(to, "blind")
+	}
 	c.finish()
 }
 

@@ -598,3 +598,45 @@ func TestHoldSeconds(t *testing.T) {
 		t.Errorf("hold %v talk %v", cdr.HoldSeconds, cdr.TalkSeconds)
 	}
 }
+
+// An agent's phone transfers the caller blind (REFER): the transfer is
+// accepted, the target rings near the caller and is bridged, the agent's
+// part ends (wrap-up), and the CDR notes the transfer.
+func TestBlindTransferFromTheAgentsPhone(t *testing.T) {
+	h := newHarness(t)
+	h.ready("1001")
+	ch := h.fake.Inbound("13800000001", "800")
+	h.until("answered", 5*time.Second, h.hasCTI("call.answered"))
+	agentCh := mediacore.ChannelID(h.originates("user/1001")[0].ID)
+	bad, err := h.fake.Refer(agentCh, "sip:bad uri", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.waitReal("refused", func() bool { _, answered := h.fake.TransferAnswer(bad); return answered })
+	if accept, _ := h.fake.TransferAnswer(bad); accept {
+		t.Error("a transfer to an invalid target was accepted")
+	}
+	h.clk.Advance(2 * time.Second)
+	id, err := h.fake.Refer(agentCh, "user/1002", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.until("the target is bridged", 5*time.Second, func() bool {
+		return len(h.originates("user/1002")) == 1 && len(h.fake.CallsOf("add_to_bridge")) == 4
+	})
+	if accept, answered := h.fake.TransferAnswer(id); !accept || !answered {
+		t.Errorf("transfer answered %v accepted %v", answered, accept)
+	}
+	h.waitReal("agent in wrap-up", func() bool { return h.agentState("1001") == "wrap-up" })
+	h.clk.Advance(3 * time.Second)
+	if err := h.fake.RemoteHangup(ch, mediacore.CauseNormal); err != nil {
+		t.Fatal(err)
+	}
+	h.until("the CDR", time.Second, h.cdrCount(1))
+	cdr := h.j.CDRs()[0]
+	if len(cdr.Transfers) != 1 || cdr.Transfers[0].Kind != "blind" || cdr.Transfers[0].Target != "user/1002" ||
+		cdr.Transfers[0].By != h.agents["1001"] || len(cdr.Legs) != 3 || cdr.AgentID != h.agents["1001"] ||
+		cdr.TalkSeconds < 5 || cdr.HangupSide != store.SideCaller || cdr.Outcome != store.OutcomeAnswered {
+		t.Errorf("CDR = %+v", cdr)
+	}
+}

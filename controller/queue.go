@@ -428,12 +428,16 @@ func (c *call) connectAgent(l *leg) {
 	c.startRecording()
 	c.publish("call.answered", l.agent, nil, map[string]any{"agent_id": l.agent, "agent_name": a.Name,
 		"extension": a.Extension, "recording_id": c.recID()})
-	c.talk(l)
+	to := c.talk(l)
 	ctx, cancel = c.io()
-	defer cancel()
 	if err := c.cc.ctl.acd.Do(ctx, func(e *acd.Engine) ([]acd.Event, error) {
 		return e.CallEnded(acd.CallID(c.id))
 	}); err != nil {
 		c.log.Warn("call end not taken by the ACD", "err", err)
+	}
+	cancel()
+	if to != "" {
+		// The agent's part ended (wrap-up follows); the caller goes on.
+		c.dial(to, "blind")
 	}
 }
