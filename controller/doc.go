@@ -59,5 +59,6 @@
 //
 // Not yet: leader election among several nodes (today every node runs its
 // own ACD from the same configuration; only configuration is shared),
-// transfers requested by phones (REFER), hold from the desktop.
+// attended transfers (REFER with Replaces is refused; blind transfers from
+// a phone are carried out), hold and transfer from the desktop.
 package controller
