@@ -194,19 +194,22 @@ func (c *call) next() (any, bool) {
 	}
 }
 
-// observe keeps the legs and the caller's channel up to date.
+// observe keeps the legs and the caller's channel up to date. Times are
+// the media node's (Event.Time), so a busy actor does not skew a CDR.
 func (c *call) observe(ev mediacore.Event) {
+	at := ev.Time
+	if at.IsZero() {
+		at = c.now()
+	}
 	switch ev.Type {
 	case mediacore.EventAnswered:
 		if l := c.legs[ev.Channel]; l != nil && !l.answered {
 			l.answered = true
-			t := c.now()
-			c.cdr.Legs[l.idx].Answer = &t
+			c.cdr.Legs[l.idx].Answer = &at
 		}
 		if ev.Channel == c.ch && !c.answered {
 			c.answered = true
-			t := c.now()
-			c.cdr.Legs[0].Answer = &t
+			c.cdr.Legs[0].Answer = &at
 		}
 	case mediacore.EventHangup:
 		cl := &c.cdr.Legs[0]
@@ -221,7 +224,10 @@ func (c *call) observe(ev mediacore.Event) {
 		} else {
 			return
 		}
-		cl.End, cl.Cause, cl.SIPCode, cl.Q850 = c.now(), ev.Cause.String(), ev.SIPCode, ev.Q850
+		if cl.End.IsZero() || cl.End.After(at) {
+			cl.End = at
+		}
+		cl.Cause, cl.SIPCode, cl.Q850 = ev.Cause.String(), ev.SIPCode, ev.Q850
 	case mediacore.EventRecordingFinished:
 		c.recordingFinished(ev)
 	case mediacore.EventHold, mediacore.EventUnhold:
@@ -455,7 +461,13 @@ func (c *call) talk(l *leg) (transferTo string) {
 		return ev.ReferTo
 	}
 	c.closeHold()
+	// The conversation ended when the first side hung up.
 	c.talkEnd = c.now()
+	for _, e := range []time.Time{c.cdr.Legs[0].End, c.cdr.Legs[l.idx].End} {
+		if !e.IsZero() && e.Before(c.talkEnd) {
+			c.talkEnd = e
+		}
+	}
 	if l.ended && !c.gone {
 		if c.cdr.HangupSide == "" {
 			cause := c.cdr.Legs[l.idx].Cause
@@ -586,9 +598,12 @@ func (c *call) finish() {
 		c.cdr.HangupSide = store.SideSystem
 	}
 	if c.cdr.EnqueuedAt != nil {
+		// Waiting ends at the answer, or when the caller left.
 		until := end
 		if c.cdr.Answer != nil {
 			until = *c.cdr.Answer
+		} else if e := c.cdr.Legs[0].End; !e.IsZero() && e.Before(until) {
+			until = e
 		}
 		c.cdr.WaitSeconds = until.Sub(*c.cdr.EnqueuedAt).Seconds()
 	}

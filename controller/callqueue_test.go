@@ -24,21 +24,23 @@ func TestAbandonWhileQueued(t *testing.T) {
 	ch := h.fake.Inbound("13800000001", "800")
 	h.until("queued", time.Second, h.hasCTI("call.queued"))
 	h.clk.Advance(7 * time.Second)
+	left := h.clk.Now()
 	if err := h.fake.RemoteHangup(ch, mediacore.CauseNormal); err != nil {
 		t.Fatal(err)
 	}
 	h.until("the CDR", time.Second, h.cdrCount(1))
 	cdr := h.j.CDRs()[0]
-	if cdr.Outcome != store.OutcomeAbandoned || cdr.HangupSide != store.SideCaller || cdr.WaitSeconds != 7 ||
+	if cdr.EnqueuedAt == nil || cdr.WaitSeconds != left.Sub(*cdr.EnqueuedAt).Seconds() || cdr.WaitSeconds < 7 {
+		t.Errorf("waited %v s, enqueued at %v, left at %v", cdr.WaitSeconds, cdr.EnqueuedAt, left)
+	}
+	if cdr.Outcome != store.OutcomeAbandoned || cdr.HangupSide != store.SideCaller ||
 		cdr.Answer != nil || len(cdr.Legs) != 1 {
 		t.Errorf("CDR = %+v", cdr)
 	}
 	if !slices.ContainsFunc(h.j.Events(), func(e store.QueueEvent) bool { return e.Kind == "abandoned" && e.CallID == cdr.ID }) {
 		t.Error("the ACD never heard of the abandon")
 	}
-	if len(h.ctiOf("queue.abandoned")) != 1 {
-		t.Error("no queue.abandoned CTI event")
-	}
+	h.waitReal("queue.abandoned CTI event", h.hasCTI("queue.abandoned"))
 }
 
 // A call waiting longer than the queue's max wait overflows to the
@@ -124,7 +126,9 @@ func TestPositionAnnouncement(t *testing.T) {
 	h.until("queued", time.Second, func() bool { return len(h.ctiOf("call.queued")) == 2 })
 	start := h.clk.Now()
 	h.until("second caller hears its position", 31*time.Second, said("您现在排在第2位。"))
-	if d := h.clk.Now().Sub(start); d < 30*time.Second {
+	// The timer starts when the call joins the queue, a step of the
+	// harness's clock before "queued" is seen at the latest.
+	if d := h.clk.Now().Sub(start); d < 29*time.Second || d > 31*time.Second {
 		t.Errorf("announced after %v, interval is 30 s", d)
 	}
 	h.until("first caller hears its position", time.Second, said("您现在排在第1位。"))
@@ -467,7 +471,7 @@ func TestCallbackKeepsPlace(t *testing.T) {
 	h.until("the callback's CDR", 5*time.Second, h.cdrCount(2))
 	cb := h.j.CDRs()[1]
 	if cb.ID != h.j.CDRs()[0].ID+"-cb" || cb.Direction != "callback" || cb.Outcome != store.OutcomeAnswered ||
-		cb.AgentID != h.agents["1001"] || cb.TalkSeconds != 4 || cb.HangupSide != store.SideCaller {
+		cb.AgentID != h.agents["1001"] || cb.TalkSeconds < 4 || cb.TalkSeconds >= 5 || cb.HangupSide != store.SideCaller {
 		t.Errorf("callback CDR = %+v", cb)
 	}
 	h.waitReal("agent in wrap-up", func() bool { return h.agentState("1001") == "wrap-up" })
@@ -594,7 +598,7 @@ func TestHoldSeconds(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.until("the CDR", time.Second, h.cdrCount(1))
-	if cdr := h.j.CDRs()[0]; cdr.HoldSeconds != 3 || cdr.TalkSeconds != 6 {
+	if cdr := h.j.CDRs()[0]; cdr.HoldSeconds != 3 || cdr.TalkSeconds < 6 || cdr.TalkSeconds >= 6.5 {
 		t.Errorf("hold %v talk %v", cdr.HoldSeconds, cdr.TalkSeconds)
 	}
 }

@@ -133,7 +133,10 @@ func (c *call) recordingFinished(ev mediacore.Event) {
 		return
 	}
 	r.done = true
-	end := c.now()
+	end := ev.Time
+	if end.IsZero() {
+		end = c.now()
+	}
 	if r.paused {
 		r.pauses[len(r.pauses)-1].To = end
 	}
