@@ -176,8 +176,8 @@ func nativeFullPath(t *testing.T, device func(*nativeCenter, *sippeer.Phone) str
 		t.Fatal(err)
 	}
 	call.SetTone(callerTone)
-	// The menu plays (TTS); 1 is pressed over it (barge-in).
-	time.Sleep(300 * time.Millisecond)
+	// 1 is pressed at once, over the menu (barge-in; a key pressed before
+	// the menu collects waits in the call's mailbox).
 	call.SendDTMF("1")
 	eventually(t, "queued", 10*time.Second, func() bool {
 		calls, _ := n.cc.Calls(ctx, admin)
@@ -209,7 +209,11 @@ func nativeFullPath(t *testing.T, device func(*nativeCenter, *sippeer.Phone) str
 	eventually(t, "caller hears the agent", 10*time.Second, func() bool {
 		return audio.HasTone(call.Heard(time.Second), audio.SampleRate, agentTone)
 	})
-	time.Sleep(1500 * time.Millisecond)
+	eventually(t, "the agent hears the caller", 10*time.Second, func() bool {
+		return audio.HasTone(agentCall.Heard(time.Second), audio.SampleRate, callerTone)
+	})
+	// A second of both tones for the recording.
+	time.Sleep(time.Second)
 	if err := call.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
