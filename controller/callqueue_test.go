@@ -119,7 +119,8 @@ func TestPositionAnnouncement(t *testing.T) {
 	said := func(text string) func() bool {
 		return func() bool {
 			return slices.ContainsFunc(h.fake.Played(), func(p mediafake.Played) bool {
-				return len(p.Media) == 1 && p.Media[0].Kind == mediacore.MediaTTS && p.Media[0].Text == text
+				return len(p.Media) == 2 && p.Media[0].Kind == mediacore.MediaTTS && p.Media[0].Text == text &&
+					p.Media[1].Text == keysText("zh")
 			})
 		}
 	}

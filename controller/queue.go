@@ -326,7 +326,7 @@ func (c *call) announce(w *queueWait) {
 	text := positionText(c.voice(), pos, wait, w.q.Announcements.ExpectedWait)
 	c.stopPlayback(c.moh)
 	c.moh = ""
-	pb, err := c.play([]mediacore.Media{mediacore.TTS(c.voice(), text)}, false)
+	pb, err := c.play([]mediacore.Media{mediacore.TTS(c.voice(), text), mediacore.TTS(c.voice(), keysText(c.voice()))}, false)
 	if err != nil {
 		c.log.Warn("position announcement", "err", err)
 		c.startMOH(w)
@@ -334,6 +334,14 @@ func (c *call) announce(w *queueWait) {
 	}
 	w.annPB = pb
 	c.vars["last_position"] = fmt.Sprint(pos)
+}
+
+// keysText tells a waiting caller the keys it may press.
+func keysText(lang string) string {
+	if lang == ivr.LangEN {
+		return "To be called back without losing your place, press star. To leave a message, press hash."
+	}
+	return "如需保留排队位置并等待回电，请按星号键；如需留言，请按井号键。"
 }
 
 // positionText is the position announcement in zh or en; the expected
