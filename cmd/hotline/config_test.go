@@ -122,6 +122,7 @@ func TestLoadConfigRejects(t *testing.T) {
 		{name: "bad address", args: []string{"--http", "nonsense"}, mention: "http_addr"},
 		{name: "bad env bool", env: map[string]string{"HOTLINE_DEMO": "sure"}, mention: "HOTLINE_DEMO"},
 		{name: "bad log level", args: []string{"--log-level", "loud"}, mention: "log_level"},
+		{name: "bad blacklist action", args: []string{"--blacklist-action", "drop"}, mention: "blacklist_action"},
 		{name: "bad rtp range", args: []string{"--rtp-port-min", "30000", "--rtp-port-max", "30000"}, mention: "rtp ports"},
 		{name: "unknown digest algorithm", args: []string{"--sip-digest-algorithms", "MD5,SHA-1"}, mention: "sip_digest_algorithms"},
 		{name: "unknown backend", args: []string{"--media-backend", "pbx"}, mention: "media_backend"},

@@ -211,6 +211,7 @@ func startCallPath(cfg config, ctl *controller.Controller, media *mediacore.Core
 	}
 	cc, err := controller.NewCallCenter(controller.CallCenterOptions{
 		Controller: ctl, Media: media, Hub: hub, HTTP: lookup, BuiltinFlows: flows,
+		Blacklist: controller.BlacklistAction(cfg.BlacklistAction),
 		Logger: logger.With("component", "calls"), Registerer: reg,
 	})
 	if err != nil {
