@@ -48,8 +48,8 @@ log() { echo "callpath.sh: $*" >&2; }
 
 log "building the daemon and the port helper"
 (cd "$repo" && go build -o "$OUT/hotline" ./cmd/hotline && go build -o "$OUT/harness" ./deploy/loadtest/harness)
-sox -n -r 8000 -c 1 -t ul "$work/caller.ul" synth 1 sine 1000 vol 0.5
-sox -n -r 8000 -c 1 -t ul "$work/callee.ul" synth 1 sine 400 vol 0.5
+sox -n -r 8000 -c 1 -e u-law -t raw "$work/caller.ulaw" synth 10 sine 1000 vol 0.3
+sox -n -r 8000 -c 1 -e u-law -t raw "$work/callee.ulaw" synth 10 sine 400 vol 0.3
 
 http_port=$("$OUT/harness" freeport -n 1)
 sip_port=$("$OUT/harness" freeport -n 1)
