@@ -57,8 +57,9 @@ type call struct {
 	holdFrom time.Time                    // when the conversation went on hold
 	holdSum  time.Duration
 
-	viewMu sync.Mutex
-	view   LiveCall
+	viewMu  sync.Mutex
+	view    LiveCall
+	viewEnq time.Time // when the call joined its first queue (under viewMu)
 }
 
 // journalSyncer is a Journal that can wait until what it was handed is on
@@ -292,7 +293,14 @@ func (c *call) snapshot() LiveCall {
 	case v.Answer != nil && v.State != "ending":
 		v.TalkSeconds = now.Sub(*v.Answer).Seconds()
 	case v.State == "queued" || v.State == "ringing":
-		v.WaitSeconds = now.Sub(v.Start).Seconds()
+		from := c.viewEnq
+		if from.IsZero() {
+			from = v.Start
+		}
+		v.WaitSeconds = now.Sub(from).Seconds()
+	}
+	if v.Answer != nil && !c.viewEnq.IsZero() {
+		v.WaitSeconds = v.Answer.Sub(c.viewEnq).Seconds()
 	}
 	return v
 }

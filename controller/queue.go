@@ -61,7 +61,11 @@ func (c *call) runQueue(idOrName string, prio int, skills []ivr.SkillReq) *store
 		c.hangupCaller(mediacore.CauseCongestion, store.SideSystem)
 		return nil
 	}
-	c.setView(func(v *LiveCall) { v.State, v.Queue = "queued", q.ID })
+	enq := *c.cdr.EnqueuedAt
+	c.setView(func(v *LiveCall) {
+		v.State, v.Queue = "queued", q.ID
+		c.viewEnq = enq
+	})
 	c.publish("call.queued", "", nil, map[string]any{"queue": q.ID, "queue_name": q.Name, "priority": prio,
 		"caller": c.in.Caller})
 	w := &queueWait{q: q}
