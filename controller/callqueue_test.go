@@ -25,6 +25,10 @@ func TestAbandonWhileQueued(t *testing.T) {
 	h.until("queued", time.Second, h.hasCTI("call.queued"))
 	h.clk.Advance(7 * time.Second)
 	left := h.clk.Now()
+	if calls, _ := h.cc.Calls(h.ctx, admin); len(calls) != 1 || calls[0].State != "queued" || calls[0].WaitSeconds < 7 ||
+		calls[0].WaitSeconds > 7.5 || calls[0].Queue != h.queues["sales"] {
+		t.Errorf("live calls = %+v", calls)
+	}
 	if err := h.fake.RemoteHangup(ch, mediacore.CauseNormal); err != nil {
 		t.Fatal(err)
 	}
