@@ -2,7 +2,11 @@ package controller
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +19,7 @@ import (
 	"hotline/controller/store"
 	"hotline/controller/store/memstore"
 	"hotline/internal/sipdigest"
+	"hotline/internal/testenv"
 	"hotline/mediacore"
 	"hotline/mediacore/audio"
 	"hotline/mediacore/mediatest/sippeer"
@@ -255,5 +260,93 @@ func nativeFullPath(t *testing.T, device func(*nativeCenter, *sippeer.Phone) str
 	})
 	if !slices.ContainsFunc(n.j.Events(), func(e store.QueueEvent) bool { return e.Kind == "agent-state" && e.State == "wrap-up" }) {
 		t.Error("no wrap-up in the event log")
+	}
+}
+
+// The agent sits at a tel/ device: its leg goes out through a stored trunk
+// to a SIPp "carrier" that answers with a 400 Hz tone (the load test's
+// answerer scenario); the caller hears it, and the stereo recording holds
+// the caller left and the carrier's tone right.
+func TestNativeTelDeviceThroughSIPpCarrier(t *testing.T) {
+	sipp, err := exec.LookPath("sipp")
+	if err != nil {
+		testenv.Unavailable(t, "sipp is not installed")
+	}
+	n := newNativeCenter(t, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	tone := make([]byte, 8000*10)
+	for i := range tone {
+		tone[i] = audio.LinearToUlaw(int16(0.3 * 32767 * math.Sin(2*math.Pi*400*float64(i)/8000)))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "callee.ulaw"), tone, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port := testenv.FreeUDPPort(t)
+	mport := testenv.FreeUDPPort(t)
+	scenario, err := filepath.Abs("../deploy/loadtest/uas.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	carrier := exec.CommandContext(ctx, sipp, "-sf", scenario, "-i", "127.0.0.1", "-mi", "127.0.0.1",
+		"-p", strconv.Itoa(port), "-mp", strconv.Itoa(mport), "-m", "1", "-nostdin")
+	carrier.Dir = dir
+	var out strings.Builder
+	carrier.Stdout, carrier.Stderr = &out, &out
+	if err := carrier.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = carrier.Process.Kill()
+		_ = carrier.Wait()
+	}()
+	tr := store.Trunk{Name: "carrier", Host: "127.0.0.1", Port: port, Transport: store.TransportUDP, Enabled: true}
+	if err := n.ctl.Trunks().Create(ctx, &tr); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.cc.SetAgentState(ctx, admin, n.agent, AgentStateRequest{State: "ready", Device: "tel/+8613900000000"}); err != nil {
+		t.Fatal(err)
+	}
+	callerPhone, err := sippeer.New(sippeer.Config{User: "13800000001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer callerPhone.Close()
+	call, err := callerPhone.Dial(ctx, n.uri("800"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	call.SetTone(600)
+	call.SendDTMF("1")
+	deadline := time.Now().Add(20 * time.Second)
+	for !audio.HasTone(call.Heard(time.Second), audio.SampleRate, 400) {
+		if time.Now().After(deadline) {
+			calls, _ := n.cc.Calls(ctx, admin)
+			t.Fatalf("the caller never heard the carrier's tone; calls %+v\nsipp:\n%s", calls, out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // a second of both tones for the recording
+	if err := call.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the CDR", 20*time.Second, func() bool { return len(n.j.CDRs()) == 1 })
+	cdr := n.j.CDRs()[0]
+	if cdr.Outcome != store.OutcomeAnswered || len(cdr.Legs) != 2 || cdr.Legs[1].Endpoint != "tel/+8613900000000" {
+		t.Fatalf("CDR = %+v\nsipp: %s", cdr, out.String())
+	}
+	recs := n.j.Recordings()
+	if len(recs) != 1 {
+		t.Fatalf("recordings = %+v", recs)
+	}
+	l, r, rate, ok := splitStereoRate(n.recs.get(recs[0].Path))
+	if !ok {
+		t.Fatal("the recording is not stereo")
+	}
+	l, r = l[len(l)/4:], r[len(r)/4:]
+	if !audio.HasTone(l, rate, 600) || audio.HasTone(l, rate, 400) || !audio.HasTone(r, rate, 400) || audio.HasTone(r, rate, 600) {
+		t.Errorf("channels: left 600 %v / 400 %v, right 400 %v / 600 %v", audio.HasTone(l, rate, 600),
+			audio.HasTone(l, rate, 400), audio.HasTone(r, rate, 400), audio.HasTone(r, rate, 600))
 	}
 }
