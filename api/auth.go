@@ -112,6 +112,9 @@ func principalOf(c *gin.Context) (principal, bool) {
 func (s *Server) authMiddleware(r route) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		scheme, secret, ok := strings.Cut(c.GetHeader("Authorization"), " ")
+		if q := c.Query("token"); r.tokenInQuery && c.GetHeader("Authorization") == "" && q != "" {
+			scheme, secret, ok = "Bearer", q, true
+		}
 		if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" || len(secret) > 512 {
 			s.abortWith(c, errUnauthorized())
 			return

@@ -95,6 +95,9 @@ type crud[T any, B any] struct {
 	afterDelete func(ctx context.Context, id string)
 	// canRead, when set, further restricts GET of one record.
 	canRead func(p principal, id string) bool
+	// decodeBody, when set, replaces decodeStrict for bodies with fields
+	// that it does not handle (free-form maps, raw JSON documents).
+	decodeBody func(data []byte, b *B) error
 }
 
 func metaOfPtr(v any) *store.Meta { return v.(interface{ GetMeta() *store.Meta }).GetMeta() }
@@ -156,7 +159,11 @@ func (r *crud[T, B]) decode(c *gin.Context, s *Server, old *T) (T, int64, error)
 		return zero, 0, err
 	}
 	b := r.body()
-	if err := decodeStrict(data, &b); err != nil {
+	decode := func(data []byte, b *B) error { return decodeStrict(data, b) }
+	if r.decodeBody != nil {
+		decode = r.decodeBody
+	}
+	if err := decode(data, &b); err != nil {
 		return zero, 0, err
 	}
 	bodyVersion := metaOfPtr(&b).Version

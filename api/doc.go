@@ -28,7 +28,28 @@
 //   - cursor pagination (?limit=&after=, answer {"items":[...],"next":""});
 //   - the audit trail of every change by an authenticated user (refused
 //     ones included) and of every login attempt;
-//   - request ids, JSON access logs and Prometheus metrics.
+//   - request ids, JSON access logs and Prometheus metrics;
+//   - the customer directory (/api/v1/contacts) and IVR flows
+//     (/api/v1/ivr-flows: the document is kept as sent, validated with
+//     ivr.Parse and ivr.Validate; a refusal names the node, e.g.
+//     "flow.nodes.menu1.choices.1"), both CRUD like the other
+//     configuration (records.go);
+//   - the call records the journal wrote: /api/v1/cdrs (search, newest
+//     first, opaque cursors; ?format=csv streams every match with a header
+//     row), /api/v1/queue-events (seq order, after_seq paging) and
+//     /api/v1/recordings (an agent sees only its own calls'), whose
+//     /audio serves the WAV from Options.RecordingStore with range
+//     requests and audits every listen or download (records.go);
+//   - the live surface through Options.Live (a controller.LiveControl;
+//     503 without one): agents' states, live calls, recording pause and
+//     resume, mapping the call path's sentinels (illegal transition 409
+//     with the reason, forbidden 403, no such call 404, not recording 409)
+//     (live.go), GET /api/v1/webhooks (the configured endpoints and their
+//     counts, never their secrets);
+//   - the CTI WebSocket /api/v1/events (events.go, github.com/gobwas/ws):
+//     the token as a Bearer header or ?token=, ?since=N replay through
+//     cti.Hub.Subscribe, the role filter cti.ForPrincipal, pings, and a
+//     slow reader that falls behind instead of blocking anyone.
 //
 // Defaults of every resource live in defaults.go.
 //

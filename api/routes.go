@@ -93,7 +93,10 @@ type route struct {
 	status      int
 	query       []param
 	ifMatch     bool // documents the If-Match header
-	handler     gin.HandlerFunc
+	// tokenInQuery also accepts the bearer token as ?token= (the CTI
+	// WebSocket: browsers cannot set headers on one).
+	tokenInQuery bool
+	handler      gin.HandlerFunc
 }
 
 func (r route) validate() error {
@@ -197,6 +200,9 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, crudRoutes(s, trunks, "trunks", adminOnly, adminOnly, adminOnly)...)
 	rs = append(rs, crudRoutes(s, schedules, "schedules", readFloorSetup, readFloorSetup, adminOnly)...)
 	rs = append(rs, crudRoutes(s, lists, "lists", readFloorSetup, readFloorSetup, adminOnly)...)
+	rs = append(rs, s.recordRoutes()...)
+	rs = append(rs, s.liveRoutes()...)
+	rs = append(rs, s.eventsRoute())
 	return rs
 }
 

@@ -17,7 +17,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/crypto/bcrypt"
 
+	"hotline/controller"
 	"hotline/controller/store"
+	"hotline/controller/webhook"
 )
 
 // Controller is what the API needs below it: the configuration
@@ -36,6 +38,13 @@ type Controller interface {
 	Lists() store.ListRepo
 	Tokens() store.TokenRepo
 	Audit() store.AuditRepo
+	// The customer directory and IVR flows (configuration), and what the
+	// call path wrote through its journal (records.go).
+	Contacts() store.ContactRepo
+	IVRFlows() store.IVRFlowRepo
+	CDRs() store.CDRRepo
+	QueueEvents() store.QueueEventRepo
+	Recordings() store.RecordingRepo
 	// Ping reports whether the database answers (for /readyz).
 	Ping(ctx context.Context) error
 }
@@ -62,6 +71,20 @@ type Options struct {
 	// the peer's, so nobody can forge the address that the audit log
 	// records and the login lockout counts.
 	TrustedProxies []string
+	// Live is the call path's live control (agent states, live calls,
+	// recording pause/resume) and its CTI hub (the WebSocket
+	// /api/v1/events); nil: those routes answer 503 (live.go).
+	Live controller.LiveControl
+	// RecordingStore serves /api/v1/recordings/{id}/audio; nil: 503.
+	RecordingStore controller.RecordingStore
+	// Webhooks lists the configured webhook endpoints (secrets are never
+	// shown) and Dispatcher their delivery statistics, for GET
+	// /api/v1/webhooks; both may be nil.
+	Webhooks   []webhook.Endpoint
+	Dispatcher *webhook.Dispatcher
+	// WSPingInterval is how often an idle CTI socket is pinged (default
+	// 30 s); a peer that does not answer within twice that is dropped.
+	WSPingInterval time.Duration
 }
 
 // Server is the HTTP API. Build it with New and serve Handler.
@@ -83,6 +106,12 @@ type Server struct {
 	openapi   []byte
 	requests  *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
+
+	live     controller.LiveControl
+	recStore controller.RecordingStore
+	webhooks []webhook.Endpoint
+	whStats  *webhook.Dispatcher
+	wsPing   time.Duration
 }
 
 // New builds the server and its routes. It fails when Options are unusable
@@ -94,6 +123,11 @@ func New(opt Options) (*Server, error) {
 	s := &Server{
 		st: opt.Controller, log: opt.Logger, reg: opt.Registry, version: opt.Version, now: opt.Now,
 		realm: opt.SIPRealm, ttl: opt.SessionTTL, cost: opt.BcryptCost,
+		live: opt.Live, recStore: opt.RecordingStore, webhooks: opt.Webhooks, whStats: opt.Dispatcher,
+		wsPing: opt.WSPingInterval,
+	}
+	if s.wsPing <= 0 {
+		s.wsPing = defaultWSPing
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

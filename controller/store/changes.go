@@ -20,6 +20,8 @@ const (
 	KindTrunk    Kind = "trunks"
 	KindSchedule Kind = "schedules"
 	KindList     Kind = "lists"
+	KindContact  Kind = "contacts"
+	KindIVRFlow  Kind = "ivr-flows"
 )
 
 // Op is what a change did to its record.

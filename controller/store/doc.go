@@ -1,7 +1,14 @@
 // Package store defines what the controller persists and the small,
 // ctx-first interfaces through which it does so: one repository per
 // aggregate (users, tokens, agents, skills, queues, numbers, trunks,
-// schedules, lists, audit log), gathered by the Store interface.
+// schedules, lists, contacts, IVR flows, audit log), gathered by the Store
+// interface, and the call path's records (records.go): call detail records,
+// the queue and agent event log and recordings' metadata. Those are written
+// by the controller's journal, never edited: Put is an upsert by ID (for
+// events, an append that skips a (Source, Pos) already stored, the store
+// numbering events in commit order), so a batch replayed after a crash
+// leaves one copy; searches of CDRs and recordings
+// run newest first with opaque cursors (TimeCursor).
 //
 // Implementations live in sub-packages: store/sqlite (embedded, pure Go,
 // the zero-setup default for one node) and store/postgres (pgx/v5, for
@@ -14,7 +21,7 @@
 // each other (the API maps it to 412 / 409).
 //
 // Change feed: every committed create, update or delete of configuration
-// (not tokens, not the audit log) appends a Change with the next revision
+// (not tokens, not the audit log, not the call records) appends a Change with the next revision
 // to the changes table in the same transaction (on PostgreSQL under an
 // advisory transaction lock, so revisions are gapless and in commit order).
 // Followers read Changes after the revision they applied; Watch wakes them

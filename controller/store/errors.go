@@ -12,4 +12,7 @@ var (
 	ErrVersionMismatch = errors.New("store: version mismatch")
 	// ErrUnavailable means the database could not be reached.
 	ErrUnavailable = errors.New("store: unavailable")
+	// ErrBadCursor means a search's ListOptions.After is not a cursor the
+	// store handed out (Page.Next).
+	ErrBadCursor = errors.New("store: bad cursor")
 )

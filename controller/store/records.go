@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -68,9 +71,9 @@ type CDRTransfer struct {
 	By     string    `json:"by,omitempty"` // agent or user id
 }
 
-// CDR is one call's detail record, written once when the call ends. Seq is
-// the journal's sequence number; writes are idempotent by ID (a record
-// replayed from the spool after a crash replaces itself).
+// CDR is one call's detail record, written once when the call ends. Writes
+// are idempotent by ID (a record replayed from the spool after a crash
+// replaces itself).
 type CDR struct {
 	ID          string            `json:"id"` // the call id
 	Direction   string            `json:"direction"`
@@ -107,7 +110,16 @@ type CDR struct {
 }
 
 // QueueEvent is one entry of the queue and agent event log: every acd
-// event, in the order the engine produced it (Seq), with the engine's time.
+// event, in the order the engine produced it, with the engine's time.
+//
+// Seq is assigned by the store when the event is written: ascending in
+// commit order across every writer of the database (several controller
+// nodes on one PostgreSQL), so a reader paging with AfterSeq never misses
+// an event committed later with a lower number. Source and Pos make the
+// write idempotent: the journal that wrote the event (a random id kept in
+// its spool directory) and the event's position in it; an event whose
+// (Source, Pos) is already stored is not written again. Events without a
+// Source are always appended.
 type QueueEvent struct {
 	Seq     int64           `json:"seq"`
 	At      time.Time       `json:"at"`
@@ -118,6 +130,8 @@ type QueueEvent struct {
 	State   string          `json:"state,omitempty"`  // agent state after the event
 	Reason  string          `json:"reason,omitempty"` // not-ready reason, overflow reason...
 	Data    json.RawMessage `json:"data,omitempty"`   // the rest of the event
+	Source  string          `json:"source,omitempty"`
+	Pos     int64           `json:"pos,omitempty"`
 }
 
 // Recording is one recording's metadata (R6.3). Path is where the audio
@@ -199,27 +213,34 @@ type CDRRepo interface {
 	// Put writes cdrs, replacing any with the same ID (idempotent replay).
 	Put(ctx context.Context, cdrs ...CDR) error
 	Get(ctx context.Context, id string) (CDR, error)
-	// Search returns CDRs by start time, newest first.
+	// Search returns CDRs by start time, newest first (Since inclusive,
+	// Until exclusive); see TimeCursor for paging.
 	Search(ctx context.Context, f CDRFilter, opt ListOptions) (Page[CDR], error)
 }
 
 // QueueEventRepo stores the queue and agent event log.
 type QueueEventRepo interface {
-	// Put writes events, ignoring any whose Seq is already stored.
+	// Put appends evs in order, each with the next Seq (their Seq field is
+	// ignored), skipping those whose (Source, Pos) is already stored.
 	Put(ctx context.Context, evs ...QueueEvent) error
-	// Search returns events in Seq order.
+	// Search returns events in ascending Seq order, those with Seq >
+	// f.AfterSeq, at most limit (<= 0: DefaultLimit; above MaxLimit:
+	// clamped).
 	Search(ctx context.Context, f QueueEventFilter, limit int) ([]QueueEvent, error)
 }
 
 // RecordingRepo stores recordings' metadata.
 type RecordingRepo interface {
+	// Put writes recs, replacing any with the same ID.
 	Put(ctx context.Context, recs ...Recording) error
 	Get(ctx context.Context, id string) (Recording, error)
+	// Search is newest first by Start, like CDRRepo.Search; MinDuration
+	// and MaxDuration are inclusive bounds when non-zero.
 	Search(ctx context.Context, f RecordingFilter, opt ListOptions) (Page[Recording], error)
 }
 
 // ContactRepo stores the customer directory; a number belongs to at most
-// one contact.
+// one contact (another contact's number gives ErrConflict).
 type ContactRepo interface {
 	Repo[Contact]
 	GetByNumber(ctx context.Context, number string) (Contact, error)
@@ -228,4 +249,33 @@ type ContactRepo interface {
 // IVRFlowRepo stores IVR flows; Name is unique.
 type IVRFlowRepo interface {
 	Repo[IVRFlow]
+}
+
+// Searches of CDRs and recordings run newest first by start time (ties by
+// ID, descending). Their ListOptions.After is the opaque cursor of the
+// previous page's Page.Next (TimeCursor), not an ID: anything else gives
+// ErrBadCursor.
+
+// TimeCursor encodes the position of a record in a newest-first search.
+func TimeCursor(start time.Time, id string) string {
+	return strconv.FormatInt(start.UTC().UnixMicro(), 10) + "_" + id
+}
+
+// ParseTimeCursor decodes a TimeCursor.
+func ParseTimeCursor(c string) (time.Time, string, error) {
+	us, id, ok := strings.Cut(c, "_")
+	n, err := strconv.ParseInt(us, 10, 64)
+	if !ok || err != nil || id == "" {
+		return time.Time{}, "", fmt.Errorf("%w: %q", ErrBadCursor, c)
+	}
+	return time.UnixMicro(n).UTC(), id, nil
+}
+
+// Before reports whether (start, id) comes after the cursor position
+// (start0, id0) in a newest-first order, i.e. belongs on a later page.
+func Before(start time.Time, id string, start0 time.Time, id0 string) bool {
+	if !start.Equal(start0) {
+		return start.Before(start0)
+	}
+	return id < id0
 }

@@ -152,9 +152,20 @@ type Store interface {
 	Schedules() ScheduleRepo
 	Lists() ListRepo
 	Audit() AuditRepo
+	// Contacts and IVRFlows are configuration (their writes are in the
+	// change feed).
+	Contacts() ContactRepo
+	IVRFlows() IVRFlowRepo
+	// CDRs, QueueEvents and Recordings are what the call path writes
+	// (through the journal); they are not configuration and produce no
+	// changes.
+	CDRs() CDRRepo
+	QueueEvents() QueueEventRepo
+	Recordings() RecordingRepo
 
 	// ChangeFeed follows every committed configuration change (users,
-	// agents, skills, queues, numbers, trunks, schedules, lists).
+	// agents, skills, queues, numbers, trunks, schedules, lists, contacts,
+	// ivr-flows).
 	ChangeFeed
 
 	// Ping reports whether the database answers (for /readyz).

@@ -3,6 +3,7 @@ package memstore
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -28,6 +29,9 @@ type Store struct {
 	lists     *repo[store.ListEntry]
 	tokens    *tokenRepo
 	audit     *auditRepo
+	contacts  *repo[store.Contact]
+	ivrFlows  *repo[store.IVRFlow]
+	recs      *records
 
 	// feedMu guards changes and watchers.
 	feedMu   sync.Mutex
@@ -77,6 +81,18 @@ func New(now func() time.Time) *Store {
 	})
 	s.tokens = &tokenRepo{s: s, byID: map[string]store.Token{}}
 	s.audit = &auditRepo{s: s}
+	s.contacts = newRepo(s, store.KindContact, func(c store.Contact) string { return strings.Join(c.Numbers, ",") },
+		func(c store.Contact) store.Contact {
+			c.Numbers = slices.Clone(c.Numbers)
+			c.Fields = maps.Clone(c.Fields)
+			return c
+		})
+	s.contacts.keys = func(c store.Contact) []string { return c.Numbers }
+	s.ivrFlows = newRepo(s, store.KindIVRFlow, func(f store.IVRFlow) string { return f.Name }, func(f store.IVRFlow) store.IVRFlow {
+		f.Flow = slices.Clone(f.Flow)
+		return f
+	})
+	s.recs = newRecords(s)
 	return s
 }
 
@@ -161,10 +177,13 @@ type metaOf interface{ GetMeta() *store.Meta }
 
 // repo is a generic configuration repository. mu guards byID.
 type repo[T any] struct {
-	s     *Store
-	kind  store.Kind
-	key   func(T) string // unique key
-	clone func(T) T      // deep copy, so callers never share slices with the store
+	s    *Store
+	kind store.Kind
+	key  func(T) string // unique key
+	// keys, when set, replaces key for the uniqueness check: a record
+	// holds several unique keys (a contact's numbers).
+	keys  func(T) []string
+	clone func(T) T // deep copy, so callers never share slices with the store
 	mu    sync.Mutex
 	byID  map[string]T
 }
@@ -177,13 +196,25 @@ func meta[T any](v *T) *store.Meta { return any(v).(metaOf).GetMeta() }
 
 // conflictLocked reports whether another record than id holds v's key.
 func (r *repo[T]) conflictLocked(v T, id string) bool {
-	k := r.key(v)
+	mine := r.keysOf(v)
 	for oid, o := range r.byID {
-		if oid != id && r.key(o) == k {
-			return true
+		if oid == id {
+			continue
+		}
+		for _, k := range r.keysOf(o) {
+			if slices.Contains(mine, k) {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+func (r *repo[T]) keysOf(v T) []string {
+	if r.keys != nil {
+		return r.keys(v)
+	}
+	return []string{r.key(v)}
 }
 
 func (r *repo[T]) Create(ctx context.Context, v *T) error {

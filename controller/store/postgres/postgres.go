@@ -62,6 +62,7 @@ var dialect = sqlstore.Dialect{
 	// revisions commit in order; NOTIFY wakes other nodes at commit.
 	ChangeLock: "SELECT pg_advisory_xact_lock(hashtext('hotline.store.changes:' || coalesce(current_schema()::text, '')))",
 	Notify:     "SELECT pg_notify('" + notifyChannel + "', coalesce(current_schema()::text, ''))",
+	EventLock:  "SELECT pg_advisory_xact_lock(hashtext('hotline.store.queue_events:' || coalesce(current_schema()::text, '')))",
 }
 
 // notifyChannel is the LISTEN/NOTIFY channel of the change feed; the

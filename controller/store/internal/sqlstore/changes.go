@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 
 	"hotline/controller/store"
 )
@@ -13,10 +14,14 @@ import (
 const insertChangeSQL = "INSERT INTO changes (revision, kind, entity_id, op, changed_at) " +
 	"SELECT COALESCE(MAX(revision), 0) + 1, ?, ?, ?, ? FROM changes RETURNING revision"
 
-// execChange runs one writing statement of a configuration aggregate and,
+// execChangeHook runs one writing statement of a configuration aggregate and,
 // when it touched a row, records the change in the same transaction. It
 // returns the number of rows touched (0: nothing written, nothing recorded).
-func (s *Store) execChange(ctx context.Context, op string, kind store.Kind, id string, what store.Op, q string, args ...any) (int64, error) {
+//
+// hook, when not nil, runs in the same transaction after the statement
+// touched a row (side tables such as contact_numbers).
+func (s *Store) execChangeHook(ctx context.Context, op string, kind store.Kind, id string, what store.Op,
+	hook func(context.Context, *sql.Tx) error, q string, args ...any) (int64, error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, s.wrap(op, err)
@@ -37,6 +42,11 @@ func (s *Store) execChange(ctx context.Context, op string, kind store.Kind, id s
 	}
 	if n == 0 {
 		return 0, nil
+	}
+	if hook != nil {
+		if err := hook(ctx, tx); err != nil {
+			return 0, s.wrap(op, err)
+		}
 	}
 	var rev int64
 	if err := tx.QueryRowContext(ctx, s.d.rebind(insertChangeSQL), string(kind), id, string(what), s.timeArg(s.now())).Scan(&rev); err != nil {

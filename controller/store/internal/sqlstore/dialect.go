@@ -21,6 +21,10 @@ type Dialect struct {
 	// change and holds a lock until its commit, so revisions are assigned
 	// in commit order (SQLite needs none: it has one writer).
 	ChangeLock string
+	// EventLock, when set, runs first in every transaction that appends
+	// queue events and holds a lock until its commit, so their seq (the
+	// last + 1) ascends in commit order across writers.
+	EventLock string
 	// Notify, when set, runs after a change is recorded, in the same
 	// transaction, to wake other processes' watchers at commit.
 	Notify string

@@ -27,6 +27,20 @@ type table[T any] struct {
 	args func(s *Store, v *T) ([]any, error)
 	// dest returns scan destinations for cols into v, in order.
 	dest func(v *T) []any
+	// side, when set, keeps a side table in step with the record, inside
+	// the write's transaction, after the row was written: v is nil on a
+	// delete. Its error aborts the write (a unique side key taken gives
+	// ErrConflict through the dialect's Classify).
+	side func(ctx context.Context, s *Store, tx *sql.Tx, id string, v *T) error
+}
+
+// hook returns the side-table step of a write for execChange (nil when
+// the table has none).
+func (r *repo[T, P]) hook(id string, v *T) func(context.Context, *sql.Tx) error {
+	if r.t.side == nil {
+		return nil
+	}
+	return func(ctx context.Context, tx *sql.Tx) error { return r.t.side(ctx, r.s, tx, id, v) }
 }
 
 const metaCols = "id, version, created_at, updated_at"
@@ -75,7 +89,7 @@ func (r *repo[T, P]) Create(ctx context.Context, v *T) error {
 	}
 	id, now := store.NewID(), normTime(r.s.now())
 	args = append([]any{id, int64(1), r.s.timeArg(now), r.s.timeArg(now)}, args...)
-	if _, err := r.s.execChange(ctx, "create "+r.t.what, r.t.kind, id, store.OpCreate, r.insertSQL, args...); err != nil {
+	if _, err := r.s.execChangeHook(ctx, "create "+r.t.what, r.t.kind, id, store.OpCreate, r.hook(id, v), r.insertSQL, args...); err != nil {
 		return err
 	}
 	m := P(v).GetMeta()
@@ -110,7 +124,7 @@ func (r *repo[T, P]) Update(ctx context.Context, v *T) error {
 	}
 	now := normTime(r.s.now())
 	args = append(args, r.s.timeArg(now), m.ID, m.Version)
-	n, err := r.s.execChange(ctx, "update "+r.t.what, r.t.kind, m.ID, store.OpUpdate, r.updateSQL, args...)
+	n, err := r.s.execChangeHook(ctx, "update "+r.t.what, r.t.kind, m.ID, store.OpUpdate, r.hook(m.ID, v), r.updateSQL, args...)
 	if err != nil {
 		return err
 	}
@@ -128,7 +142,7 @@ func (r *repo[T, P]) Delete(ctx context.Context, id string, version int64) error
 	if version != 0 {
 		q, args = q+" AND version = ?", append(args, version)
 	}
-	n, err := r.s.execChange(ctx, "delete "+r.t.what, r.t.kind, id, store.OpDelete, q, args...)
+	n, err := r.s.execChangeHook(ctx, "delete "+r.t.what, r.t.kind, id, store.OpDelete, r.hook(id, nil), q, args...)
 	if err != nil {
 		return err
 	}

@@ -49,6 +49,11 @@ type Store struct {
 	schedules *scheduleRepo
 	lists     *listRepo
 	audit     *auditRepo
+	contacts  *contactRepo
+	ivrFlows  *ivrFlowRepo
+	cdrs      *cdrRepo
+	qevents   *queueEventRepo
+	recs      *recordingRepo
 }
 
 var _ store.Store = (*Store)(nil)
@@ -70,6 +75,11 @@ func New(c Config) *Store {
 	s.schedules = &scheduleRepo{newRepo[store.Schedule](s, scheduleTable)}
 	s.lists = &listRepo{newRepo[store.ListEntry](s, listTable)}
 	s.audit = &auditRepo{s: s}
+	s.contacts = &contactRepo{newRepo[store.Contact](s, contactTable)}
+	s.ivrFlows = &ivrFlowRepo{newRepo[store.IVRFlow](s, ivrFlowTable)}
+	s.cdrs = &cdrRepo{s: s}
+	s.qevents = &queueEventRepo{s: s}
+	s.recs = &recordingRepo{s: s}
 	return s
 }
 
@@ -102,6 +112,21 @@ func (s *Store) Lists() store.ListRepo { return s.lists }
 
 // Audit implements store.Store.
 func (s *Store) Audit() store.AuditRepo { return s.audit }
+
+// Contacts implements store.Store.
+func (s *Store) Contacts() store.ContactRepo { return s.contacts }
+
+// IVRFlows implements store.Store.
+func (s *Store) IVRFlows() store.IVRFlowRepo { return s.ivrFlows }
+
+// CDRs implements store.Store.
+func (s *Store) CDRs() store.CDRRepo { return s.cdrs }
+
+// QueueEvents implements store.Store.
+func (s *Store) QueueEvents() store.QueueEventRepo { return s.qevents }
+
+// Recordings implements store.Store.
+func (s *Store) Recordings() store.RecordingRepo { return s.recs }
 
 // Ping checks that both pools answer a query. Any failure is reported as
 // store.ErrUnavailable: that is what a readiness probe needs to know.
