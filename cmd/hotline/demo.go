@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -97,8 +98,17 @@ func seedDemo(ctx context.Context, st api.Controller, realm string, out io.Write
 		}
 	}
 	// 800 answers with the bilingual demo menu (ivr.DemoFlow): 1 sales,
-	// 2 support, 0 a person.
-	did := store.Number{Number: ivr.DemoNumber, Name: "demo hotline", Route: store.Target{Kind: store.TargetIVR, Value: ivr.DemoFlow().ID}}
+	// 2 support, 0 a person. The flow is stored, so it shows (and can be
+	// edited) at /api/v1/ivr-flows.
+	doc, err := json.Marshal(ivr.DemoFlow())
+	if err != nil {
+		return err
+	}
+	flow := store.IVRFlow{Name: ivr.DemoFlow().Name, Flow: doc}
+	if err := st.IVRFlows().Create(ctx, &flow); err != nil {
+		return fmt.Errorf("demo IVR flow: %w", err)
+	}
+	did := store.Number{Number: ivr.DemoNumber, Name: "demo hotline", Route: store.Target{Kind: store.TargetIVR, Value: flow.ID}}
 	if err := st.Numbers().Create(ctx, &did); err != nil {
 		return fmt.Errorf("number 800: %w", err)
 	}

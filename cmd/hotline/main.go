@@ -151,14 +151,38 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		}
 	}
 
-	cc, err := startCallPath(cfg, ctl, media, logger, registry)
+	// The journal (CDRs, the event log, recordings' metadata) spools to
+	// the data dir before the store: it is closed after the call path, so
+	// the last calls' records are handed over first.
+	journal, err := controller.OpenJournal(filepath.Join(cfg.DataDir, "journal"), st, logger.With("component", "journal"), registry)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+		defer cancel()
+		if err := journal.Close(cctx); err != nil {
+			logger.Warn("journal closed with records left in its spool", "err", err)
+		}
+	}()
+	recordings, err := controller.OpenDirRecordingStore(filepath.Join(cfg.DataDir, "recordings"), time.Now)
+	if err != nil {
+		return err
+	}
+	defer recordings.Close()
+	cc, err := startCallPath(cfg, ctl, media, logger, registry, callStores{
+		journal: journal, recordings: recordings,
+		directory: controller.NewStoreDirectory(ctl, nil, logger.With("component", "directory")),
+		flows:     controller.NewStoreFlows(ctl.IVRFlows()),
+	})
 	if err != nil {
 		return err
 	}
 	defer cc.Close()
 	path.cc.Store(cc)
 
-	srv, err := api.New(api.Options{Controller: ctl, Logger: logger, Version: version, SIPRealm: cfg.SIPRealm, Registry: registry})
+	srv, err := api.New(api.Options{Controller: ctl, Logger: logger, Version: version, SIPRealm: cfg.SIPRealm, Registry: registry,
+		Live: cc, RecordingStore: recordings})
 	if err != nil {
 		return err
 	}
@@ -195,7 +219,15 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 // startCallPath builds the call path over the controller and the media
 // core: routing, IVR (the demo flow in demo mode), queues, agents,
 // recording policy, CDRs and the CTI hub.
-func startCallPath(cfg config, ctl *controller.Controller, media *mediacore.Core, logger *slog.Logger, reg prometheus.Registerer) (*controller.CallCenter, error) {
+// callStores is what the call path persists to and reads from.
+type callStores struct {
+	journal    controller.Journal
+	recordings controller.RecordingStore
+	directory  controller.Directory
+	flows      controller.FlowSource
+}
+
+func startCallPath(cfg config, ctl *controller.Controller, media *mediacore.Core, logger *slog.Logger, reg prometheus.Registerer, cs callStores) (*controller.CallCenter, error) {
 	hub, err := cti.New(cti.Options{Registerer: reg})
 	if err != nil {
 		return nil, fmt.Errorf("cti hub: %w", err)
@@ -212,6 +244,7 @@ func startCallPath(cfg config, ctl *controller.Controller, media *mediacore.Core
 	cc, err := controller.NewCallCenter(controller.CallCenterOptions{
 		Controller: ctl, Media: media, Hub: hub, HTTP: lookup, BuiltinFlows: flows,
 		Blacklist: controller.BlacklistAction(cfg.BlacklistAction),
+		Journal:   cs.journal, Recordings: cs.recordings, Directory: cs.directory, Flows: cs.flows,
 		Logger: logger.With("component", "calls"), Registerer: reg,
 	})
 	if err != nil {
