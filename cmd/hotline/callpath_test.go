@@ -209,4 +209,3 @@ func TestServeDemoCallPathSurvivesKill(t *testing.T) {
 		t.Errorf("CDR after SIGKILL and restart: %s", b)
 	}
 }
-
