@@ -264,6 +264,7 @@ func (e *Engine) OfferFailed(cid CallID, aid AgentID, reason string) ([]Event, e
 // release frees an agent whose offer of c failed or timed out.
 func (e *Engine) release(a *agent, c *call) {
 	a.call = nil
+	c.refused = append(c.refused, a)
 	if c.kind != CallOutbound {
 		a.noAnswer++
 		if lim := c.q.cfg.NoAnswerLimit; lim > 0 && a.noAnswer >= lim {
@@ -372,6 +373,8 @@ func (e *Engine) freeCall(c *call) {
 	c.q, c.class, c.agent, c.declinedBy, c.sticky = nil, nil, nil, nil, nil
 	clear(c.ringing)
 	c.ringing = c.ringing[:0]
+	clear(c.refused)
+	c.refused = c.refused[:0]
 	e.free = append(e.free, c)
 }
 

@@ -188,6 +188,7 @@ type call struct {
 	stickyUntil time.Time
 
 	ringing    []*agent
+	refused    []*agent // failed or timed out the current offer: they do not rejoin it (ring-all)
 	agent      *agent
 	offerUntil time.Time
 	tm         timer

@@ -7,8 +7,22 @@ import "slices"
 // call whose eligibility just grew cannot overtake an older call such an
 // agent could take); then queues that became empty let their callers go;
 // then calls whose eligibility grew pick an agent, best call first.
+//
+// Agents freed in the same instant (wrap-ups ending together, a batch of
+// timers) are served in a fair, fixed order: the one idle longest first
+// (earliest IdleSince, the end of its last call or its login), then the
+// one configured first. Without it they would be served in the order
+// their timers happened to be armed.
 func (e *Engine) drain() {
 	for len(e.wAgents)+len(e.wLeave)+len(e.wCalls) > 0 {
+		if len(e.wAgents) > 1 {
+			slices.SortStableFunc(e.wAgents, func(x, y *agent) int {
+				if c := x.idleSince.Compare(y.idleSince); c != 0 {
+					return c
+				}
+				return int(x.seq - y.seq)
+			})
+		}
 		for i := 0; i < len(e.wAgents); i++ {
 			if a := e.wAgents[i]; a.state == StateReady {
 				e.routeAgent(a)
@@ -102,7 +116,57 @@ func (e *Engine) routeAgent(a *agent) {
 	}
 	if best != nil {
 		e.offer1(best, a)
+		return
 	}
+	e.joinRingAll(a)
+}
+
+// joinRingAll adds a ready agent who found no waiting call to the offer
+// of an inbound call already ringing under ring-all in one of its queues
+// (the best such call: priority, then FIFO), when the agent is eligible
+// for it and its penalty is no worse than the agents ringing: ring-all
+// rings every eligible agent, including those who become ready while the
+// call rings. The joining agent rings until the offer's end (the same
+// Until) and the first to answer wins, as for the others.
+func (e *Engine) joinRingAll(a *agent) {
+	var best *call
+	for _, m := range a.members {
+		q := m.q
+		if q.cfg.Strategy != StrategyRingAll || m.stepFrom < 0 || q.nLive == 0 {
+			continue
+		}
+		for _, c := range e.calls {
+			if c.q != q || c.state != csOffered || c.kind != CallInbound || c.declinedAll || c.declinedBy == a ||
+				m.stepFrom > c.step || !classOK(a, c.class, q.steps[c.step].relax) || slices.Contains(c.ringing, a) ||
+				slices.Contains(c.refused, a) {
+				continue
+			}
+			worse := false
+			for _, r := range c.ringing {
+				if rm := r.memberOf(q); rm != nil && rm.penalty < m.penalty {
+					worse = true
+					break
+				}
+			}
+			if !worse && (best == nil || callBetter(c, best)) {
+				best = c
+			}
+		}
+	}
+	if best == nil {
+		return
+	}
+	q := best.q
+	if m := a.memberOf(q); m != nil {
+		q.rrSeq++
+		m.lastOffer = q.rrSeq
+	}
+	best.ringing = append(best.ringing, a)
+	a.call = best
+	e.setState(a, StateReserved, BusyInbound, "", Origin{Kind: BySystem})
+	ev := e.callEv(EventOffer, best, a)
+	ev.Until = best.offerUntil
+	e.emit(ev)
 }
 
 // fits reports whether ready member m may take waiting call c beyond the
@@ -217,6 +281,8 @@ func (e *Engine) offer(c *call, agents []*agent) {
 	q := c.q
 	c.state = csOffered
 	c.ringing = append(c.ringing[:0], agents...)
+	clear(c.refused)
+	c.refused = c.refused[:0]
 	c.offerUntil = e.now.Add(q.ringTimeout())
 	e.armCall(c)
 	kind, busy := EventOffer, BusyInbound

@@ -134,8 +134,10 @@ const (
 	// (or who logged in longest ago, if no call since).
 	StrategyLongestIdle Strategy = iota
 	// StrategyRingAll rings every ready, eligible agent of the best penalty
-	// at the moment of the decision; the first to answer wins and the
-	// others are cancelled.
+	// at the moment of the decision, and every eligible agent of that
+	// penalty or better who becomes ready while the call rings (until the
+	// same instant; an agent who failed the offer does not rejoin it); the
+	// first to answer wins and the others are cancelled.
 	StrategyRingAll
 	// StrategyRoundRobin offers the member this queue offered a call to
 	// least recently (round robin with memory).

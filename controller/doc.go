@@ -23,6 +23,7 @@
 //     same database arrive through store Watch (PostgreSQL LISTEN/NOTIFY)
 //     and a catch-up read every DefaultCatchUp, and are applied the same
 //     way. Applying a change reloads the record, so it is idempotent.
+//
 //   - ACD, the owner of the acd.Engine: one goroutine, a mailbox (Do), the
 //     engine's NextDeadline armed on an injected clock (no polling), and
 //     every engine event published in order to Options.OnACDEvents, where
@@ -30,11 +31,34 @@
 //     acd.QueueConfig (members that are disabled agents are left out; a
 //     disabled or deleted agent is logged out); stored agents to
 //     acd.AgentConfig.
+//
 //   - AgentCredentials, which lets a registrar authenticate agent phones
 //     against the HA1s in the store; it reads the store on every lookup, so
 //     a changed password or a disabled agent counts from the next REGISTER.
 //
-// Not yet: call actors, agent sessions over REST/CTI, and leader election
-// among several nodes (today every node runs its own ACD from the same
-// configuration; only configuration is shared).
+//   - CallCenter, the call path (callcenter.go,
+//     call.go, routing.go, ivrsession.go, queue.go, recording.go,
+//     callback.go, agents.go). One goroutine (a call actor) owns each
+//     call and reads one mailbox in order: the media events of its
+//     channels (the Core's Handler calls HandleMedia), the ACD's decisions
+//     about it (Options.OnACDEvents calls HandleACD, which only posts),
+//     its timers (on the injected clock) and live-control commands.
+//     Nothing blocks a call on the database: CDRs, the event log and
+//     recordings' metadata go to a Journal that never blocks; routing
+//     reads lists and schedules with a short bound and fails open.
+//     Routing: blacklist (busy or reject), unknown number (404, counted),
+//     VIP, schedule (closed, holiday, extra workday; after hours), route.
+//     IVR flows run in the actor (ivr.Run over ivrSession). Queues: music
+//     on hold, position announcements, KeyCallback and KeyVoicemail,
+//     offers rung near the caller with the screen pop published first,
+//     bridge with DTMF detection off, recording by policy (always stereo,
+//     caller left), overflow. Agents: sessions (device, state, calls
+//     today) and the LiveControl methods with their permission rules.
+//     Wrap-up seconds in a CDR are the queue's configured wrap-up (the
+//     event log holds the actual end of each agent's wrap-up).
+//
+// Not yet: leader election among several nodes (today every node runs its
+// own ACD from the same configuration; only configuration is shared),
+// attended transfers (REFER with Replaces is refused; blind transfers from
+// a phone are carried out), hold and transfer from the desktop.
 package controller

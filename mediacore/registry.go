@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"hotline/internal/sipdigest"
 )
 
@@ -20,6 +22,10 @@ type FactoryOptions struct {
 	Decode func(v any) error
 	// Node is the name of the node this backend will be under the Core.
 	Node string
+	// Registerer receives the backend's own metrics (nil: none). Open
+	// labels it with node=<Node> so several nodes of one kind can share a
+	// registry.
+	Registerer prometheus.Registerer
 	// Services are what Hotline hands every backend.
 	Services Services
 }
@@ -89,6 +95,9 @@ func Open(name string, opts FactoryOptions) (Backend, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Registerer != nil && opts.Node != "" {
+		opts.Registerer = prometheus.WrapRegistererWith(prometheus.Labels{"node": opts.Node}, opts.Registerer)
 	}
 	if opts.Decode == nil {
 		opts.Decode = func(any) error { return nil }

@@ -38,6 +38,9 @@ type config struct {
 	RTPPortMax          int           `yaml:"rtp_port_max"`
 	MediaBackend        string        `yaml:"media_backend"`
 	ShutdownGrace       time.Duration `yaml:"shutdown_grace"`
+	// BlacklistAction is how a blacklisted caller is refused: busy (SIP
+	// 486) or reject (603 Decline).
+	BlacklistAction string `yaml:"blacklist_action"`
 	// MediaNodes lists the media nodes the controller drives (YAML only).
 	// Empty means one node of kind media_backend named "native", configured
 	// from sip_addr, rtp_port_min/max, sip_realm, sip_digest_algorithms and
@@ -57,10 +60,9 @@ type mediaNode struct {
 	Config yaml.Node `yaml:"config"`
 }
 
-// maxMediaNodes is how many media nodes this build drives: mediacore.New
-// takes one backend. Several are accepted by the configuration's shape so
-// files written now keep working when the multi-node Core lands.
-const maxMediaNodes = 1
+// maxMediaNodes is how many media nodes one daemon drives
+// (mediacore.NewNodes places calls across them).
+const maxMediaNodes = 16
 
 // defaultConfig is the one place that holds every default.
 func defaultConfig() config {
@@ -76,6 +78,7 @@ func defaultConfig() config {
 		RTPPortMax:          29999,
 		MediaBackend:        "native",
 		ShutdownGrace:       10 * time.Second,
+		BlacklistAction:     "busy",
 	}
 }
 
@@ -99,6 +102,7 @@ func settings(c *config) []setting {
 		{"HOTLINE_RTP_PORT_MAX", "rtp-port-max", "highest RTP port of the native media core", intValue{&c.RTPPortMax}},
 		{"HOTLINE_MEDIA_BACKEND", "media-backend", "media core backend: native", stringValue{&c.MediaBackend}},
 		{"HOTLINE_SHUTDOWN_GRACE", "shutdown-grace", "how long a graceful shutdown may take", durationValue{&c.ShutdownGrace}},
+		{"HOTLINE_BLACKLIST_ACTION", "blacklist-action", "how a blacklisted caller is refused: busy (486) or reject (603)", stringValue{&c.BlacklistAction}},
 	}
 }
 
@@ -244,6 +248,11 @@ func (c config) validate() error {
 			return fmt.Errorf("%w: %s %q: %w", errConfig, name, addr, err)
 		}
 	}
+	switch c.BlacklistAction {
+	case "busy", "reject":
+	default:
+		return fmt.Errorf("%w: blacklist_action %q: want busy or reject", errConfig, c.BlacklistAction)
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -291,7 +300,7 @@ func validateMediaNodes(nodes []mediaNode) error {
 		}
 	}
 	if len(nodes) > maxMediaNodes {
-		return fmt.Errorf("%w: media_nodes lists %d nodes; this build drives %d media node (several need the multi-node media core)",
+		return fmt.Errorf("%w: media_nodes lists %d nodes; a daemon drives at most %d",
 			errConfig, len(nodes), maxMediaNodes)
 	}
 	return nil

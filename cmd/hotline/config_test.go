@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -123,6 +124,7 @@ func TestLoadConfigRejects(t *testing.T) {
 		{name: "bad address", args: []string{"--http", "nonsense"}, mention: "http_addr"},
 		{name: "bad env bool", env: map[string]string{"HOTLINE_DEMO": "sure"}, mention: "HOTLINE_DEMO"},
 		{name: "bad log level", args: []string{"--log-level", "loud"}, mention: "log_level"},
+		{name: "bad blacklist action", args: []string{"--blacklist-action", "drop"}, mention: "blacklist_action"},
 		{name: "bad rtp range", args: []string{"--rtp-port-min", "30000", "--rtp-port-max", "30000"}, mention: "rtp ports"},
 		{name: "unknown digest algorithm", args: []string{"--sip-digest-algorithms", "MD5,SHA-1"}, mention: "sip_digest_algorithms"},
 		{name: "unknown backend", args: []string{"--media-backend", "pbx"}, mention: "media_backend"},
@@ -135,8 +137,8 @@ func TestLoadConfigRejects(t *testing.T) {
 		{name: "media node names repeated", file: "media_nodes:\n  - {name: a, kind: native}\n  - {name: a, kind: native}\n", mention: "media_nodes[1].name"},
 		{name: "media node config not a mapping", file: "media_nodes:\n  - {name: a, kind: native, config: [1]}\n", mention: "media_nodes[0].config"},
 		{name: "media node entry of wrong shape", file: "media_nodes: {name: a}\n", mention: "media_nodes"},
-		{name: "more media nodes than this build drives",
-			file: "media_nodes:\n  - {name: a, kind: native}\n  - {name: b, kind: native}\n", mention: "media_nodes lists 2 nodes"},
+		{name: "more media nodes than a daemon drives",
+			file: manyNodes(maxMediaNodes + 1), mention: fmt.Sprintf("media_nodes lists %d nodes", maxMediaNodes+1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -299,4 +301,14 @@ func TestHelp(t *testing.T) {
 	if code := run(context.Background(), []string{"migrate", "--http", "127.0.0.1:1"}, envMap(nil), io.Discard, io.Discard); code != 2 {
 		t.Errorf("migrate --http exited %d, want 2 (not a migrate flag)", code)
 	}
+}
+
+// manyNodes is a configuration file listing n native media nodes.
+func manyNodes(n int) string {
+	var b strings.Builder
+	b.WriteString("media_nodes:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  - {name: n%d, kind: native}\n", i)
+	}
+	return b.String()
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 
 	"hotline/api"
+	"hotline/controller/ivr"
 	"hotline/controller/store"
 	"hotline/internal/sipdigest"
 )
@@ -28,7 +30,7 @@ var demoAgents = []struct {
 
 // seedDemo fills an empty store with a small call center: four skills, six
 // agents (1001-1006), the queues sales and support, the access number 800
-// routed to support, and an admin user whose generated password is printed
+// answered by the demo IVR menu (ivr.DemoFlow), and an admin user whose generated password is printed
 // once. A store that already has an admin user or a queue is left alone.
 func seedDemo(ctx context.Context, st api.Controller, realm string, out io.Writer) error {
 	if _, err := st.Users().GetByUsername(ctx, "admin"); err == nil {
@@ -95,7 +97,18 @@ func seedDemo(ctx context.Context, st api.Controller, realm string, out io.Write
 			return fmt.Errorf("queue %s: %w", q.Name, err)
 		}
 	}
-	did := store.Number{Number: "800", Name: "support hotline", Route: store.Target{Kind: store.TargetQueue, Value: support.ID}}
+	// 800 answers with the bilingual demo menu (ivr.DemoFlow): 1 sales,
+	// 2 support, 0 a person. The flow is stored, so it shows (and can be
+	// edited) at /api/v1/ivr-flows.
+	doc, err := json.Marshal(ivr.DemoFlow())
+	if err != nil {
+		return err
+	}
+	flow := store.IVRFlow{Name: ivr.DemoFlow().Name, Flow: doc}
+	if err := st.IVRFlows().Create(ctx, &flow); err != nil {
+		return fmt.Errorf("demo IVR flow: %w", err)
+	}
+	did := store.Number{Number: ivr.DemoNumber, Name: "demo hotline", Route: store.Target{Kind: store.TargetIVR, Value: flow.ID}}
 	if err := st.Numbers().Create(ctx, &did); err != nil {
 		return fmt.Errorf("number 800: %w", err)
 	}
@@ -109,7 +122,7 @@ func seedDemo(ctx context.Context, st api.Controller, realm string, out io.Write
 	if err := st.Users().Create(ctx, &admin); err != nil {
 		return fmt.Errorf("admin user: %w", err)
 	}
-	fmt.Fprintf(out, "demo: seeded queues sales and support, agents 1001-1006, number 800 -> support\n")
+	fmt.Fprintf(out, "demo: seeded queues sales and support, agents 1001-1006, number 800 -> demo menu (1 sales, 2 support)\n")
 	fmt.Fprintf(out, "demo: admin login   user=admin password=%s   (shown once)\n", adminPassword)
 	fmt.Fprintf(out, "demo: agent phones  users 1001-1006 realm=%s SIP password=%s   (shown once)\n", realm, sipPassword)
 	return nil

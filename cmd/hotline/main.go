@@ -20,9 +20,13 @@ import (
 
 	"hotline/api"
 	"hotline/controller"
+	"hotline/controller/cti"
+	"hotline/controller/ivr"
+	"hotline/controller/ivr/ivrhttp"
 	"hotline/controller/store"
 	"hotline/controller/store/postgres"
 	"hotline/controller/store/sqlite"
+	"hotline/mediacore"
 
 	// The schedules' time zones must load on hosts without a zoneinfo database.
 	_ "time/tzdata"
@@ -114,7 +118,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	media, err := startMedia(ctx, cfg, st, logger, registry)
+	path := &callPath{log: logger}
+	media, err := startMedia(ctx, cfg, st, logger, registry, path)
 	if err != nil {
 		return err
 	}
@@ -128,7 +133,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 
 	// The controller owns configuration and live state: every write below
 	// (bootstrap, demo, the API) goes through it.
-	ctl, err := controller.New(ctx, controller.Options{Store: st, Media: media, Logger: logger.With("component", "controller")})
+	ctl, err := controller.New(ctx, controller.Options{Store: st, Media: media, Logger: logger.With("component", "controller"),
+		OnACDEvents: path.handleACD})
 	if err != nil {
 		return fmt.Errorf("controller: %w", err)
 	}
@@ -145,8 +151,38 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		}
 	}
 
+	// The journal (CDRs, the event log, recordings' metadata) spools to
+	// the data dir before the store: it is closed after the call path, so
+	// the last calls' records are handed over first.
+	journal, err := controller.OpenJournal(filepath.Join(cfg.DataDir, "journal"), st, logger.With("component", "journal"), registry)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+		defer cancel()
+		if err := journal.Close(cctx); err != nil {
+			logger.Warn("journal closed with records left in its spool", "err", err)
+		}
+	}()
+	recordings, err := controller.OpenDirRecordingStore(filepath.Join(cfg.DataDir, "recordings"), time.Now)
+	if err != nil {
+		return err
+	}
+	defer recordings.Close()
+	cc, err := startCallPath(cfg, ctl, media, logger, registry, callStores{
+		journal: journal, recordings: recordings,
+		directory: controller.NewStoreDirectory(ctl, nil, logger.With("component", "directory")),
+		flows:     controller.NewStoreFlows(ctl.IVRFlows()),
+	})
+	if err != nil {
+		return err
+	}
+	defer cc.Close()
+	path.cc.Store(cc)
+
 	srv, err := api.New(api.Options{Controller: ctl, Logger: logger, Version: version, SIPRealm: cfg.SIPRealm, Registry: registry,
-		SIPBlocks: sipBlocksOf(media)})
+		Live: cc, RecordingStore: recordings, SIPBlocks: sipBlocksOf(media)})
 	if err != nil {
 		return err
 	}
@@ -178,4 +214,41 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		return fmt.Errorf("http shutdown: %w", err)
 	}
 	return nil
+}
+
+// startCallPath builds the call path over the controller and the media
+// core: routing, IVR (the demo flow in demo mode), queues, agents,
+// recording policy, CDRs and the CTI hub.
+// callStores is what the call path persists to and reads from.
+type callStores struct {
+	journal    controller.Journal
+	recordings controller.RecordingStore
+	directory  controller.Directory
+	flows      controller.FlowSource
+}
+
+func startCallPath(cfg config, ctl *controller.Controller, media *mediacore.Core, logger *slog.Logger, reg prometheus.Registerer, cs callStores) (*controller.CallCenter, error) {
+	hub, err := cti.New(cti.Options{Registerer: reg})
+	if err != nil {
+		return nil, fmt.Errorf("cti hub: %w", err)
+	}
+	lookup, err := ivrhttp.New()
+	if err != nil {
+		return nil, err
+	}
+	flows := map[string]*ivr.Flow{}
+	if cfg.Demo {
+		f := ivr.DemoFlow()
+		flows[f.ID] = f
+	}
+	cc, err := controller.NewCallCenter(controller.CallCenterOptions{
+		Controller: ctl, Media: media, Hub: hub, HTTP: lookup, BuiltinFlows: flows,
+		Blacklist: controller.BlacklistAction(cfg.BlacklistAction),
+		Journal:   cs.journal, Recordings: cs.recordings, Directory: cs.directory, Flows: cs.flows,
+		Logger: logger.With("component", "calls"), Registerer: reg,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("call path: %w", err)
+	}
+	return cc, nil
 }

@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"gopkg.in/yaml.v3"
 
+	"hotline/acd"
 	"hotline/controller"
 	"hotline/controller/store"
 	"hotline/mediacore"
@@ -70,15 +72,59 @@ func decoder(cfg config, node mediaNode) (func(v any) error, error) {
 	}, nil
 }
 
-// startMedia builds the media node(s) through the backend registry and
-// starts the Core over them: every node's registrar authenticates agent
-// phones against the HA1s in the store, and starts with the stored trunks
-// (the controller hands it later changes through Core.SetTrunks).
-//
-// Until the controller routes calls, an inbound call is answered 480
-// Temporarily Unavailable, which every phone and carrier understands,
-// instead of ringing unanswered.
-func startMedia(ctx context.Context, cfg config, st store.Store, logger *slog.Logger, reg prometheus.Registerer) (*mediacore.Core, error) {
+// callPath forwards the media core's and the ACD's events to the call
+// path once it exists: the media core and the controller are built before
+// the CallCenter that needs them. Until then (and if the daemon runs
+// without one) an inbound call is answered 480 Temporarily Unavailable,
+// which every phone and carrier understands, instead of ringing
+// unanswered.
+type callPath struct {
+	log  *slog.Logger
+	core atomic.Pointer[mediacore.Core]
+	cc   atomic.Pointer[controller.CallCenter]
+}
+
+func (p *callPath) handleMedia(ev mediacore.Event) {
+	if cc := p.cc.Load(); cc != nil {
+		cc.HandleMedia(ev)
+		return
+	}
+	switch ev.Type {
+	case mediacore.EventChannelCreated:
+		core := p.core.Load()
+		if ev.Direction != mediacore.Inbound || core == nil {
+			return
+		}
+		p.log.Info("inbound call refused: the call path is not running",
+			"channel", ev.Channel, "caller", ev.Caller, "called", ev.Called)
+		hctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := core.Hangup(hctx, ev.Channel, mediacore.CauseUnavailable); err != nil {
+			p.log.Warn("refuse inbound call", "channel", ev.Channel, "err", err)
+		}
+	case mediacore.EventEndpointRegistered, mediacore.EventEndpointUnregistered:
+		p.log.Info(ev.Type.String(), "endpoint", ev.Endpoint, "contact", ev.Contact)
+	case mediacore.EventBackendDown:
+		if ev.Err == "" {
+			p.log.Info("media backend stopped", "node", ev.Node) // a clean shutdown
+			return
+		}
+		p.log.Error("media backend down", "node", ev.Node, "err", ev.Err)
+	}
+}
+
+func (p *callPath) handleACD(evs []acd.Event) {
+	if cc := p.cc.Load(); cc != nil {
+		cc.HandleACD(evs)
+	}
+}
+
+// startMedia builds the media nodes through the backend registry and
+// starts one Core over all of them (mediacore.NewNodes): every node's
+// registrar authenticates agent phones against the HA1s in the store, and
+// starts with the stored trunks (the controller hands it later changes
+// through Core.SetTrunks). Events go to path.
+func startMedia(ctx context.Context, cfg config, st store.Store, logger *slog.Logger, reg prometheus.Registerer, path *callPath) (*mediacore.Core, error) {
 	log := logger.With("component", "media")
 	nodes := mediaNodes(cfg)
 	if len(nodes) > maxMediaNodes {
@@ -88,53 +134,42 @@ func startMedia(ctx context.Context, cfg config, st store.Store, logger *slog.Lo
 	if err != nil {
 		return nil, fmt.Errorf("read the stored trunks: %w", err)
 	}
-	node := nodes[0]
-	decode, err := decoder(cfg, node)
-	if err != nil {
-		return nil, err
-	}
-	backend, err := mediacore.Open(node.Kind, mediacore.FactoryOptions{
-		Logger: log.With("node", node.Name),
-		Decode: decode,
-		Node:   node.Name,
-		Services: mediacore.Services{
-			Credentials: controller.AgentCredentials{Agents: st.Agents()},
-			Trunks:      trunks,
-		},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("media node %q (%s): %w", node.Name, node.Kind, err)
-	}
-	var core *mediacore.Core
-	handle := func(ev mediacore.Event) {
-		switch ev.Type {
-		case mediacore.EventChannelCreated:
-			if ev.Direction != mediacore.Inbound {
-				return
-			}
-			log.Info("inbound call refused: call routing is not built yet",
-				"channel", ev.Channel, "caller", ev.Caller, "called", ev.Called)
-			hctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if err := core.Hangup(hctx, ev.Channel, mediacore.CauseUnavailable); err != nil {
-				log.Warn("refuse inbound call", "channel", ev.Channel, "err", err)
-			}
-		case mediacore.EventEndpointRegistered, mediacore.EventEndpointUnregistered:
-			log.Info(ev.Type.String(), "endpoint", ev.Endpoint, "contact", ev.Contact)
-		case mediacore.EventBackendDown:
-			if ev.Err == "" {
-				log.Info("media backend stopped") // a clean shutdown
-				return
-			}
-			log.Error("media backend down", "err", ev.Err)
+	var built []mediacore.Node
+	closeAll := func() error {
+		var errs []error
+		for _, n := range built {
+			errs = append(errs, n.Backend.Close())
 		}
+		return errors.Join(errs...)
 	}
-	core, err = mediacore.New(backend, mediacore.Options{Logger: log, Registerer: reg, Handler: handle})
+	for _, node := range nodes {
+		decode, err := decoder(cfg, node)
+		if err != nil {
+			return nil, errors.Join(err, closeAll())
+		}
+		backend, err := mediacore.Open(node.Kind, mediacore.FactoryOptions{
+			Logger:     log.With("node", node.Name),
+			Decode:     decode,
+			Node:       node.Name,
+			Registerer: reg,
+			Services: mediacore.Services{
+				Credentials: controller.AgentCredentials{Agents: st.Agents()},
+				Trunks:      trunks,
+			},
+		})
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("media node %q (%s): %w", node.Name, node.Kind, err), closeAll())
+		}
+		built = append(built, mediacore.Node{Name: node.Name, Backend: backend})
+	}
+	path.log = log
+	core, err := mediacore.NewNodes(built, mediacore.Options{Logger: log, Registerer: reg, Handler: path.handleMedia})
 	if err != nil {
-		return nil, errors.Join(err, backend.Close())
+		return nil, errors.Join(err, closeAll())
 	}
+	path.core.Store(core)
 	if err := core.Start(ctx); err != nil {
-		return nil, fmt.Errorf("start media node %q (%s): %w", node.Name, node.Kind, err)
+		return nil, errors.Join(fmt.Errorf("start the media nodes: %w", err), core.Close())
 	}
 	return core, nil
 }

@@ -47,6 +47,9 @@ func factory(o mediacore.FactoryOptions) (mediacore.Backend, error) {
 			cfg.Logger = cfg.Logger.With("node", o.Node)
 		}
 	}
+	if cfg.Registerer == nil {
+		cfg.Registerer = o.Registerer
+	}
 	if cfg.Credentials == nil && o.Services.Credentials != nil {
 		cfg.Credentials = o.Services.Credentials
 	}
