@@ -61,16 +61,17 @@ type chanState struct {
 	ended     bool
 	hangupErr error // set when an originate failed before the channel existed
 
-	bridge   mediacore.BridgeID // the conference, also while held
-	member   mediacore.Member
-	memberID string        // conference member id
-	joinCh   chan struct{} // closed on add-member
-	leaving  bool          // a move out of the conference we asked for
-	quiet    bool          // hold: leave and rejoin without bridge events
-	held     bool
-	holdPlay mediacore.PlaybackID
-	parkCh   chan struct{} // closed on the next CHANNEL_PARK
-	progress bool          // Progress was asked for (inbound)
+	bridge    mediacore.BridgeID // the conference, also while held
+	member    mediacore.Member
+	memberID  string        // conference member id
+	joinCh    chan struct{} // closed on add-member
+	leaving   bool          // a move out of the conference we asked for
+	quiet     bool          // hold: leave and rejoin without bridge events
+	held      bool          // the far end holds (CHANNEL_HOLD)
+	localHold bool          // Hold (local, no re-INVITE) is in force
+	holdPlay  mediacore.PlaybackID
+	parkCh    chan struct{} // closed on the next CHANNEL_PARK
+	progress  bool          // Progress was asked for (inbound)
 }
 
 type bridgeState struct {

@@ -252,9 +252,14 @@ func (b *Backend) DestroyBridge(ctx context.Context, id mediacore.BridgeID) erro
 	return firstErr
 }
 
-// Hold re-INVITEs the far end with a=sendonly (uuid_hold) and plays music:
-// a channel in a bridge leaves its room quietly for the hold (it still
-// belongs to the bridge) and rejoins with its role on Unhold.
+// Hold is a local hold (the backend is not a mediacore.ReinviteHolder): a
+// channel in a bridge leaves its room quietly (it still belongs to the
+// bridge) and the music loops into it through endless_playback; the far
+// end is not re-INVITEd. uuid_hold would signal a=sendonly but sets
+// CF_HOLD and CF_SUSPEND, under which the switch sends the held channel no
+// RTP at all, so the held party would hear no music. Core holds through
+// its own fallback on this backend; Hold here does the same for a caller
+// of the Backend itself and emits EventHold.
 func (b *Backend) Hold(ctx context.Context, ch mediacore.ChannelID, music *mediacore.Media) error {
 	cs, err := b.chanOf(ch)
 	if err != nil {
@@ -267,10 +272,11 @@ func (b *Backend) Hold(ctx context.Context, ch mediacore.ChannelID, music *media
 		}
 	}
 	b.mu.Lock()
-	if cs.answered.IsZero() || cs.held || cs.holdPlay != "" {
+	if cs.answered.IsZero() || cs.held || cs.localHold || cs.holdPlay != "" {
 		b.mu.Unlock()
 		return fmt.Errorf("%w: %s is not up or already held", mediacore.ErrChannelState, ch)
 	}
+	cs.localHold = true
 	inRoom := cs.bridge != "" && cs.memberID != ""
 	parked := make(chan struct{})
 	if inRoom {
@@ -278,16 +284,16 @@ func (b *Backend) Hold(ctx context.Context, ch mediacore.ChannelID, music *media
 		cs.parkCh = parked
 	}
 	b.mu.Unlock()
+	undo := func() {
+		b.mu.Lock()
+		cs.localHold = false
+		b.mu.Unlock()
+	}
 	if inRoom {
 		if err := b.park(ctx, cs, parked); err != nil {
+			undo()
 			return err
 		}
-	}
-	if _, err := b.api(ctx, "uuid_hold "+cs.id); err != nil {
-		return err
-	}
-	if err := b.waitFor(ctx, func() bool { return cs.held || cs.ended }); err != nil {
-		return err
 	}
 	if url != "" {
 		pid := mediacore.PlaybackID("hold-" + randomID())
@@ -298,17 +304,23 @@ func (b *Backend) Hold(ctx context.Context, ch mediacore.ChannelID, music *media
 			return err
 		}
 	}
+	b.emit(mediacore.Event{Type: mediacore.EventHold, Channel: ch})
 	return nil
 }
 
-// Unhold stops the music, re-INVITEs with a=sendrecv and rejoins the
-// bridge.
+// Unhold stops the music, rejoins the bridge with the channel's role and
+// emits EventUnhold.
 func (b *Backend) Unhold(ctx context.Context, ch mediacore.ChannelID) error {
 	cs, err := b.chanOf(ch)
 	if err != nil {
 		return err
 	}
 	b.mu.Lock()
+	if !cs.localHold {
+		b.mu.Unlock()
+		return fmt.Errorf("%w: %s is not on hold", mediacore.ErrChannelState, ch)
+	}
+	cs.localHold = false
 	pid := cs.holdPlay
 	cs.holdPlay = ""
 	room, m := cs.bridge, cs.member
@@ -318,15 +330,12 @@ func (b *Backend) Unhold(ctx context.Context, ch mediacore.ChannelID) error {
 			return err
 		}
 	}
-	if _, err := b.api(ctx, "uuid_hold off "+cs.id); err != nil {
-		return err
-	}
-	if err := b.waitFor(ctx, func() bool { return !cs.held || cs.ended }); err != nil {
-		return err
-	}
 	if room != "" {
-		return b.join(ctx, cs, room, m, true)
+		if err := b.join(ctx, cs, room, m, true); err != nil {
+			return err
+		}
 	}
+	b.emit(mediacore.Event{Type: mediacore.EventUnhold, Channel: ch})
 	return nil
 }
 

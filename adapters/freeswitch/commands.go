@@ -22,7 +22,6 @@ import (
 var (
 	_ mediacore.Backend        = (*Backend)(nil)
 	_ mediacore.StereoRecorder = (*Backend)(nil)
-	_ mediacore.ReinviteHolder = (*Backend)(nil)
 	_ mediacore.Whisperer      = (*Backend)(nil)
 	_ mediacore.MediaUploader  = (*Backend)(nil)
 )
@@ -30,8 +29,9 @@ var (
 // SupportsStereo: uuid_record with RECORD_STEREO (read left, write right).
 func (b *Backend) SupportsStereo() {}
 
-// SupportsReinviteHold: uuid_hold re-INVITEs the far end with a=sendonly.
-func (b *Backend) SupportsReinviteHold() {}
+// Not a mediacore.ReinviteHolder: uuid_hold suspends the channel's media
+// (CF_SUSPEND), so a held party would hear no music; Core holds with its
+// local fallback instead (see Hold).
 
 // SupportsWhisper: conference relationships (relate ... nospeak).
 func (b *Backend) SupportsWhisper() {}
