@@ -68,7 +68,7 @@ type chanState struct {
 	leaving   bool          // a move out of the conference we asked for
 	quiet     bool          // hold: leave and rejoin without bridge events
 	held      bool          // the far end holds (CHANNEL_HOLD)
-	localHold bool          // Hold (local, no re-INVITE) is in force
+	localHold bool          // our Hold is in force
 	holdPlay  mediacore.PlaybackID
 	parkCh    chan struct{} // closed on the next CHANNEL_PARK
 	progress  bool          // Progress was asked for (inbound)
@@ -635,7 +635,7 @@ func (b *Backend) Channels(ctx context.Context) ([]mediacore.ChannelInfo, error)
 			}
 			info.Direction, info.Caller, info.Called, info.Created = cs.dir, cs.caller, cs.called, cs.created
 			info.State, info.Bridge, info.Answered = cs.state, cs.bridge, cs.answered
-			if cs.held {
+			if cs.held || cs.localHold {
 				info.State = mediacore.ChannelHeld
 			}
 		}

@@ -22,6 +22,7 @@ import (
 var (
 	_ mediacore.Backend        = (*Backend)(nil)
 	_ mediacore.StereoRecorder = (*Backend)(nil)
+	_ mediacore.ReinviteHolder = (*Backend)(nil)
 	_ mediacore.Whisperer      = (*Backend)(nil)
 	_ mediacore.MediaUploader  = (*Backend)(nil)
 )
@@ -29,9 +30,9 @@ var (
 // SupportsStereo: uuid_record with RECORD_STEREO (read left, write right).
 func (b *Backend) SupportsStereo() {}
 
-// Not a mediacore.ReinviteHolder: uuid_hold suspends the channel's media
-// (CF_SUSPEND), so a held party would hear no music; Core holds with its
-// local fallback instead (see Hold).
+// SupportsReinviteHold: Hold re-INVITEs the far end with a=sendonly (a
+// media renegotiation, see Hold) and plays the music.
+func (b *Backend) SupportsReinviteHold() {}
 
 // SupportsWhisper: conference relationships (relate ... nospeak).
 func (b *Backend) SupportsWhisper() {}

@@ -66,9 +66,9 @@ func (h harness) ReadRecording(t *testing.T, path string) []byte {
 // with why. TestConformance runs the whole suite (in a child test process
 // on the same switch) and fails on any other failure, and on one of these
 // passing (the list must then shrink).
-// Empty since HoldWithMusic passes with Core's local-hold fallback (the
-// backend is no ReinviteHolder) and Transfer with the test profile's
-// disable-transfer (deploy/freeswitch/test/sip_profiles/hotline.xml).
+// Empty since HoldWithMusic passes with Hold's media renegotiation (no
+// uuid_hold) and Transfer with the test profile's disable-transfer
+// (deploy/freeswitch/test/sip_profiles/hotline.xml).
 var knownFailures = map[string]string{}
 
 func TestConformance(t *testing.T) {

@@ -48,14 +48,16 @@
 // uuid_transfer to the inline dialplan "conference:<id>@<profile>,park"
 // and leaves with uuid_transfer to park; listen is the member flag mute,
 // whisper to X is "relate <whisperer> <other> nospeak" for every other
-// member. The backend is no mediacore.ReinviteHolder: uuid_hold would
-// re-INVITE with a=sendonly but sets CF_SUSPEND, under which the switch
-// sends the held channel no RTP (no music), so Core holds with its local
-// fallback; Backend.Hold itself does the same (leave the room quietly,
-// endless_playback of the music, EventHold; Unhold rejoins with the
-// role). Variables are uuid_getvar/uuid_setvar (a name without a value
-// also tries the INVITE's X- header). In-band
-// DTMF detection is mod_spandsp's spandsp_start_dtmf/stop_dtmf. sofia
+// member. Hold (the backend is a mediacore.ReinviteHolder) takes the
+// channel out of its room, re-INVITEs it with a=sendonly through
+// uuid_media_reneg with the one-shot origination_audio_mode=sendonly,
+// waits for the answer (switch_r_sdp recvonly/inactive) and loops the
+// music with endless_playback; Unhold renegotiates sendrecv and rejoins
+// with the role; both emit EventHold/EventUnhold themselves. Not
+// uuid_hold: its CF_HOLD/CF_SUSPEND stop the switch sending the channel
+// any RTP, so the held party would hear no music. Variables are
+// uuid_getvar/uuid_setvar (a name without a value also tries the INVITE's
+// X- header). In-band DTMF detection is mod_spandsp's spandsp_start_dtmf/stop_dtmf. sofia
 // registrations (sofia::register/unregister/expire) are endpoint events.
 //
 // Not supported, answered with ErrNotSupported: AnswerTransfer (the
