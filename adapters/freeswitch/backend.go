@@ -61,16 +61,17 @@ type chanState struct {
 	ended     bool
 	hangupErr error // set when an originate failed before the channel existed
 
-	bridge   mediacore.BridgeID // the conference, also while held
-	member   mediacore.Member
-	memberID string        // conference member id
-	joinCh   chan struct{} // closed on add-member
-	leaving  bool          // a move out of the conference we asked for
-	quiet    bool          // hold: leave and rejoin without bridge events
-	held     bool
-	holdPlay mediacore.PlaybackID
-	parkCh   chan struct{} // closed on the next CHANNEL_PARK
-	progress bool          // Progress was asked for (inbound)
+	bridge    mediacore.BridgeID // the conference, also while held
+	member    mediacore.Member
+	memberID  string        // conference member id
+	joinCh    chan struct{} // closed on add-member
+	leaving   bool          // a move out of the conference we asked for
+	quiet     bool          // hold: leave and rejoin without bridge events
+	held      bool          // the far end holds (CHANNEL_HOLD)
+	localHold bool          // our Hold is in force
+	holdPlay  mediacore.PlaybackID
+	parkCh    chan struct{} // closed on the next CHANNEL_PARK
+	progress  bool          // Progress was asked for (inbound)
 }
 
 type bridgeState struct {
@@ -634,7 +635,7 @@ func (b *Backend) Channels(ctx context.Context) ([]mediacore.ChannelInfo, error)
 			}
 			info.Direction, info.Caller, info.Called, info.Created = cs.dir, cs.caller, cs.called, cs.created
 			info.State, info.Bridge, info.Answered = cs.state, cs.bridge, cs.answered
-			if cs.held {
+			if cs.held || cs.localHold {
 				info.State = mediacore.ChannelHeld
 			}
 		}

@@ -3,6 +3,8 @@ package freeswitch
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	"hotline/mediacore"
 )
@@ -252,9 +254,15 @@ func (b *Backend) DestroyBridge(ctx context.Context, id mediacore.BridgeID) erro
 	return firstErr
 }
 
-// Hold re-INVITEs the far end with a=sendonly (uuid_hold) and plays music:
-// a channel in a bridge leaves its room quietly for the hold (it still
-// belongs to the bridge) and rejoins with its role on Unhold.
+// Hold re-INVITEs the far end with a=sendonly and loops the music into
+// the channel: a channel in a bridge leaves its room quietly first (it
+// still belongs to the bridge). The re-INVITE is a media renegotiation
+// (uuid_media_reneg) whose offer takes its direction from the one-shot
+// variable origination_audio_mode; Hold returns once the far end's answer
+// (switch_r_sdp) is recvonly or inactive, and emits EventHold. Not
+// uuid_hold: it re-INVITEs with a=sendonly too but sets CF_HOLD and
+// CF_SUSPEND, under which the switch sends the channel no RTP, so the held
+// party would hear no music.
 func (b *Backend) Hold(ctx context.Context, ch mediacore.ChannelID, music *mediacore.Media) error {
 	cs, err := b.chanOf(ch)
 	if err != nil {
@@ -267,10 +275,11 @@ func (b *Backend) Hold(ctx context.Context, ch mediacore.ChannelID, music *media
 		}
 	}
 	b.mu.Lock()
-	if cs.answered.IsZero() || cs.held || cs.holdPlay != "" {
+	if cs.answered.IsZero() || cs.held || cs.localHold || cs.holdPlay != "" {
 		b.mu.Unlock()
 		return fmt.Errorf("%w: %s is not up or already held", mediacore.ErrChannelState, ch)
 	}
+	cs.localHold = true
 	inRoom := cs.bridge != "" && cs.memberID != ""
 	parked := make(chan struct{})
 	if inRoom {
@@ -280,13 +289,13 @@ func (b *Backend) Hold(ctx context.Context, ch mediacore.ChannelID, music *media
 	b.mu.Unlock()
 	if inRoom {
 		if err := b.park(ctx, cs, parked); err != nil {
+			b.mu.Lock()
+			cs.localHold = false
+			b.mu.Unlock()
 			return err
 		}
 	}
-	if _, err := b.api(ctx, "uuid_hold "+cs.id); err != nil {
-		return err
-	}
-	if err := b.waitFor(ctx, func() bool { return cs.held || cs.ended }); err != nil {
+	if err := b.renegotiate(ctx, cs, "sendonly"); err != nil {
 		return err
 	}
 	if url != "" {
@@ -298,17 +307,23 @@ func (b *Backend) Hold(ctx context.Context, ch mediacore.ChannelID, music *media
 			return err
 		}
 	}
+	b.emit(mediacore.Event{Type: mediacore.EventHold, Channel: ch})
 	return nil
 }
 
-// Unhold stops the music, re-INVITEs with a=sendrecv and rejoins the
-// bridge.
+// Unhold stops the music, re-INVITEs with a=sendrecv, rejoins the bridge
+// with the channel's role and emits EventUnhold.
 func (b *Backend) Unhold(ctx context.Context, ch mediacore.ChannelID) error {
 	cs, err := b.chanOf(ch)
 	if err != nil {
 		return err
 	}
 	b.mu.Lock()
+	if !cs.localHold {
+		b.mu.Unlock()
+		return fmt.Errorf("%w: %s is not on hold", mediacore.ErrChannelState, ch)
+	}
+	cs.localHold = false
 	pid := cs.holdPlay
 	cs.holdPlay = ""
 	room, m := cs.bridge, cs.member
@@ -318,16 +333,60 @@ func (b *Backend) Unhold(ctx context.Context, ch mediacore.ChannelID) error {
 			return err
 		}
 	}
-	if _, err := b.api(ctx, "uuid_hold off "+cs.id); err != nil {
-		return err
-	}
-	if err := b.waitFor(ctx, func() bool { return !cs.held || cs.ended }); err != nil {
+	if err := b.renegotiate(ctx, cs, "sendrecv"); err != nil {
 		return err
 	}
 	if room != "" {
-		return b.join(ctx, cs, room, m, true)
+		if err := b.join(ctx, cs, room, m, true); err != nil {
+			return err
+		}
 	}
+	b.emit(mediacore.Event{Type: mediacore.EventUnhold, Channel: ch})
 	return nil
+}
+
+// renegotiate re-INVITEs the channel's far end with an offer of direction
+// mode ("sendonly" or "sendrecv") and waits until its answer is the
+// matching one (recvonly/inactive, or neither), polling switch_r_sdp.
+func (b *Backend) renegotiate(ctx context.Context, cs *chanState, mode string) error {
+	if _, err := b.api(ctx, "uuid_setvar "+cs.id+" origination_audio_mode "+mode); err != nil {
+		return err
+	}
+	if _, err := b.api(ctx, "uuid_media_reneg "+cs.id); err != nil {
+		return err
+	}
+	for delay := 10 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
+		sdp, err := b.api(ctx, "uuid_getvar "+cs.id+" switch_r_sdp")
+		if err != nil {
+			return err
+		}
+		if sdpHeld(sdp) == (mode == "sendonly") {
+			return nil
+		}
+		b.mu.Lock()
+		ended := cs.ended
+		b.mu.Unlock()
+		if ended {
+			return fmt.Errorf("%w: %s ended", mediacore.ErrNoSuchChannel, cs.id)
+		}
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return fmt.Errorf("freeswitch: %s: no answer to the %s re-INVITE: %w", cs.id, mode, ctx.Err())
+		}
+	}
+}
+
+// sdpHeld reports whether an answer SDP holds the media: a=recvonly or
+// a=inactive at session or media level (RFC 3264 §8.4).
+func sdpHeld(sdp string) bool {
+	for _, l := range strings.Split(sdp, "\n") {
+		switch strings.TrimSpace(l) {
+		case "a=recvonly", "a=inactive":
+			return true
+		}
+	}
+	return false
 }
 
 // park transfers a channel to park and waits until it is parked (a hold

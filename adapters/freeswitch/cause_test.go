@@ -49,3 +49,23 @@ func TestHangupCauseFromEvent(t *testing.T) {
 		}
 	}
 }
+
+func TestSDPHeld(t *testing.T) {
+	for _, tc := range []struct {
+		sdp  string
+		held bool
+	}{
+		{"v=0\r\nm=audio 4000 RTP/AVP 0\r\na=recvonly\r\n", true},
+		{"v=0\na=inactive\nm=audio 4000 RTP/AVP 0\n", true},
+		{"v=0\r\nm=audio 4000 RTP/AVP 0\r\na=sendrecv\r\n", false},
+		{"v=0\r\nm=audio 4000 RTP/AVP 0\r\n", false},
+		{"v=0\r\na=sendonly\r\n", false},
+		{"a=recvonlyx\r\n", false},
+		{"", false},
+		{"_undef_", false},
+	} {
+		if got := sdpHeld(tc.sdp); got != tc.held {
+			t.Errorf("sdpHeld(%q) = %v, want %v", tc.sdp, got, tc.held)
+		}
+	}
+}

@@ -30,7 +30,8 @@ var (
 // SupportsStereo: uuid_record with RECORD_STEREO (read left, write right).
 func (b *Backend) SupportsStereo() {}
 
-// SupportsReinviteHold: uuid_hold re-INVITEs the far end with a=sendonly.
+// SupportsReinviteHold: Hold re-INVITEs the far end with a=sendonly (a
+// media renegotiation, see Hold) and plays the music.
 func (b *Backend) SupportsReinviteHold() {}
 
 // SupportsWhisper: conference relationships (relate ... nospeak).

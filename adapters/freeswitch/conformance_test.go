@@ -66,13 +66,10 @@ func (h harness) ReadRecording(t *testing.T, path string) []byte {
 // with why. TestConformance runs the whole suite (in a child test process
 // on the same switch) and fails on any other failure, and on one of these
 // passing (the list must then shrink).
-var knownFailures = map[string]string{
-	"Transfer": "sofia answers a REFER itself (202 and a dialplan transfer) unless the SIP profile sets " +
-		"disable-transfer (deploy/freeswitch/README.md), which the test switch's generated profile does not; " +
-		"the adapter does not claim TransferReporter and AnswerTransfer is ErrNotSupported",
-	"HoldWithMusic": "uuid_hold re-INVITEs with a=sendonly but sets CF_SUSPEND: the switch sends no RTP to the " +
-		"channel it holds, so the held party hears no music",
-}
+// Empty since HoldWithMusic passes with Hold's media renegotiation (no
+// uuid_hold) and Transfer with the test profile's disable-transfer
+// (deploy/freeswitch/test/sip_profiles/hotline.xml).
+var knownFailures = map[string]string{}
 
 func TestConformance(t *testing.T) {
 	if os.Getenv("HOTLINE_FS_SUITE_CHILD") != "" {

@@ -48,16 +48,24 @@
 // uuid_transfer to the inline dialplan "conference:<id>@<profile>,park"
 // and leaves with uuid_transfer to park; listen is the member flag mute,
 // whisper to X is "relate <whisperer> <other> nospeak" for every other
-// member. Hold is uuid_hold (re-INVITE a=sendonly) after taking the
-// channel out of its room, and music through endless_playback; Unhold
-// rejoins the room with the role. Variables are uuid_getvar/uuid_setvar
-// (a name without a value also tries the INVITE's X- header). In-band
-// DTMF detection is mod_spandsp's spandsp_start_dtmf/stop_dtmf. sofia
+// member. Hold (the backend is a mediacore.ReinviteHolder) takes the
+// channel out of its room, re-INVITEs it with a=sendonly through
+// uuid_media_reneg with the one-shot origination_audio_mode=sendonly,
+// waits for the answer (switch_r_sdp recvonly/inactive) and loops the
+// music with endless_playback; Unhold renegotiates sendrecv and rejoins
+// with the role; both emit EventHold/EventUnhold themselves. Not
+// uuid_hold: its CF_HOLD/CF_SUSPEND stop the switch sending the channel
+// any RTP, so the held party would hear no music. Variables are
+// uuid_getvar/uuid_setvar (a name without a value also tries the INVITE's
+// X- header). In-band DTMF detection is mod_spandsp's spandsp_start_dtmf/stop_dtmf. sofia
 // registrations (sofia::register/unregister/expire) are endpoint events.
 //
-// Not supported, answered with ErrNotSupported: AnswerTransfer (sofia
-// answers a REFER itself and ESL offers no hook to accept or refuse it, so
-// EventTransferRequested is never reported); a looping Play into a bridge
+// Not supported, answered with ErrNotSupported: AnswerTransfer (the
+// backend is no mediacore.TransferReporter: ESL offers no hook to accept or
+// refuse a REFER, so the SIP profile must set disable-transfer and sofia
+// answers every REFER 405 itself, deploy/freeswitch/README.md; the
+// channel variable deny_refer_requests is documented for sofia-bridged
+// calls only, and a phone's REFER on a parked call still got 202 with it); a looping Play into a bridge
 // (a bridge plays with "conference <id> play", finished by its
 // play-file-done events in order); stereo recording of a bridge;
 // MediaTTS (Core renders it and uploads it through PutMedia); PutMedia

@@ -82,3 +82,16 @@ func FuzzParseShowChannels(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSDPHeld: any answer SDP, held or not, never panics, and a held one
+// stays held with more lines after it.
+func FuzzSDPHeld(f *testing.F) {
+	for _, s := range []string{"v=0\r\na=recvonly\r\n", "a=inactive", "a=sendrecv\n", "", "\n\n\r"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, sdp string) {
+		if sdpHeld(sdp) && !sdpHeld(sdp+"\na=rtpmap:0 PCMU/8000\n") {
+			t.Errorf("held %q lost its hold with one more line", sdp)
+		}
+	})
+}
