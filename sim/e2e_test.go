@@ -94,6 +94,11 @@ func TestLiveRunReconciles(t *testing.T) {
 		Traffic:   Traffic{Rate: 0.5, Duration: 60 * time.Second, AHT: 4 * time.Second, Patience: 8 * time.Second, Seed: 11},
 		RingDelay: 300 * time.Millisecond, Progress: io.Discard,
 	})
+	for _, c := range res.Truth.Calls {
+		if c.Failed != "" {
+			t.Errorf("call %d failed: %s", c.N, c.Failed)
+		}
+	}
 	var se *statusError
 	switch {
 	case errors.Is(err, ErrAgentStateMissing):
@@ -107,10 +112,5 @@ func TestLiveRunReconciles(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out.String())
 	case err != nil:
 		t.Fatalf("live run: %v", err)
-	}
-	for _, c := range res.Truth.Calls {
-		if c.Failed != "" {
-			t.Errorf("call %d failed: %s", c.N, c.Failed)
-		}
 	}
 }

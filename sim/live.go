@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -118,6 +119,9 @@ func Live(ctx context.Context, cfg LiveConfig) (LiveResult, error) {
 		return res, err
 	}
 	if err := ensureNumber(ctx, c, cfg, queueID); err != nil {
+		return res, err
+	}
+	if err := ensureCarrier(ctx, c, cfg); err != nil {
 		return res, err
 	}
 	res.QueueID = queueID
@@ -236,6 +240,34 @@ func ensureNumber(ctx context.Context, c *client, cfg LiveConfig, queueID string
 		}
 	}
 	return c.do(ctx, http.MethodPost, "/api/v1/numbers", body, nil)
+}
+
+// simCarrier names the trunk the simulated callers arrive through.
+const simCarrier = "sim-carrier"
+
+// ensureCarrier makes the simulated callers a carrier: Hotline admits an
+// INVITE only from a trunk's address or from a registered phone, and the
+// callers are neither, so a trunk named simCarrier lists the address they
+// call from (the host of --sip's route to the target: on one machine,
+// the SIP address's host). It never carries outbound calls of its own.
+func ensureCarrier(ctx context.Context, c *client, cfg LiveConfig) error {
+	host, _, err := net.SplitHostPort(cfg.SIP)
+	if err != nil {
+		return fmt.Errorf("%w: --sip %q: %v", ErrTarget, cfg.SIP, err)
+	}
+	ts, err := list[store.Trunk](ctx, c, "/api/v1/trunks")
+	if err != nil {
+		return err
+	}
+	body := map[string]any{"name": simCarrier, "host": host, "port": 9, "transport": "udp", "priority": 1000,
+		"inbound_addresses": []string{host}, "enabled": true}
+	for _, t := range ts {
+		if t.Name == simCarrier {
+			body["version"] = t.Version
+			return c.do(ctx, http.MethodPut, "/api/v1/trunks/"+t.ID, body, nil)
+		}
+	}
+	return c.do(ctx, http.MethodPost, "/api/v1/trunks", body, nil)
 }
 
 // ledger is the ground truth being written by callers and agents.

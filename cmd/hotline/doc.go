@@ -2,6 +2,8 @@
 //
 //	hotline serve    (the default) runs the API, the controller and the media core
 //	hotline migrate  applies the database migrations and exits
+//	hotline sim      drives a running Hotline with simulated agents and callers
+//	                 and reconciles its reports with the ground truth
 //	hotline version  prints the version
 //
 // Configuration comes from a YAML file (--config), overridden by HOTLINE_*

@@ -27,6 +27,7 @@ import (
 	"hotline/controller/store/postgres"
 	"hotline/controller/store/sqlite"
 	"hotline/mediacore"
+	"hotline/sim"
 
 	// The schedules' time zones must load on hosts without a zoneinfo database.
 	_ "time/tzdata"
@@ -54,11 +55,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "hotline", version)
 		return 0
 	case "serve", "migrate":
+	case "sim":
+		// The traffic simulator (package sim): a client of a running
+		// Hotline over REST and SIP, with its own flags.
+		switch err := sim.Run(ctx, args, stdout, stderr); {
+		case err == nil, errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.Is(err, sim.ErrMismatch):
+			return 1
+		default:
+			fmt.Fprintln(stderr, "hotline sim:", err)
+			return 1
+		}
 	case "help":
 		_, _ = loadConfig([]string{"-h"}, getenv, stdout) // prints the usage
 		return 0
 	default:
-		fmt.Fprintf(stderr, "hotline: unknown command %q (want serve, migrate or version)\n", cmd)
+		fmt.Fprintf(stderr, "hotline: unknown command %q (want serve, migrate, sim, version or help)\n", cmd)
 		return 2
 	}
 	cfg, err := loadCommandConfig(cmd, args, getenv, stderr)
@@ -170,8 +183,12 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		return err
 	}
 	defer recordings.Close()
+	agg, lastSeq, err := startReports(ctx, st, time.Now())
+	if err != nil {
+		return err
+	}
 	cc, err := startCallPath(cfg, ctl, media, logger, registry, callStores{
-		journal: journal, recordings: recordings,
+		journal: &reportingJournal{Journal: journal, agg: agg, seq: lastSeq}, recordings: recordings,
 		directory: controller.NewStoreDirectory(ctl, nil, logger.With("component", "directory")),
 		flows:     controller.NewStoreFlows(ctl.IVRFlows()),
 	})
@@ -182,7 +199,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	path.cc.Store(cc)
 
 	srv, err := api.New(api.Options{Controller: ctl, Logger: logger, Version: version, SIPRealm: cfg.SIPRealm, Registry: registry,
-		Live: cc, RecordingStore: recordings, SIPBlocks: sipBlocksOf(media)})
+		Live: cc, RecordingStore: recordings, SIPBlocks: sipBlocksOf(media), Reports: agg})
 	if err != nil {
 		return err
 	}
