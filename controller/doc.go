@@ -57,6 +57,20 @@
 //     Wrap-up seconds in a CDR are the queue's configured wrap-up (the
 //     event log holds the actual end of each agent's wrap-up).
 //
+//   - What persists and serves the call path (seams.go): SpoolJournal
+//     (journal.go: CDRs, the event log and recordings' metadata through
+//     the local fsync'd spool of controller/spool to the store, idempotent
+//     on replay), DirRecordingStore (recstore.go), StoreDirectory
+//     (directory.go: screen pop from the contacts, or a CRM through
+//     controller/crmhttp), StoreFlows (flows.go: stored IVR flows, parsed,
+//     validated and cached by version), and the Contacts, IVRFlows, CDRs,
+//     QueueEvents and Recordings repositories (records.go).
+//
+// Subpackages: ivr (flow graphs), cti (the event hub behind the WebSocket),
+// spool (durable ordered hand-off), webhook (signed deliveries to CRMs),
+// reports (historical figures from the CDRs and the event log), crmhttp,
+// store.
+//
 // Not yet: leader election among several nodes (today every node runs its
 // own ACD from the same configuration; only configuration is shared),
 // attended transfers (REFER with Replaces is refused; blind transfers from
