@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"reflect"
 	"slices"
@@ -15,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"hotline/controller/webhook"
 	"hotline/mediacore"
 )
 
@@ -45,8 +47,11 @@ type config struct {
 	// Empty means one node of kind media_backend named "native", configured
 	// from sip_addr, rtp_port_min/max, sip_realm, sip_digest_algorithms and
 	// data_dir, so the flags keep working without a file.
-	MediaNodes     []mediaNode `yaml:"media_nodes"`
-	BootstrapToken string      `yaml:"-"` // environment only: a secret does not belong in a file or argv
+	MediaNodes []mediaNode `yaml:"media_nodes"`
+	// Webhooks lists the CRM URLs the CTI events are POSTed to, signed
+	// (YAML only: the secrets belong in a file, not in argv).
+	Webhooks       []webhookConfig `yaml:"webhooks"`
+	BootstrapToken string          `yaml:"-"` // environment only: a secret does not belong in a file or argv
 }
 
 // mediaNode is one entry of media_nodes: a name unique among the nodes, a
@@ -59,6 +64,20 @@ type mediaNode struct {
 	Kind   string    `yaml:"kind"`
 	Config yaml.Node `yaml:"config"`
 }
+
+// webhookConfig is one entry of webhooks, the fields of webhook.Endpoint:
+// id (optional, default webhook-<n> counting from 1; it names the endpoint
+// in metrics and X-Hotline-Delivery), url (http or https), secret (the HMAC
+// key) and events (cti.Types patterns such as "call.*"; empty means all).
+type webhookConfig struct {
+	ID     string   `yaml:"id"`
+	URL    string   `yaml:"url"`
+	Secret string   `yaml:"secret"`
+	Events []string `yaml:"events"`
+}
+
+// maxWebhooks bounds webhooks: each endpoint has its own queue and worker.
+const maxWebhooks = 32
 
 // maxMediaNodes is how many media nodes one daemon drives
 // (mediacore.NewNodes places calls across them).
@@ -273,6 +292,9 @@ func (c config) validate() error {
 	if err := validateMediaNodes(c.MediaNodes); err != nil {
 		return err
 	}
+	if err := validateWebhooks(c.Webhooks); err != nil {
+		return err
+	}
 	if c.ShutdownGrace <= 0 {
 		return fmt.Errorf("%w: shutdown_grace must be positive", errConfig)
 	}
@@ -305,6 +327,57 @@ func validateMediaNodes(nodes []mediaNode) error {
 			errConfig, len(nodes), maxMediaNodes)
 	}
 	return nil
+}
+
+// validateWebhooks checks webhooks the way webhook.New will, naming the
+// entry and field; an error never quotes a secret.
+func validateWebhooks(hooks []webhookConfig) error {
+	if len(hooks) > maxWebhooks {
+		return fmt.Errorf("%w: webhooks lists %d endpoints; at most %d", errConfig, len(hooks), maxWebhooks)
+	}
+	seen := map[string]bool{}
+	for i, h := range hooks {
+		key := fmt.Sprintf("webhooks[%d]", i)
+		id := webhookID(i, h)
+		if seen[id] {
+			return fmt.Errorf("%w: %s.id %q is used twice", errConfig, key, id)
+		}
+		seen[id] = true
+		u, err := url.Parse(h.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%w: %s.url %q: want an http or https URL", errConfig, key, h.URL)
+		}
+		if u.User != nil {
+			return fmt.Errorf("%w: %s.url: credentials in the URL; use secret", errConfig, key)
+		}
+		if h.Secret == "" {
+			return fmt.Errorf("%w: %s.secret is empty", errConfig, key)
+		}
+		for j, e := range h.Events {
+			if e == "" || strings.ContainsAny(e, " \t,") || strings.Contains(strings.TrimSuffix(e, "*"), "*") {
+				return fmt.Errorf("%w: %s.events[%d] %q: want an event type or a prefix ending in *, such as call.*", errConfig, key, j, e)
+			}
+		}
+	}
+	return nil
+}
+
+// webhookID is the endpoint id of webhooks[i].
+func webhookID(i int, h webhookConfig) string {
+	if h.ID != "" {
+		return h.ID
+	}
+	return fmt.Sprintf("webhook-%d", i+1)
+}
+
+// webhookEndpoints turns the validated webhooks into the dispatcher's
+// endpoints.
+func webhookEndpoints(hooks []webhookConfig) []webhook.Endpoint {
+	var eps []webhook.Endpoint
+	for i, h := range hooks {
+		eps = append(eps, webhook.Endpoint{ID: webhookID(i, h), URL: h.URL, Secret: h.Secret, Types: h.Events})
+	}
+	return eps
 }
 
 type stringValue struct{ p *string }

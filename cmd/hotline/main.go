@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -26,6 +27,7 @@ import (
 	"hotline/controller/store"
 	"hotline/controller/store/postgres"
 	"hotline/controller/store/sqlite"
+	"hotline/controller/webhook"
 	"hotline/mediacore"
 	"hotline/sim"
 
@@ -198,8 +200,26 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	defer cc.Close()
 	path.cc.Store(cc)
 
+	hooksCtx, stopFollowing := context.WithCancel(ctx)
+	defer stopFollowing()
+	hooks, err := startWebhooks(hooksCtx, cfg, cc.Events(), logger, registry)
+	if err != nil {
+		return err
+	}
+	// Deferred after cc.Close: runs before it, delivering what is queued
+	// within the grace while the call path still stands.
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+		defer cancel()
+		stopFollowing()
+		if err := hooks.Close(cctx); err != nil {
+			logger.Warn("webhooks closed with deliveries pending", "err", err)
+		}
+	}()
+
 	srv, err := api.New(api.Options{Controller: ctl, Logger: logger, Version: version, SIPRealm: cfg.SIPRealm, Registry: registry,
-		Live: cc, RecordingStore: recordings, SIPBlocks: sipBlocksOf(media), Reports: agg})
+		Live: cc, RecordingStore: recordings, SIPBlocks: sipBlocksOf(media), Reports: agg,
+		Webhooks: webhookEndpoints(cfg.Webhooks), Dispatcher: hooks})
 	if err != nil {
 		return err
 	}
@@ -231,6 +251,46 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		return fmt.Errorf("http shutdown: %w", err)
 	}
 	return nil
+}
+
+// startWebhooks builds the webhook dispatcher over cfg.Webhooks (none
+// configured: a dispatcher with no endpoints) and feeds it every live event
+// of hub until ctx ends or the hub closes. The secrets are never logged.
+func startWebhooks(ctx context.Context, cfg config, hub *cti.Hub, logger *slog.Logger, reg prometheus.Registerer) (*webhook.Dispatcher, error) {
+	d, err := webhook.New(webhook.Options{Endpoints: webhookEndpoints(cfg.Webhooks),
+		Logger: logger.With("component", "webhooks"), Registerer: reg})
+	if err != nil {
+		return nil, fmt.Errorf("%w: webhooks: %w", errConfig, err)
+	}
+	if len(cfg.Webhooks) == 0 {
+		return d, nil
+	}
+	sub, err := hub.Subscribe(nil, cti.Live)
+	if err != nil {
+		_ = d.Close(ctx)
+		return nil, fmt.Errorf("webhooks: subscribe: %w", err)
+	}
+	go func() {
+		defer sub.Close()
+		err := d.Follow(ctx, sub)
+		if err != nil && ctx.Err() == nil && !errors.Is(err, cti.ErrClosed) {
+			logger.Warn("webhooks stopped following the CTI stream", "err", err)
+		}
+	}()
+	for _, e := range cfg.Webhooks {
+		logger.Info("webhook configured", "url", redactURL(e.URL), "events", e.Events)
+	}
+	return d, nil
+}
+
+// redactURL drops the query of u (it may carry a token) for logging.
+func redactURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	p.RawQuery, p.User = "", nil
+	return p.String()
 }
 
 // startCallPath builds the call path over the controller and the media
