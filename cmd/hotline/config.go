@@ -76,6 +76,23 @@ type webhookConfig struct {
 	Events []string `yaml:"events"`
 }
 
+// UnmarshalYAML refuses a key webhook.Endpoint does not have, so that a
+// misspelt events or secret is an error rather than a silent default.
+func (w *webhookConfig) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: want a mapping of id, url, secret, events", n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch k := n.Content[i]; k.Value {
+		case "id", "url", "secret", "events":
+		default:
+			return fmt.Errorf("line %d: unknown key %q: want id, url, secret, events", k.Line, k.Value)
+		}
+	}
+	type plain webhookConfig
+	return n.Decode((*plain)(w))
+}
+
 // maxWebhooks bounds webhooks: each endpoint has its own queue and worker.
 const maxWebhooks = 32
 
