@@ -321,3 +321,35 @@ func manyNodes(n int) string {
 	}
 	return b.String()
 }
+
+// TestExampleWebhooksLoad uncomments the example file's webhooks block and
+// loads it: the documented shape is the one the daemon reads.
+func TestExampleWebhooksLoad(t *testing.T) {
+	raw, err := os.ReadFile("../../deploy/hotline.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	in := false
+	for _, l := range strings.Split(string(raw), "\n") {
+		switch {
+		case l == "# webhooks:":
+			in = true
+			l = "webhooks:"
+		case in && strings.HasPrefix(l, "#   "):
+			l = strings.TrimPrefix(l, "# ")
+		default:
+			in = false
+		}
+		lines = append(lines, l)
+	}
+	c, err := loadConfig([]string{"--config", writeFile(t, strings.Join(lines, "\n"))}, envMap(nil), io.Discard)
+	if err != nil {
+		t.Fatalf("example config with webhooks: %v", err)
+	}
+	want := []webhookConfig{{ID: "crm", URL: "https://crm.example.com/hotline/events",
+		Secret: "change-me-to-a-long-random-string", Events: []string{"call.*", "agent.state"}}}
+	if !reflect.DeepEqual(c.Webhooks, want) {
+		t.Errorf("webhooks = %+v, want %+v", c.Webhooks, want)
+	}
+}
