@@ -248,6 +248,8 @@ func FuzzDecodeConfigFile(f *testing.F) {
 		"media_nodes:\n  - name: a\n    kind: native\n    config: {rtp_port_min: x}\n",
 		"- a\n",
 		"shutdown_grace: 3s\nmedia_nodes: []\n",
+		"webhooks:\n  - {id: crm, url: 'https://a.example/', secret: s1, events: [call.*]}\n",
+		"webhooks:\n  - [1]\n  - {evnts: x}\n",
 	} {
 		f.Add([]byte(seed))
 	}
