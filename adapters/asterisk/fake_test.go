@@ -55,7 +55,7 @@ func newFakeARI(t *testing.T) *fakeARI {
 		}})
 	mux.HandleFunc("/ari/", func(w http.ResponseWriter, r *http.Request) {
 		if u, p, ok := r.BasicAuth(); !ok || u != "hotline" || p != "pw" {
-			http.Error(w, `{"message":"auth"}`, 401)
+			http.Error(w, `{"message":"auth"}`, http.StatusUnauthorized)
 			return
 		}
 		key := r.Method + " " + strings.TrimPrefix(r.URL.Path, "/ari")

@@ -95,7 +95,6 @@ func TestTwoNodes(t *testing.T) {
 		wait("answered "+string(id), func(ev mediacore.Event) bool { return ev.Channel == id && ev.Type == mediacore.EventAnswered })
 	}
 	// Spread by load: two calls, two nodes.
-	var out []mediacore.ChannelID
 	used := map[string]bool{}
 	for range 2 {
 		id, err := core.Originate(ctx, mediacore.OriginateRequest{Endpoint: "user/1001", Timeout: 10 * time.Second})
@@ -104,7 +103,6 @@ func TestTwoNodes(t *testing.T) {
 		}
 		answered(id)
 		used[nodeOf(id)] = true
-		out = append(out, id)
 	}
 	if !used["ast1"] || !used["ast2"] {
 		t.Errorf("two originations on nodes %v, want both", used)

@@ -59,13 +59,11 @@ type chanState struct {
 	created1  chan struct{} // closed when an originated channel exists
 	answerCh  chan struct{} // closed on answer or hangup
 	ended     bool
-	hangupErr error // set when an originate failed before the channel existed
 
 	bridge    mediacore.BridgeID // the conference, also while held
 	member    mediacore.Member
 	memberID  string        // conference member id
 	joinCh    chan struct{} // closed on add-member
-	leaving   bool          // a move out of the conference we asked for
 	quiet     bool          // hold: leave and rejoin without bridge events
 	held      bool          // the far end holds (CHANNEL_HOLD)
 	localHold bool          // our Hold is in force

@@ -2,7 +2,6 @@ package freeswitch
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -202,20 +201,4 @@ func (in *fsInstance) config() Config {
 		MediaDir: in.mediaDir, SharedMediaDir: in.mediaDir,
 		SharedRecordingsDir: in.recDir, CommandTimeout: 5 * time.Second, WatchdogInterval: 2 * time.Second,
 	}
-}
-
-// cli runs one api command on in through a short-lived ESL connection.
-func (in *fsInstance) api(cmd string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := dialESL(ctx, in.esl, in.password, []string{"HEARTBEAT"}, 5*time.Second, func(*event) {}, nil)
-	if err != nil {
-		return "", err
-	}
-	defer c.close(nil)
-	f, err := c.send(ctx, "api "+cmd, 10*time.Second)
-	if err != nil {
-		return "", err
-	}
-	return string(f.body), nil
 }
