@@ -51,29 +51,11 @@ func TestMain(m *testing.M) {
 	peers.mu.Lock()
 	for _, in := range peers.instances {
 		if !in.ext {
-			_ = exec.Command(peersScript(), "stop", in.name).Run()
+			_ = exec.Command(testenv.PeersScript(), "stop", in.name).Run()
 		}
 	}
 	peers.mu.Unlock()
 	os.Exit(code)
-}
-
-// peersScript finds peers.sh: $HOTLINE_PEERS_SH, else shared/peers/peers.sh
-// in a parent folder of the module.
-func peersScript() string {
-	if p := os.Getenv("HOTLINE_PEERS_SH"); p != "" {
-		return p
-	}
-	dir, _ := os.Getwd()
-	for d := dir; ; d = filepath.Dir(d) {
-		p := filepath.Join(d, "shared", "peers", "peers.sh")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		if filepath.Dir(d) == d {
-			return ""
-		}
-	}
 }
 
 func freePort(t testing.TB) int {
@@ -124,7 +106,7 @@ func asterisk(t testing.TB, key string) *instance {
 }
 
 func startAsterisk(t testing.TB, name string, sip, http int) (*instance, error) {
-	script := peersScript()
+	script := testenv.PeersScript()
 	if script == "" {
 		return nil, fmt.Errorf("peers.sh not found (set HOTLINE_PEERS_SH)")
 	}

@@ -67,24 +67,6 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// peersScript finds peers.sh.
-func peersScript() string {
-	if p := os.Getenv("HOTLINE_PEERS_SH"); p != "" {
-		return p
-	}
-	if p, err := exec.LookPath("peers.sh"); err == nil {
-		return p
-	}
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	for _, p := range []string{filepath.Join(root, "..", "shared", "peers", "peers.sh"), "/work/shared/peers/peers.sh"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
 func repoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..")
@@ -110,7 +92,7 @@ func freePort() (int, error) {
 
 // startSwitch starts a FreeSWITCH instance with peers.sh.
 func startSwitch(tag string) (*fsInstance, error) {
-	script := peersScript()
+	script := testenv.PeersScript()
 	if script == "" {
 		return nil, errors.New("peers.sh not found (set HOTLINE_PEERS_SH)")
 	}
@@ -171,7 +153,7 @@ func stopSwitch(in *fsInstance) error {
 		return nil
 	}
 	defer os.RemoveAll(in.mediaDir)
-	return exec.Command(peersScript(), "stop", in.name).Run()
+	return exec.Command(testenv.PeersScript(), "stop", in.name).Run()
 }
 
 // mainSwitch returns the package's shared switch, or skips (fails under

@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -69,4 +70,35 @@ func FreeTCPPort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// PeersScriptEnv names the environment variable holding the path of the
+// shared test peers' peers.sh (real FreeSWITCH and Asterisk builds that it
+// installs, configures on loopback and starts).
+const PeersScriptEnv = "HOTLINE_PEERS_SH"
+
+// PeersScript returns the path of peers.sh: $HOTLINE_PEERS_SH, else
+// peers.sh on PATH, else shared/peers/peers.sh in the working directory or
+// one of its parents (a checkout has the shared folder beside it). It
+// returns "" when none is found.
+func PeersScript() string {
+	if p := os.Getenv(PeersScriptEnv); p != "" {
+		return p
+	}
+	if p, err := exec.LookPath("peers.sh"); err == nil {
+		return p
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		p := filepath.Join(d, "shared", "peers", "peers.sh")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
 }
