@@ -103,7 +103,8 @@ func BenchmarkBridgedCallTick(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				_ = l.SetRemote(sink.addr, audio.PCMU, 0, 0) // in-band DTMF: forces mixing
+				_ = l.SetRemote(sink.addr, audio.PCMU, 0, 0)
+				l.SetInbandDTMF(true) // armed in-band DTMF: forces mixing
 				_ = br.Add(l, Speak, nil)
 			}
 			if tc.rec {

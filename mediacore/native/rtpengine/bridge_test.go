@@ -376,3 +376,57 @@ func TestInbandDTMFInRelayedBridge(t *testing.T) {
 		t.Errorf("phone heard digits %q, want %q", string(digits), "5")
 	}
 }
+
+// TestBridgeWithoutTelephoneEventRelays: legs that negotiated no
+// telephone-event (PCMA-only carrier trunks) are relayed, not decoded,
+// while nothing listens for digits; arming in-band detection on one leg
+// moves the bridge to the decoding path and its digits are reported;
+// disarming it brings the relay back.
+func TestBridgeWithoutTelephoneEventRelays(t *testing.T) {
+	e := newTestEngine(t, nil)
+	pa, pb := newPeer(t, 1000), newPeer(t, 400)
+	ev := &eventLog{}
+	a := newLegTo(t, e, "a", pa, 0, ev) // no telephone-event on either leg
+	b := newLegTo(t, e, "b", pb, 0, nil)
+	br := e.NewBridge("br")
+	t.Cleanup(br.Close)
+	_ = br.Add(a, Speak, nil)
+	_ = br.Add(b, Speak, nil)
+	if !br.Relayed() {
+		t.Fatal("a bridge of two legs without telephone-event and no listener should relay")
+	}
+	stopA := pa.stream(a.LocalAddr())
+	stopB := pb.stream(b.LocalAddr())
+	defer stopB()
+	got := tail(pb.waitAudio(t, 4000), 2000)
+	if r := ratio(got, 1000); r < 0.8 {
+		t.Errorf("b's phone hears a's tone ratio %.2f", r)
+	}
+	c := a.Counters()
+	if c.Relayed == 0 || c.Decoded != 0 {
+		t.Fatalf("a's counters %+v: want packets relayed and none decoded", c)
+	}
+	if c := b.Counters(); c.Relayed == 0 || c.Decoded != 0 {
+		t.Fatalf("b's counters %+v: want packets relayed and none decoded", c)
+	}
+
+	// An IVR-like listener arms detection on a: decoding path, digit heard.
+	a.SetInbandDTMF(true)
+	if br.Relayed() {
+		t.Fatal("bridge still relays with in-band detection armed")
+	}
+	stopA()
+	sendInbandDigits(t, pa, a.LocalAddr(), "7")
+	waitFor(t, "in-band digit 7", func() bool { return len(ev.all()) >= 1 })
+	if d, ok := ev.all()[0].(DTMF); !ok || d.Digit != '7' {
+		t.Fatalf("event %#v, want DTMF 7", ev.all()[0])
+	}
+	if c := a.Counters(); c.Decoded == 0 {
+		t.Fatalf("a's counters %+v: armed, want packets decoded", c)
+	}
+
+	a.SetInbandDTMF(false)
+	if !br.Relayed() {
+		t.Fatal("bridge should relay again once detection is disarmed")
+	}
+}

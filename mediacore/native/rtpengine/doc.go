@@ -7,8 +7,10 @@
 //   - the receive path: one epoll reactor per engine on Linux (a reader
 //     goroutine per socket elsewhere), preallocated buffers, no allocation
 //     per packet; strict source learning (below);
-//     RFC 4733 telephone-events reported once per digit; decoding into a
-//     jitter buffer keyed on RTP timestamps only where media terminates;
+//     RFC 4733 telephone-events reported once per digit; in-band (Goertzel)
+//     DTMF detection only while armed (Leg.SetInbandDTMF; off by default,
+//     whatever the SDP says); decoding into a jitter buffer keyed on RTP
+//     timestamps only where media terminates;
 //   - the send path: our own SSRC per leg, sequence +1 per packet, timestamps
 //     +160 per 20 ms frame and advancing with the clock across pauses, marker
 //     on talk-spurt starts (RFC 3550 §5.1, RFC 3551 §4.1);
