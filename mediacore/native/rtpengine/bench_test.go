@@ -146,5 +146,7 @@ func benchLegs(b testing.TB) (relayed, decoding *Leg, src *peer) {
 	b.Cleanup(br.Close)
 	_ = br.Add(a, Speak, nil)
 	_ = br.Add(c, Speak, nil)
-	return a, mk("c", src, 0), src
+	d := mk("c", src, 0)
+	d.SetInbandDTMF(true) // armed: decodes every packet
+	return a, d, src
 }
