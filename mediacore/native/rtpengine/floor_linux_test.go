@@ -48,7 +48,7 @@ func newFloorForwarder(b *testing.B, n int) *floorForwarder {
 
 func (f *floorForwarder) run() {
 	var events [256]syscall.EpollEvent
-	var buf [maxPacket]byte
+	batch := newRecvBatch()
 	var lastWake time.Time
 	for {
 		select {
@@ -56,7 +56,7 @@ func (f *floorForwarder) run() {
 			return
 		default:
 		}
-		n, err := syscall.EpollWait(f.epfd, events[:], reactorWait)
+		n, err := syscall.EpollWait(f.epfd, events[:], floorWait)
 		if err != nil && err != syscall.EINTR {
 			return
 		}
@@ -71,20 +71,20 @@ func (f *floorForwarder) run() {
 		lastWake = time.Now()
 		for i := range max(n, 0) {
 			k := events[i].Pad
-			for range perWakeup {
-				m, _, ok := f.socks[k].readFrom(buf[:])
-				if !ok {
-					break
-				}
-				_ = f.socks[k^1].writeTo(buf[:m], f.dst[k^1])
+			for i := range batch.read(f.socks[k]) {
+				pkt, _ := batch.packet(i)
+				_ = f.socks[k^1].writeTo(pkt, f.dst[k^1])
 			}
 		}
 	}
 }
 
+// floorWait bounds each epoll_wait so close is noticed (ms).
+const floorWait = 100
+
 func (f *floorForwarder) close() {
 	close(f.done)
-	time.Sleep(2 * reactorWait * time.Millisecond)
+	time.Sleep(2 * floorWait * time.Millisecond)
 	for _, s := range f.socks {
 		_ = s.close()
 	}

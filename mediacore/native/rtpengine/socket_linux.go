@@ -3,9 +3,9 @@
 package rtpengine
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -160,20 +160,22 @@ func sockaddrToAddrPort(rsa *syscall.RawSockaddrAny) netip.AddrPort {
 	return netip.AddrPort{}
 }
 
-// reactor is the Engine's RTP receive loop.
+// reactor is the Engine's RTP receive loop. Its epoll descriptor is itself
+// registered with Go's netpoller (epfile): the loop parks there, like any
+// goroutine waiting on a socket, instead of blocking an OS thread in
+// epoll_wait, which on a one-core process made the runtime's sysmon retake
+// the P and poll every 20 µs around each wait.
 type reactor struct {
-	epfd int
+	epfd   int
+	epfile *os.File
+	epconn syscall.RawConn
 
 	mu    sync.RWMutex // guards slots and free; the loop read-locks per batch
 	slots []*Leg
 	free  []int32
 
-	done chan struct{}
-	wg   sync.WaitGroup
+	wg sync.WaitGroup
 }
-
-// reactorWait bounds each epoll_wait so Close is noticed.
-const reactorWait = 100 // ms
 
 // reactorPace is the shortest interval between two reactor wake-ups under
 // light load (see loop).
@@ -184,7 +186,18 @@ func newReactor() (*reactor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("epoll: %w", err)
 	}
-	r := &reactor{epfd: epfd, done: make(chan struct{})}
+	if err := syscall.SetNonblock(epfd, true); err != nil {
+		syscall.Close(epfd)
+		return nil, fmt.Errorf("epoll: %w", err)
+	}
+	// A non-blocking descriptor given to os.NewFile joins the netpoller.
+	f := os.NewFile(uintptr(epfd), "rtp-epoll")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("epoll: %w", err)
+	}
+	r := &reactor{epfd: epfd, epfile: f, epconn: rc}
 	r.wg.Add(1)
 	go r.loop()
 	return r, nil
@@ -231,10 +244,19 @@ func (r *reactor) remove(l *Leg) {
 	}
 }
 
+// close ends the loop (closing the file wakes it) and waits for it.
 func (r *reactor) close() {
-	close(r.done)
+	_ = r.epfile.Close()
 	r.wg.Wait()
-	syscall.Close(r.epfd)
+}
+
+// epollWait returns the events ready now, without blocking.
+func epollWait(epfd int, events []syscall.EpollEvent) int {
+	n, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+	if e != 0 {
+		return 0
+	}
+	return int(n)
 }
 
 // perWakeup bounds the datagrams read from one socket per epoll_wait (one
@@ -249,20 +271,16 @@ func (r *reactor) loop() {
 	batch := newRecvBatch()
 	var lastWake time.Time
 	for {
-		select {
-		case <-r.done:
-			return
-		default:
-		}
-		n, err := syscall.EpollWait(r.epfd, events[:], reactorWait)
+		var n int
+		// Read calls the function at once and, while it returns false
+		// (nothing ready), parks in the netpoller until the epoll
+		// descriptor becomes readable. It fails once close closed it.
+		err := r.epconn.Read(func(fd uintptr) bool {
+			n = epollWait(int(fd), events[:])
+			return n > 0
+		})
 		if err != nil {
-			if errors.Is(err, syscall.EINTR) {
-				continue
-			}
 			return
-		}
-		if n <= 0 {
-			continue
 		}
 		now := time.Now()
 		if n < len(events)/2 && now.Sub(lastWake) < reactorPace {
@@ -272,8 +290,7 @@ func (r *reactor) loop() {
 			// price of at most reactorPace of added delay (well inside any
 			// jitter buffer).
 			time.Sleep(reactorPace - now.Sub(lastWake))
-			n2, err := syscall.EpollWait(r.epfd, events[:], 0)
-			if err == nil && n2 > 0 {
+			if n2 := epollWait(r.epfd, events[:]); n2 > 0 {
 				n = n2
 			}
 			now = time.Now()
