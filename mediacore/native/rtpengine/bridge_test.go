@@ -430,3 +430,66 @@ func TestBridgeWithoutTelephoneEventRelays(t *testing.T) {
 		t.Fatal("bridge should relay again once detection is disarmed")
 	}
 }
+
+// TestRelayedLegHousekeeping: a relayed leg skips the 20 ms frame work but
+// still sends RFC 4733 digits, raises MediaTimeout and sends RTCP.
+func TestRelayedLegHousekeeping(t *testing.T) {
+	e := newTestEngine(t, func(c *Config) {
+		c.MediaTimeout = 300 * time.Millisecond
+		c.RTCPInterval = 100 * time.Millisecond
+	})
+	pa, rc := rtcpPeer(t)
+	pb := newPeer(t, 400)
+	ev := &eventLog{}
+	a := newLegTo(t, e, "a", pa, 101, ev)
+	b := newLegTo(t, e, "b", pb, 101, nil)
+	br := e.NewBridge("br")
+	t.Cleanup(br.Close)
+	_ = br.Add(a, Speak, nil)
+	_ = br.Add(b, Speak, nil)
+	rtcpIn := make(chan struct{}, 1)
+	go func() {
+		var buf [1500]byte
+		if _, _, err := rc.ReadFromUDPAddrPort(buf[:]); err == nil {
+			rtcpIn <- struct{}{}
+		}
+	}()
+	stopA := pa.stream(a.LocalAddr())
+	stopB := pb.stream(b.LocalAddr())
+	defer stopB()
+	pb.waitAudio(t, 1600)
+	if !br.Relayed() {
+		t.Fatal("bridge should relay")
+	}
+	if err := b.SendDTMF("4"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "RFC 4733 digit 4 at b's phone", func() bool {
+		pb.mu.Lock()
+		defer pb.mu.Unlock()
+		for _, p := range pb.events {
+			if len(p) >= 4 && p[0] == 4 && p[1]&0x80 != 0 {
+				return true
+			}
+		}
+		return false
+	})
+	waitFor(t, "relay resumes after the digit", func() bool { return !b.eventsOut.Load() })
+	select {
+	case <-rtcpIn:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no RTCP from the relayed leg")
+	}
+	stopA()
+	waitFor(t, "MediaTimeout on the relayed leg", func() bool {
+		for _, x := range ev.all() {
+			if _, ok := x.(MediaTimeout); ok {
+				return true
+			}
+		}
+		return false
+	})
+	if !br.Relayed() {
+		t.Error("bridge left the relay")
+	}
+}

@@ -82,6 +82,10 @@ type Leg struct {
 	nRecv    atomic.Uint64 // LegCounters.Received
 	nRelayed atomic.Uint64 // LegCounters.Relayed
 	nDecoded atomic.Uint64 // LegCounters.Decoded
+	// eventsOut mirrors tx.blockRelay for the ticker, lock-free: RFC 4733
+	// digits are queued or being sent, so even a relayed leg needs its
+	// 20 ms tick.
+	eventsOut atomic.Bool
 
 	rx rxState // owned by the RTP receive loop (reactor or reader goroutine)
 
