@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"hotline/internal/testenv"
 	"hotline/mediacore/audio"
 )
 
@@ -71,29 +70,29 @@ func TestTwoPartyBridgeRelay(t *testing.T) {
 	}
 }
 
-// TestRelayToMixContinuity switches a bridge from relay to mixing (a
-// recording starts) and checks the outbound stream stays one stream with
-// no sequence gap and a forward timestamp.
+// TestRelayToMixContinuity switches a bridge from relay to mixing (an
+// announcement starts) and back, and checks the outbound stream stays one
+// stream with no sequence gap and a forward timestamp.
 func TestRelayToMixContinuity(t *testing.T) {
 	e := newTestEngine(t, nil)
 	a, b, pa, pb, br := setupPair(t, e, 1000, 400)
 	defer pa.stream(a.LocalAddr())()
 	defer pb.stream(b.LocalAddr())()
 	pb.waitAudio(t, 1600)
-	rec, err := br.Record(&testenv.MemFile{}, false)
+	id, err := br.Play(mustTone(t, 700), false) // endless
 	if err != nil {
 		t.Fatal(err)
 	}
 	if br.Relayed() {
-		t.Fatal("recording bridge still relays")
+		t.Fatal("bridge playing an announcement still relays")
 	}
 	n := len(pb.received())
 	pb.waitAudio(t, n+4000)
-	if _, err := rec.Stop(); err != nil {
+	if err := br.StopPlayback(id); err != nil {
 		t.Fatal(err)
 	}
 	if !br.Relayed() {
-		t.Fatal("bridge did not return to relay after the recording stopped")
+		t.Fatal("bridge did not return to relay after the announcement stopped")
 	}
 	n = len(pb.received())
 	got := pb.waitAudio(t, n+4000)
@@ -131,6 +130,9 @@ func TestBridgeStereoRecordingWithPause(t *testing.T) {
 	rec, err := br.Record(f, true)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !br.Relayed() {
+		t.Fatal("a recorded two-party bridge should stay on the relay (the recording taps it)")
 	}
 	time.Sleep(800 * time.Millisecond)
 	rec.Pause()
@@ -194,6 +196,57 @@ func TestBridgeStereoRecordingWithPause(t *testing.T) {
 	}
 	check("before pause", left[:start], right[:start])
 	check("after resume", left[start+length:], right[start+length:])
+}
+
+// TestRelayedBridgeMonoRecording: a mono recording of a relayed bridge
+// holds both parties, and the packets are relayed and tapped, not mixed.
+func TestRelayedBridgeMonoRecording(t *testing.T) {
+	e := newTestEngine(t, nil)
+	a, b, pa, pb, br := setupPair(t, e, 1000, 400)
+	path := filepath.Join(t.TempDir(), "mono.wav")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	defer pa.stream(a.LocalAddr())()
+	defer pb.stream(b.LocalAddr())()
+	pb.waitAudio(t, 800)
+	rec, err := br.Record(f, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !br.Relayed() {
+		t.Fatal("a recorded two-party bridge should stay on the relay")
+	}
+	n := len(pa.received())
+	got := pa.waitAudio(t, n+8000) // a second more at a's phone
+	if r := ratio(tail(got, 4000), 400); r < 0.8 {
+		t.Errorf("a hears b's 400 Hz at ratio %.2f while recording", r)
+	}
+	if _, err := rec.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if c := a.Counters(); c.Relayed == 0 || c.Decoded == 0 {
+		t.Errorf("a's counters %+v: want packets relayed and tapped", c)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) < 44+2*8000 || binary.LittleEndian.Uint16(raw[22:]) != 1 {
+		t.Fatalf("not a mono WAV of at least 1 s (%d bytes)", len(raw))
+	}
+	var pcm []int16
+	for i := 44; i+2 <= len(raw); i += 2 {
+		pcm = append(pcm, int16(binary.LittleEndian.Uint16(raw[i:])))
+	}
+	mid := pcm[len(pcm)/4 : 3*len(pcm)/4]
+	for _, f := range []float64{1000, 400} {
+		if r := ratio(mid, f); r < 0.3 {
+			t.Errorf("mono recording: %v Hz ratio %.2f, want both parties", f, r)
+		}
+	}
 }
 
 // readStereoWAV reads a 16-bit stereo WAV written by the recorder.

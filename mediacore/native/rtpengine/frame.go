@@ -53,7 +53,7 @@ func (l *Leg) resetJitterLocked() {
 // It reports whether the leg is receiving at all.
 func (l *Leg) pullRxLocked(dst []int16) bool {
 	r := l.route.Load()
-	if !r.decode {
+	if !r.decode && !r.tap {
 		clear(dst)
 		return false
 	}

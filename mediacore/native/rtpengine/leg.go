@@ -58,6 +58,7 @@ type route struct {
 	dir      Direction
 	relayTo  *Leg // fast path: forward audio straight to this peer
 	decode   bool // decode audio into the jitter buffer
+	tap      bool // relayed and also queued for decoding (bridge recording)
 }
 
 // Leg is one RTP session: a socket pair, our outbound stream, the received
@@ -108,6 +109,7 @@ type Leg struct {
 	inband   bool // in-band DTMF detection armed (SetInbandDTMF)
 	bridge   *Bridge
 	relayTo  *Leg
+	tap      bool // set by the bridge: relayed audio also feeds its recording
 	plays    playQueue
 	rec      *Recording
 	dtmfOut  dtmfOut
@@ -308,6 +310,7 @@ func (l *Leg) updateRouteLocked() {
 	if !l.dir.receives() {
 		r.relayTo = nil
 	}
+	r.tap = r.relayTo != nil && l.tap
 	r.decode = r.relayTo == nil && l.dir.receives() && (l.bridge != nil || l.rec != nil || l.inband)
 	l.route.Store(r)
 }

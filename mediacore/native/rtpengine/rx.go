@@ -113,6 +113,12 @@ func (l *Leg) handlePacket(buf []byte, from netip.AddrPort, now time.Time) {
 	}
 	if r.relayTo != nil {
 		l.nRelayed.Add(1)
+		if r.tap {
+			// A recorded relay: the recording decodes a copy (the jitter
+			// buffer copies), the packet itself goes out untouched.
+			l.nDecoded.Add(1)
+			l.receiveAudio(rx.pkt.Payload, h.SequenceNumber, h.Timestamp)
+		}
 		l.relayOut(r, buf, now)
 		return
 	}
