@@ -13,11 +13,14 @@ import (
 )
 
 // On Linux the RTP sockets live outside Go's netpoller: one reactor
-// goroutine per Engine waits on all of them with epoll (level-triggered)
-// and reads with non-blocking recvfrom, and every send is a non-blocking
-// sendto. Compared with one blocking reader goroutine per socket this saves
-// a goroutine wake-up and two scheduler passes per packet, and one
-// epoll_wait serves every socket that became readable at the same time.
+// goroutine per Engine waits on all of them with its own epoll set
+// (level-triggered; the set's descriptor is what the netpoller watches) and
+// reads each ready socket with one non-blocking recvmmsg, and every send is
+// a non-blocking sendto. Compared with one blocking reader goroutine per
+// socket this saves a goroutine wake-up and two scheduler passes per
+// packet, and one epoll_wait serves every socket that became readable at
+// the same time. sendmmsg would not pay here: it batches per socket, and
+// each leg's socket sends one packet per received one.
 // The RTCP sockets are in the same loop (epoll data: slot<<1 | 1).
 
 // rawSocket is a non-blocking UDP socket.
