@@ -2,6 +2,7 @@ package rtpengine
 
 import (
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -544,5 +545,26 @@ func TestRelayedLegHousekeeping(t *testing.T) {
 	})
 	if !br.Relayed() {
 		t.Error("bridge left the relay")
+	}
+}
+
+// TestRelayDrainsBurst: the reactor's epoll set is edge-triggered, so a
+// burst queued on one socket (a peer catching up, a network hiccup) must
+// be drained in one wake-up: nothing may wait for a later packet.
+func TestRelayDrainsBurst(t *testing.T) {
+	e := newTestEngine(t, nil)
+	a, _, pa, pb, br := setupPair(t, e, 1000, 400)
+	if !br.Relayed() {
+		t.Fatal("bridge should relay")
+	}
+	const burst = 3*perWakeup + 3 // several recvmmsg batches, within maxBatches
+	for range burst {
+		pa.send(a.LocalAddr(), pa.frame())
+	}
+	waitFor(t, fmt.Sprintf("%d relayed packets at b's phone", burst), func() bool {
+		return len(pb.receivedHeaders()) >= burst
+	})
+	if c := a.Counters(); c.Relayed != burst {
+		t.Errorf("a relayed %d packets, want %d", c.Relayed, burst)
 	}
 }

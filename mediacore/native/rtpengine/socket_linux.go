@@ -219,7 +219,7 @@ func (r *reactor) add(l *Leg) error {
 		r.slots = append(r.slots, l)
 	}
 	l.slot = slot
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Pad: slot << 1}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLET&0xffffffff, Pad: slot << 1}
 	err := syscall.EpollCtl(r.epfd, syscall.EPOLL_CTL_ADD, l.sock.fd, &ev)
 	if err == nil {
 		ev.Pad = slot<<1 | 1
@@ -262,10 +262,15 @@ func epollWait(epfd int, events []syscall.EpollEvent) int {
 	return int(n)
 }
 
-// perWakeup bounds the datagrams read from one socket per epoll_wait (one
-// recvmmsg), so one flooded socket cannot starve the others
-// (level-triggered epoll reports it again).
-const perWakeup = 8
+// perWakeup is the batch of one recvmmsg. The set is edge-triggered: a
+// socket is reported once per arrival of new data, so each wake-up drains
+// it (a short batch means the queue is empty, no EAGAIN read needed), up
+// to maxBatches batches, so one flooded socket cannot starve the others;
+// what a flood leaves is read at its next arrival.
+const (
+	perWakeup  = 8
+	maxBatches = 4
+)
 
 func (r *reactor) loop() {
 	defer r.wg.Done()
@@ -310,16 +315,25 @@ func (r *reactor) loop() {
 				continue
 			}
 			if isRTCP {
-				if m, from, ok := l.rtcp.readFrom(buf[:]); ok {
+				for range perWakeup {
+					m, from, ok := l.rtcp.readFrom(buf[:])
+					if !ok {
+						break
+					}
 					l.handleRTCP(buf[:m], from, now)
 				}
 				continue
 			}
-			// One recvmmsg takes what is queued (up to perWakeup): no
-			// read ends in EAGAIN, and a burst costs one system call.
-			for i := range batch.read(l.sock) {
-				pkt, from := batch.packet(i)
-				l.handlePacket(pkt, from, now)
+			// Drain: usually one recvmmsg takes everything queued.
+			for range maxBatches {
+				k := batch.read(l.sock)
+				for i := range k {
+					pkt, from := batch.packet(i)
+					l.handlePacket(pkt, from, now)
+				}
+				if k < perWakeup {
+					break
+				}
 			}
 		}
 		r.mu.RUnlock()
