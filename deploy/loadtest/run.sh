@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Load test of the native media core: SIPp caller -> core (2-party bridge)
-# -> SIPp answerer, both SIPp sides streaming G.711 (PCMU, 50 packets/s each
-# way). Steps the number of concurrent bridged calls, without and with a
-# stereo recording of every bridge, and prints per step the core's CPU
-# seconds per call-second, RSS per call, failed calls and whether RTP kept
-# flowing both ways. See deploy/loadtest/README.md for what each column
-# means and how RTP flow is established.
+# -> SIPp answerer, both SIPp sides streaming G.711 (50 packets/s each
+# way). Two scenarios: "te" (PCMU + telephone-event, as phones offer) and
+# "pcma" (PCMA only, no telephone-event, as many carrier trunks offer).
+# First measures the idle harness (0 calls), then steps the number of
+# concurrent bridged calls, without and with a stereo recording of every
+# bridge, and prints per step the core's CPU seconds per call-second (total
+# and marginal: minus the idle harness), RSS per call, failed calls and
+# whether RTP kept flowing both ways. See deploy/loadtest/README.md for what
+# each column means and how RTP flow is established.
 #
 # Usage: deploy/loadtest/run.sh            (from anywhere; defaults below)
+#   SCENARIOS="te pcma"      te: uac.xml/uas.xml; pcma: uac-pcma.xml/uas-pcma.xml
 #   STEPS="50 100 200 400"   concurrent bridged calls per step
 #   MODES="relay record"     relay: bridge only; record: + stereo recording
+#   IDLE=1                   0: skip the idle (0 calls) measurement
 #   WINDOW=20                measured seconds per step (after ramp-up)
 #   RATE=50                  new calls per second during ramp-up
 #   SETTLE=3                 seconds between "all bridged" and the window
@@ -17,12 +22,15 @@
 #   PROFILE=0                1: take a CPU profile of each window (pprof top)
 #   RTP_MIN=20000 RTP_MAX=29999  the core's RTP port range
 #   OUT=/tmp/hotline-loadtest-<time>  logs, profiles and results.txt
-#   UAC_SCENARIO, UAS_SCENARIO  other SIPp scenarios (default uac.xml, uas.xml)
+#   UAC_SCENARIO, UAS_SCENARIO  other SIPp scenarios for every scenario
+#                            (default per scenario, see SCENARIOS)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+SCENARIOS=${SCENARIOS:-"te pcma"}
 STEPS=${STEPS:-"50 100 200 400"}
+IDLE=${IDLE:-1}
 MODES=${MODES:-"relay record"}
 WINDOW=${WINDOW:-20}
 RATE=${RATE:-50}
@@ -33,8 +41,8 @@ PROFILE=${PROFILE:-0}
 RTP_MIN=${RTP_MIN:-20000}
 RTP_MAX=${RTP_MAX:-29999}
 OUT=${OUT:-/tmp/hotline-loadtest-$(date -u +%Y%m%dT%H%M%SZ)}
-UAC_SCENARIO=${UAC_SCENARIO:-$here/uac.xml}
-UAS_SCENARIO=${UAS_SCENARIO:-$here/uas.xml}
+UAC_SCENARIO=${UAC_SCENARIO:-}
+UAS_SCENARIO=${UAS_SCENARIO:-}
 TAIL=5 # seconds between the window's end and the first BYE
 
 for tool in sipp sox taskset curl go awk; do
@@ -94,26 +102,74 @@ work="$OUT/work"
 mkdir -p "$work"
 sox -n -r 8000 -c 1 -e u-law -t raw "$work/caller.ulaw" synth 10 sine 1000 vol 0.3
 sox -n -r 8000 -c 1 -e u-law -t raw "$work/callee.ulaw" synth 10 sine 400 vol 0.3
+sox -n -r 8000 -c 1 -e a-law -t raw "$work/caller.alaw" synth 10 sine 1000 vol 0.3
+sox -n -r 8000 -c 1 -e a-law -t raw "$work/callee.alaw" synth 10 sine 400 vol 0.3
 
-uas_port=$("$harness" freeport -n 1)
-uas_mp=$("$harness" freeport -n 4)
-log "starting the SIPp answerer on 127.0.0.1:$uas_port (media $uas_mp), core $SIPP_CPU"
-(cd "$work" && exec taskset -c "$SIPP_CPU" sipp -sf "$UAS_SCENARIO" -i 127.0.0.1 -mi 127.0.0.1 \
-	-p "$uas_port" -mp "$uas_mp" -nostdin -trace_err -error_file "$OUT/uas_errors.log" \
-	>"$OUT/uas.out" 2>&1) &
-uas_pid=$!
-pids+=("$uas_pid")
-sleep 1
-kill -0 "$uas_pid" 2>/dev/null || { echo "run.sh: SIPp answerer did not start, see $OUT/uas.out" >&2; exit 1; }
+# start_uas SCENARIO: the SIPp answerer for one scenario (uas_pid, uas_port).
+uas_pid="" uas_port=""
+start_uas() {
+	local xml=${UAS_SCENARIO:-$here/uas.xml}
+	[ "$1" = pcma ] && xml=${UAS_SCENARIO:-$here/uas-pcma.xml}
+	uas_port=$("$harness" freeport -n 1)
+	local uas_mp
+	uas_mp=$("$harness" freeport -n 4)
+	log "starting the SIPp answerer ($1) on 127.0.0.1:$uas_port (media $uas_mp), core $SIPP_CPU"
+	(cd "$work" && exec taskset -c "$SIPP_CPU" sipp -sf "$xml" -i 127.0.0.1 -mi 127.0.0.1 \
+		-p "$uas_port" -mp "$uas_mp" -nostdin -trace_err -error_file "$OUT/uas-$1_errors.log" \
+		>"$OUT/uas-$1.out" 2>&1) &
+	uas_pid=$!
+	pids+=("$uas_pid")
+	sleep 1
+	kill -0 "$uas_pid" 2>/dev/null || { echo "run.sh: SIPp answerer did not start, see $OUT/uas-$1.out" >&2; exit 1; }
+}
+
+stop_uas() {
+	kill "$uas_pid" 2>/dev/null || :
+	wait "$uas_pid" 2>/dev/null || :
+	forget "$uas_pid"
+}
 
 results="$OUT/results.txt"
-header=$(printf "%-7s %5s %7s %8s %6s %16s %11s %6s %15s %6s %8s %13s %13s %7s %14s %5s %10s %9s" \
-	mode calls bridged window_s cpu_s cpu_s_per_call_s rss_base_mb rss_mb rss_mb_per_call failed media_to \
+header=$(printf "%-5s %-7s %5s %7s %8s %6s %16s %12s %11s %6s %15s %6s %8s %13s %13s %7s %14s %5s %10s %9s" \
+	scen mode calls bridged window_s cpu_s cpu_s_per_call_s marginal_per_call_s rss_base_mb rss_mb rss_mb_per_call failed media_to \
 	rtp_to_caller rtp_to_callee rec_ok flow_both_ways load1 "cpu${HARNESS_CPU}_steal" sipp_cpu)
 printf '%s\n' "$header" >"$results"
 
+# idle_step: the harness alone, 0 calls, over WINDOW: its fixed cost
+# (idle_cpu_s, used by the marginal column).
+idle_cpu_s=0
+idle_step() {
+	local tag=idle
+	log "idle: starting the harness on core $HARNESS_CPU, 0 calls"
+	taskset -c "$HARNESS_CPU" "$harness" -callee "sip:uas@127.0.0.1:9" \
+		-rtp-min "$RTP_MIN" -rtp-max "$RTP_MAX" >"$OUT/harness-$tag.out" 2>"$OUT/harness-$tag.err" &
+	local hpid=$! i
+	pids+=("$hpid")
+	for i in $(seq 50); do
+		grep -q '^READY' "$OUT/harness-$tag.out" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q '^READY' "$OUT/harness-$tag.out" || { echo "run.sh: harness did not start, see $OUT/harness-$tag.err" >&2; exit 1; }
+	sleep "$SETTLE"
+	local c0 c1 t0 t1 rss
+	c0=$(cputicks "$hpid")
+	t0=$(now)
+	sleep "$WINDOW"
+	c1=$(cputicks "$hpid")
+	t1=$(now)
+	rss=$(rsskb "$hpid")
+	kill "$hpid" 2>/dev/null || :
+	wait "$hpid" || :
+	forget "$hpid"
+	idle_cpu_s=$(awk -v c0="$c0" -v c1="$c1" -v tck="$tck" -v t0="$t0" -v t1="$t1" -v w="$WINDOW" 'BEGIN { printf "%.4f", (c1 - c0) / tck * w / (t1 - t0) }')
+	awk -v t0="$t0" -v t1="$t1" -v c0="$c0" -v c1="$c1" -v tck="$tck" -v rss="$rss" -v load1="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
+		printf "%-5s %-7s %5d %7d %8.1f %6.2f %16s %12s %11.1f %6.1f %15s %6s %8s %13s %13s %7s %14s %5s %10s %9s\n",
+			"-", "idle", 0, 0, t1 - t0, (c1 - c0) / tck, "-", "-", rss / 1024, rss / 1024, "-", "-", "-", "-", "-", "-", "-", load1, "-", "-"
+	}' | tee -a "$results"
+}
+
 run_step() {
-	local mode=$1 n=$2 tag="$1-$2"
+	local scen=$1 mode=$2 n=$3 tag="$1-$2-$3"
 	local rec_flag=()
 	[ "$mode" = record ] && rec_flag=(-record -record-dir "$recdir/$tag")
 	log "step $tag: starting the harness on core $HARNESS_CPU"
@@ -140,7 +196,9 @@ run_step() {
 	local uac_mp
 	uac_mp=$("$harness" freeport -n 4)
 	log "step $tag: $n calls at $RATE/s, each held ${hold_s}s"
-	(cd "$work" && exec taskset -c "$SIPP_CPU" sipp -sf "$UAC_SCENARIO" -i 127.0.0.1 -mi 127.0.0.1 \
+	local uac_xml=${UAC_SCENARIO:-$here/uac.xml}
+	[ "$scen" = pcma ] && uac_xml=${UAC_SCENARIO:-$here/uac-pcma.xml}
+	(cd "$work" && exec taskset -c "$SIPP_CPU" sipp -sf "$uac_xml" -i 127.0.0.1 -mi 127.0.0.1 \
 		-mp "$uac_mp" -s hotline "$sip" -m "$n" -l "$n" -r "$RATE" -d "$((hold_s * 1000))" \
 		-nostdin -trace_err -error_file "$OUT/uac-$tag-errors.log" >"$OUT/uac-$tag.out" 2>&1) &
 	local uac_pid=$!
@@ -219,7 +277,7 @@ run_step() {
 		(cd "$repo" && go tool pprof -top -nodecount=30 "$harness" "$OUT/cpu-$tag.pprof") >"$OUT/cpu-$tag.top" 2>/dev/null || :
 	fi
 
-	awk -v mode="$mode" -v n="$n" -v tck="$tck" \
+	awk -v scen="$scen" -v mode="$mode" -v n="$n" -v tck="$tck" -v idle="$idle_cpu_s" -v window="$WINDOW" \
 		-v t0="$t0" -v t1="$t1" -v c0="$c0" -v c1="$c1" \
 		-v rb="$rss_base" -v r1="$rss1" \
 		-v a0="$(kv active <<<"$st0")" -v a1="$(kv active <<<"$st1")" \
@@ -238,6 +296,8 @@ run_step() {
 		cs = act * el
 		cpu = (c1 - c0) / tck
 		per = cs > 0 ? cpu / cs : 0
+		# marginal: minus what the idle harness spends over the same time
+		marg = cs > 0 ? (cpu - idle * el / window) / cs : 0
 		rss = r1 / 1024; base = rb / 1024
 		perc = n > 0 ? (r1 - rb) / 1024 / n : 0
 		# Packets the core sent to each SIPp during the window: the
@@ -253,21 +313,27 @@ run_step() {
 		split(cpu0, x0, " "); split(cpu1, x1, " ")
 		steal = (x1[1] - x0[1]) > 0 ? 100 * (x1[2] - x0[2]) / (x1[1] - x0[1]) : 0
 		sipp = 100 * (sp1 - sp0) / tck / el
-		printf "%-7s %5d %7d %8.1f %6.2f %16.5f %11.1f %6.1f %15.4f %6d %8d %13.3f %13.3f %7s %14s %5s %9.1f%% %8.0f%%\n",
-			mode, n, a1, el, cpu, per, base, rss, perc, fail, mto, toc, toe, rec, flow, load1, steal, sipp
+		printf "%-5s %-7s %5d %7d %8.1f %6.2f %16.5f %12.5f %11.1f %6.1f %15.4f %6d %8d %13.3f %13.3f %7s %14s %5s %9.1f%% %8.0f%%\n",
+			scen, mode, n, a1, el, cpu, per, marg, base, rss, perc, fail, mto, toc, toe, rec, flow, load1, steal, sipp
 	}' | tee -a "$results"
 }
 
-for mode in $MODES; do
-	for n in $STEPS; do
-		run_step "$mode" "$n"
+[ "$IDLE" = 1 ] && idle_step
+for scen in $SCENARIOS; do
+	start_uas "$scen"
+	for mode in $MODES; do
+		for n in $STEPS; do
+			run_step "$scen" "$mode" "$n"
+		done
 	done
+	stop_uas
 done
 
 {
 	echo
 	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)  machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
-	echo "harness on core $HARNESS_CPU, both SIPps on core $SIPP_CPU; window ${WINDOW}s; ramp $RATE calls/s"
+	echo "harness on core $HARNESS_CPU, both SIPps on core $SIPP_CPU; window ${WINDOW}s; ramp $RATE calls/s; idle harness ${idle_cpu_s} CPU-s per ${WINDOW}s"
+	echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "targets: <= 0.0010 CPU-s per call-second bridged, <= 0.0015 with stereo recording, <= 0.2 MB per call"
 } >>"$results"
 log "results in $results"

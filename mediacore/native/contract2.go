@@ -43,10 +43,12 @@ func (b *Backend) SupportsStereo() {}
 func (b *Backend) SupportsReinviteHold() {}
 
 // SetDTMFDetection implements mediacore.DTMFDetector over the leg's
-// in-band (Goertzel) detector. Until it is called a leg detects in-band
-// exactly when no telephone-event was negotiated; RFC 4733 digits are
-// reported either way. Turning detection off while bridged lets a
-// two-party bridge use the relay fast path.
+// in-band (Goertzel) detector. In-band detection is off until armed,
+// whatever the SDP negotiated (rtpengine.Leg.SetInbandDTMF): the
+// controller arms it while it listens for digits (IVR, gather, feature
+// code) on a leg without telephone-event and disarms it after, so a
+// two-party bridge stays on the relay fast path. RFC 4733 digits are
+// reported either way.
 func (b *Backend) SetDTMFDetection(ctx context.Context, id mediacore.ChannelID, on bool) error {
 	c, err := b.channel(id)
 	if err != nil {

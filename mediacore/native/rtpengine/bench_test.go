@@ -103,7 +103,8 @@ func BenchmarkBridgedCallTick(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				_ = l.SetRemote(sink.addr, audio.PCMU, 0, 0) // in-band DTMF: forces mixing
+				_ = l.SetRemote(sink.addr, audio.PCMU, 0, 0)
+				l.SetInbandDTMF(true) // armed in-band DTMF: forces mixing
 				_ = br.Add(l, Speak, nil)
 			}
 			if tc.rec {
@@ -145,5 +146,7 @@ func benchLegs(b testing.TB) (relayed, decoding *Leg, src *peer) {
 	b.Cleanup(br.Close)
 	_ = br.Add(a, Speak, nil)
 	_ = br.Add(c, Speak, nil)
-	return a, mk("c", src, 0), src
+	d := mk("c", src, 0)
+	d.SetInbandDTMF(true) // armed: decodes every packet
+	return a, d, src
 }

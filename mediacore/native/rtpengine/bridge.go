@@ -39,11 +39,15 @@ type member struct {
 }
 
 // Bridge joins legs. With exactly two Speak members on the same codec and
-// nothing that needs decoded audio (no recording, playback or in-band DTMF
-// work on the bridge or either leg, both legs sendrecv), packets are relayed
-// between the legs' sockets with SSRC, sequence numbers and timestamps
-// rewritten (the fast path). Otherwise the ticker decodes, mixes (mix-minus
-// with roles), records and plays every 20 ms. The bridge switches between
+// nothing that needs mixing or per-leg decoded audio (no bridge playback, no
+// playback, leg recording or armed in-band DTMF on either leg, both legs
+// sendrecv), packets are relayed between the legs' sockets with SSRC,
+// sequence numbers and timestamps rewritten (the fast path); a recording of
+// such a bridge taps the relay: each received packet is also queued, still
+// encoded, for the ticker to decode and write (left the first member, right
+// the other; mono their sum), with nothing mixed or re-encoded. Otherwise
+// the ticker decodes, mixes (mix-minus with roles), records and plays every
+// 20 ms. The bridge switches between
 // the two modes by itself whenever membership, roles, directions,
 // playbacks or recordings change.
 type Bridge struct {
@@ -185,7 +189,7 @@ func (b *Bridge) Remove(l *Leg) error {
 	}
 	l.mu.Lock()
 	l.bridge = nil
-	l.relayTo = nil
+	l.relayTo, l.tap = nil, false
 	l.updateRouteLocked()
 	l.mu.Unlock()
 	b.reconfigureLocked()
@@ -203,7 +207,7 @@ func (b *Bridge) Close() {
 	for _, m := range b.members {
 		m.leg.mu.Lock()
 		m.leg.bridge = nil
-		m.leg.relayTo = nil
+		m.leg.relayTo, m.leg.tap = nil, false
 		m.leg.updateRouteLocked()
 		m.leg.mu.Unlock()
 	}
@@ -317,7 +321,7 @@ func (b *Bridge) reconfigure() {
 // reconfigureLocked chooses relay or mixing mode and publishes it to the
 // members' routes.
 func (b *Bridge) reconfigureLocked() {
-	relay := !b.closed && len(b.members) == 2 && b.plays.empty() && b.rec == nil
+	relay := !b.closed && len(b.members) == 2 && b.plays.empty()
 	if relay {
 		for _, m := range b.members {
 			l := m.leg
@@ -337,9 +341,10 @@ func (b *Bridge) reconfigureLocked() {
 		if relay {
 			peer = b.members[1-i].leg
 		}
+		tap := relay && b.rec != nil
 		l.mu.Lock()
-		if l.relayTo != peer {
-			l.relayTo = peer
+		if l.relayTo != peer || l.tap != tap {
+			l.relayTo, l.tap = peer, tap
 			l.resetJitterLocked()
 		}
 		l.updateRouteLocked()
@@ -356,6 +361,9 @@ func (b *Bridge) reconfigureLocked() {
 // have nothing to do here (their packets move in the readers).
 func (b *Bridge) tick(tick uint64, now time.Time) {
 	b.mu.Lock()
+	if b.relay && b.rec != nil && !b.closed && len(b.members) == 2 {
+		b.recordRelayLocked()
+	}
 	if b.relay || b.closed || len(b.members) == 0 {
 		b.mu.Unlock()
 		return
@@ -417,6 +425,26 @@ func (b *Bridge) tick(tick uint64, now time.Time) {
 	for _, id := range finished {
 		ev.push(PlaybackFinished{ID: id})
 	}
+}
+
+// recordRelayLocked writes one frame of the recording of a relayed bridge
+// from the two legs' tapped audio: stereo left the first member, right the
+// second; mono their sum (what the mixer's recorder member would hear).
+func (b *Bridge) recordRelayLocked() {
+	for _, m := range b.members {
+		m.leg.mu.Lock()
+		m.inOK = m.leg.pullRxLocked(m.in[:])
+		m.leg.mu.Unlock()
+	}
+	first, second := b.members[0], b.members[1]
+	if b.rec.stereo {
+		b.rec.writeFrame(first.in[:], second.in[:])
+		return
+	}
+	for i := range b.left {
+		b.left[i] = sat16(int32(first.in[i]) + int32(second.in[i]))
+	}
+	b.rec.writeFrame(b.left[:], nil)
 }
 
 // sat16 saturates a 32-bit sum to 16 bits.

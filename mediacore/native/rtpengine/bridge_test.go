@@ -2,12 +2,12 @@ package rtpengine
 
 import (
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"hotline/internal/testenv"
 	"hotline/mediacore/audio"
 )
 
@@ -71,29 +71,29 @@ func TestTwoPartyBridgeRelay(t *testing.T) {
 	}
 }
 
-// TestRelayToMixContinuity switches a bridge from relay to mixing (a
-// recording starts) and checks the outbound stream stays one stream with
-// no sequence gap and a forward timestamp.
+// TestRelayToMixContinuity switches a bridge from relay to mixing (an
+// announcement starts) and back, and checks the outbound stream stays one
+// stream with no sequence gap and a forward timestamp.
 func TestRelayToMixContinuity(t *testing.T) {
 	e := newTestEngine(t, nil)
 	a, b, pa, pb, br := setupPair(t, e, 1000, 400)
 	defer pa.stream(a.LocalAddr())()
 	defer pb.stream(b.LocalAddr())()
 	pb.waitAudio(t, 1600)
-	rec, err := br.Record(&testenv.MemFile{}, false)
+	id, err := br.Play(mustTone(t, 700), false) // endless
 	if err != nil {
 		t.Fatal(err)
 	}
 	if br.Relayed() {
-		t.Fatal("recording bridge still relays")
+		t.Fatal("bridge playing an announcement still relays")
 	}
 	n := len(pb.received())
 	pb.waitAudio(t, n+4000)
-	if _, err := rec.Stop(); err != nil {
+	if err := br.StopPlayback(id); err != nil {
 		t.Fatal(err)
 	}
 	if !br.Relayed() {
-		t.Fatal("bridge did not return to relay after the recording stopped")
+		t.Fatal("bridge did not return to relay after the announcement stopped")
 	}
 	n = len(pb.received())
 	got := pb.waitAudio(t, n+4000)
@@ -131,6 +131,9 @@ func TestBridgeStereoRecordingWithPause(t *testing.T) {
 	rec, err := br.Record(f, true)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !br.Relayed() {
+		t.Fatal("a recorded two-party bridge should stay on the relay (the recording taps it)")
 	}
 	time.Sleep(800 * time.Millisecond)
 	rec.Pause()
@@ -194,6 +197,57 @@ func TestBridgeStereoRecordingWithPause(t *testing.T) {
 	}
 	check("before pause", left[:start], right[:start])
 	check("after resume", left[start+length:], right[start+length:])
+}
+
+// TestRelayedBridgeMonoRecording: a mono recording of a relayed bridge
+// holds both parties, and the packets are relayed and tapped, not mixed.
+func TestRelayedBridgeMonoRecording(t *testing.T) {
+	e := newTestEngine(t, nil)
+	a, b, pa, pb, br := setupPair(t, e, 1000, 400)
+	path := filepath.Join(t.TempDir(), "mono.wav")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	defer pa.stream(a.LocalAddr())()
+	defer pb.stream(b.LocalAddr())()
+	pb.waitAudio(t, 800)
+	rec, err := br.Record(f, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !br.Relayed() {
+		t.Fatal("a recorded two-party bridge should stay on the relay")
+	}
+	n := len(pa.received())
+	got := pa.waitAudio(t, n+8000) // a second more at a's phone
+	if r := ratio(tail(got, 4000), 400); r < 0.8 {
+		t.Errorf("a hears b's 400 Hz at ratio %.2f while recording", r)
+	}
+	if _, err := rec.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if c := a.Counters(); c.Relayed == 0 || c.Decoded == 0 {
+		t.Errorf("a's counters %+v: want packets relayed and tapped", c)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) < 44+2*8000 || binary.LittleEndian.Uint16(raw[22:]) != 1 {
+		t.Fatalf("not a mono WAV of at least 1 s (%d bytes)", len(raw))
+	}
+	var pcm []int16
+	for i := 44; i+2 <= len(raw); i += 2 {
+		pcm = append(pcm, int16(binary.LittleEndian.Uint16(raw[i:])))
+	}
+	mid := pcm[len(pcm)/4 : 3*len(pcm)/4]
+	for _, f := range []float64{1000, 400} {
+		if r := ratio(mid, f); r < 0.3 {
+			t.Errorf("mono recording: %v Hz ratio %.2f, want both parties", f, r)
+		}
+	}
 }
 
 // readStereoWAV reads a 16-bit stereo WAV written by the recorder.
@@ -374,5 +428,143 @@ func TestInbandDTMFInRelayedBridge(t *testing.T) {
 	})
 	if string(digits) != "5" {
 		t.Errorf("phone heard digits %q, want %q", string(digits), "5")
+	}
+}
+
+// TestBridgeWithoutTelephoneEventRelays: legs that negotiated no
+// telephone-event (PCMA-only carrier trunks) are relayed, not decoded,
+// while nothing listens for digits; arming in-band detection on one leg
+// moves the bridge to the decoding path and its digits are reported;
+// disarming it brings the relay back.
+func TestBridgeWithoutTelephoneEventRelays(t *testing.T) {
+	e := newTestEngine(t, nil)
+	pa, pb := newPeer(t, 1000), newPeer(t, 400)
+	ev := &eventLog{}
+	a := newLegTo(t, e, "a", pa, 0, ev) // no telephone-event on either leg
+	b := newLegTo(t, e, "b", pb, 0, nil)
+	br := e.NewBridge("br")
+	t.Cleanup(br.Close)
+	_ = br.Add(a, Speak, nil)
+	_ = br.Add(b, Speak, nil)
+	if !br.Relayed() {
+		t.Fatal("a bridge of two legs without telephone-event and no listener should relay")
+	}
+	stopA := pa.stream(a.LocalAddr())
+	stopB := pb.stream(b.LocalAddr())
+	defer stopB()
+	got := tail(pb.waitAudio(t, 4000), 2000)
+	if r := ratio(got, 1000); r < 0.8 {
+		t.Errorf("b's phone hears a's tone ratio %.2f", r)
+	}
+	c := a.Counters()
+	if c.Relayed == 0 || c.Decoded != 0 {
+		t.Fatalf("a's counters %+v: want packets relayed and none decoded", c)
+	}
+	if c := b.Counters(); c.Relayed == 0 || c.Decoded != 0 {
+		t.Fatalf("b's counters %+v: want packets relayed and none decoded", c)
+	}
+
+	// An IVR-like listener arms detection on a: decoding path, digit heard.
+	a.SetInbandDTMF(true)
+	if br.Relayed() {
+		t.Fatal("bridge still relays with in-band detection armed")
+	}
+	stopA()
+	sendInbandDigits(t, pa, a.LocalAddr(), "7")
+	waitFor(t, "in-band digit 7", func() bool { return len(ev.all()) >= 1 })
+	if d, ok := ev.all()[0].(DTMF); !ok || d.Digit != '7' {
+		t.Fatalf("event %#v, want DTMF 7", ev.all()[0])
+	}
+	if c := a.Counters(); c.Decoded == 0 {
+		t.Fatalf("a's counters %+v: armed, want packets decoded", c)
+	}
+
+	a.SetInbandDTMF(false)
+	if !br.Relayed() {
+		t.Fatal("bridge should relay again once detection is disarmed")
+	}
+}
+
+// TestRelayedLegHousekeeping: a relayed leg skips the 20 ms frame work but
+// still sends RFC 4733 digits, raises MediaTimeout and sends RTCP.
+func TestRelayedLegHousekeeping(t *testing.T) {
+	e := newTestEngine(t, func(c *Config) {
+		c.MediaTimeout = 300 * time.Millisecond
+		c.RTCPInterval = 100 * time.Millisecond
+	})
+	pa, rc := rtcpPeer(t)
+	pb := newPeer(t, 400)
+	ev := &eventLog{}
+	a := newLegTo(t, e, "a", pa, 101, ev)
+	b := newLegTo(t, e, "b", pb, 101, nil)
+	br := e.NewBridge("br")
+	t.Cleanup(br.Close)
+	_ = br.Add(a, Speak, nil)
+	_ = br.Add(b, Speak, nil)
+	rtcpIn := make(chan struct{}, 1)
+	go func() {
+		var buf [1500]byte
+		if _, _, err := rc.ReadFromUDPAddrPort(buf[:]); err == nil {
+			rtcpIn <- struct{}{}
+		}
+	}()
+	stopA := pa.stream(a.LocalAddr())
+	stopB := pb.stream(b.LocalAddr())
+	defer stopB()
+	pb.waitAudio(t, 1600)
+	if !br.Relayed() {
+		t.Fatal("bridge should relay")
+	}
+	if err := b.SendDTMF("4"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "RFC 4733 digit 4 at b's phone", func() bool {
+		pb.mu.Lock()
+		defer pb.mu.Unlock()
+		for _, p := range pb.events {
+			if len(p) >= 4 && p[0] == 4 && p[1]&0x80 != 0 {
+				return true
+			}
+		}
+		return false
+	})
+	waitFor(t, "relay resumes after the digit", func() bool { return !b.eventsOut.Load() })
+	select {
+	case <-rtcpIn:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no RTCP from the relayed leg")
+	}
+	stopA()
+	waitFor(t, "MediaTimeout on the relayed leg", func() bool {
+		for _, x := range ev.all() {
+			if _, ok := x.(MediaTimeout); ok {
+				return true
+			}
+		}
+		return false
+	})
+	if !br.Relayed() {
+		t.Error("bridge left the relay")
+	}
+}
+
+// TestRelayDrainsBurst: the reactor's epoll set is edge-triggered, so a
+// burst queued on one socket (a peer catching up, a network hiccup) must
+// be drained in one wake-up: nothing may wait for a later packet.
+func TestRelayDrainsBurst(t *testing.T) {
+	e := newTestEngine(t, nil)
+	a, _, pa, pb, br := setupPair(t, e, 1000, 400)
+	if !br.Relayed() {
+		t.Fatal("bridge should relay")
+	}
+	const burst = 3*perWakeup + 3 // several recvmmsg batches, within maxBatches
+	for range burst {
+		pa.send(a.LocalAddr(), pa.frame())
+	}
+	waitFor(t, fmt.Sprintf("%d relayed packets at b's phone", burst), func() bool {
+		return len(pb.receivedHeaders()) >= burst
+	})
+	if c := a.Counters(); c.Relayed != burst {
+		t.Errorf("a relayed %d packets, want %d", c.Relayed, burst)
 	}
 }

@@ -7,17 +7,22 @@
 //   - the receive path: one epoll reactor per engine on Linux (a reader
 //     goroutine per socket elsewhere), preallocated buffers, no allocation
 //     per packet; strict source learning (below);
-//     RFC 4733 telephone-events reported once per digit; decoding into a
-//     jitter buffer keyed on RTP timestamps only where media terminates;
+//     RFC 4733 telephone-events reported once per digit; in-band (Goertzel)
+//     DTMF detection only while armed (Leg.SetInbandDTMF; off by default,
+//     whatever the SDP says); decoding into a jitter buffer keyed on RTP
+//     timestamps only where media terminates;
 //   - the send path: our own SSRC per leg, sequence +1 per packet, timestamps
 //     +160 per 20 ms frame and advancing with the clock across pauses, marker
 //     on talk-spurt starts (RFC 3550 §5.1, RFC 3551 §4.1);
 //   - the two-party relay fast path: a bridge with exactly two Speak members
-//     on the same codec and nothing that needs decoded audio forwards each
-//     packet, as it is received, straight out of the other leg's socket,
-//     rewriting SSRC, sequence number and timestamp so each outbound stream
-//     stays continuous across mode changes (RFC 3550 §5.1, §7); any other
-//     bridge is decoded and mixed (mix-minus by role) by the ticker;
+//     on the same codec and nothing that needs mixing or a leg's decoded
+//     audio forwards each packet, as it is received, straight out of the
+//     other leg's socket, rewriting SSRC, sequence number and timestamp so
+//     each outbound stream stays continuous across mode changes (RFC 3550
+//     §5.1, §7); the telephone-event negotiation does not matter. A
+//     recording of such a bridge taps the relay (each packet is also queued
+//     for the ticker to decode and write). Any other bridge is decoded and
+//     mixed (mix-minus by role) by the ticker;
 //   - playback of audio.Sources (queued, optional loop), RFC 4733 or in-band
 //     DTMF sending, WAV recording (a leg: mono received, sent or mixed, or
 //     stereo received/sent, RecordMode; a bridge: its mix or stereo; pause
@@ -51,12 +56,14 @@
 // tick (silence included), like any conference.
 //
 // Concurrency: on Linux one reactor goroutine per Engine receives RTP and
-// RTCP for every leg (epoll over non-blocking sockets outside Go's
-// netpoller, so a relayed packet costs one recvfrom and one sendto and no
-// goroutine wake-up); elsewhere each leg has an RTP and an RTCP reader
-// goroutine. One ticker goroutine per Engine does all frame work; per leg
-// or bridge an event-delivery goroutine exists only while events are
-// queued. Lock order: Bridge.mu, then Leg.mu, then the leaf locks (jitter
+// RTCP for every leg (its own epoll set over non-blocking sockets, the set
+// itself parked in Go's netpoller; wake-ups paced to one per 2 ms under
+// load; one recvmmsg per ready socket, one sendto per relayed packet, no
+// goroutine wake-up per packet); elsewhere each leg has an RTP and an RTCP
+// reader goroutine. One ticker goroutine per Engine does all frame work
+// (relayed legs only get housekeeping: media timeouts every 200 ms, RTCP);
+// per leg or bridge an event-delivery goroutine exists only while events
+// are queued. Lock order: Bridge.mu, then Leg.mu, then the leaf locks (jitter
 // buffer, stats, stream, recording); the reactor's table lock is never
 // taken under them.
 //

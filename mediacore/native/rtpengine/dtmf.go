@@ -112,6 +112,7 @@ func (l *Leg) SendDTMF(digits string) error {
 	if rfc {
 		l.tx.mu.Lock()
 		l.tx.blockRelay = true
+		l.eventsOut.Store(true)
 		l.tx.mu.Unlock()
 	}
 	b := l.bridge
@@ -133,6 +134,7 @@ func (l *Leg) sendEventsLocked(r *route, tick uint64, now time.Time) {
 		if d.evGap == 0 && !d.eventActive() {
 			l.tx.mu.Lock()
 			l.tx.blockRelay = false
+			l.eventsOut.Store(false)
 			l.tx.mu.Unlock()
 		}
 		return

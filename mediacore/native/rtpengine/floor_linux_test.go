@@ -48,7 +48,7 @@ func newFloorForwarder(b *testing.B, n int) *floorForwarder {
 
 func (f *floorForwarder) run() {
 	var events [256]syscall.EpollEvent
-	var buf [maxPacket]byte
+	batch := newRecvBatch()
 	var lastWake time.Time
 	for {
 		select {
@@ -56,7 +56,7 @@ func (f *floorForwarder) run() {
 			return
 		default:
 		}
-		n, err := syscall.EpollWait(f.epfd, events[:], reactorWait)
+		n, err := syscall.EpollWait(f.epfd, events[:], floorWait)
 		if err != nil && err != syscall.EINTR {
 			return
 		}
@@ -71,22 +71,75 @@ func (f *floorForwarder) run() {
 		lastWake = time.Now()
 		for i := range max(n, 0) {
 			k := events[i].Pad
-			for range perWakeup {
-				m, _, ok := f.socks[k].readFrom(buf[:])
-				if !ok {
-					break
-				}
-				_ = f.socks[k^1].writeTo(buf[:m], f.dst[k^1])
+			for i := range batch.read(f.socks[k]) {
+				pkt, _ := batch.packet(i)
+				_ = f.socks[k^1].writeTo(pkt, f.dst[k^1])
 			}
 		}
 	}
 }
 
+// floorWait bounds each epoll_wait so close is noticed (ms).
+const floorWait = 100
+
 func (f *floorForwarder) close() {
 	close(f.done)
-	time.Sleep(2 * reactorWait * time.Millisecond)
+	time.Sleep(2 * floorWait * time.Millisecond)
 	for _, s := range f.socks {
 		_ = s.close()
 	}
 	syscall.Close(f.epfd)
+}
+
+// BenchmarkKernelFloor is the kernel's floor per forwarded packet on this
+// machine: one loopback sendto and the matching receive, nothing else
+// (raw non-blocking sockets, the engine's own send and receive calls).
+// "sendto+recvfrom" is the classic pair; "sendto+recvmmsg" receives with
+// the reactor's one-call batch read.
+//
+//	go test -run '^$' -bench KernelFloor -benchmem ./mediacore/native/rtpengine/
+func BenchmarkKernelFloor(b *testing.B) {
+	pair := func(b *testing.B) (tx, rx *rawSocket, dst netip.AddrPort) {
+		tx, err := bindRTP(netip.AddrPortFrom(loopback, 0))
+		if err != nil {
+			b.Fatal(err)
+		}
+		rx, err = bindRTP(netip.AddrPortFrom(loopback, 0))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = tx.close(); _ = rx.close() })
+		sa, err := syscall.Getsockname(rx.fd)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return tx, rx, netip.AddrPortFrom(loopback, uint16(sa.(*syscall.SockaddrInet4).Port))
+	}
+	pkt := rtpPacket(8, 1, 160, 42, make([]byte, 160))
+	b.Run("sendto+recvfrom", func(b *testing.B) {
+		tx, rx, dst := pair(b)
+		var buf [maxPacket]byte
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := tx.writeTo(pkt, dst); err != nil {
+				b.Fatal(err)
+			}
+			if _, _, ok := rx.readFrom(buf[:]); !ok {
+				b.Fatal("loopback datagram not delivered at once")
+			}
+		}
+	})
+	b.Run("sendto+recvmmsg", func(b *testing.B) {
+		tx, rx, dst := pair(b)
+		batch := newRecvBatch()
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := tx.writeTo(pkt, dst); err != nil {
+				b.Fatal(err)
+			}
+			if batch.read(rx) != 1 {
+				b.Fatal("loopback datagram not delivered at once")
+			}
+		}
+	})
 }

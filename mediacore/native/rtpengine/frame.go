@@ -53,7 +53,7 @@ func (l *Leg) resetJitterLocked() {
 // It reports whether the leg is receiving at all.
 func (l *Leg) pullRxLocked(dst []int16) bool {
 	r := l.route.Load()
-	if !r.decode {
+	if !r.decode && !r.tap {
 		clear(dst)
 		return false
 	}
@@ -108,11 +108,27 @@ func (l *Leg) emitLocked(frame []int16, tick uint64, now time.Time) {
 	}
 }
 
+// relayHousekeep is how often (in ticks, 200 ms) a relayed leg's media
+// timeout is checked.
+const relayHousekeep = 10
+
 // tick is the ticker's per-leg work: media timeout, RTCP, RFC 4733 digits,
 // and, for a leg outside any mixing bridge, its playback, in-band DTMF
 // detection and recording. (A mixing bridge does the audio of its members.)
 func (l *Leg) tick(tick uint64, now time.Time) {
 	r := l.route.Load()
+	if r.relayTo != nil && !l.eventsOut.Load() {
+		// A relayed leg has no frame work: its packets move in the
+		// reactor. Only housekeeping, spread over the legs: the media
+		// timeout every relayHousekeep ticks, RTCP on its own schedule.
+		if (tick+l.phase)%relayHousekeep == 0 {
+			l.checkTimeout(now, r)
+		}
+		if r.remote.IsValid() && (tick+l.phase)%l.eng.rtcpEvery == 0 {
+			l.sendRTCP(r, now)
+		}
+		return
+	}
 	l.checkTimeout(now, r)
 	if r.remote.IsValid() && (tick+l.phase)%l.eng.rtcpEvery == 0 {
 		l.sendRTCP(r, now)

@@ -20,7 +20,8 @@ func fuzzLegs(t testing.TB) (relayed, decoding *Leg, src *peer) {
 	t.Cleanup(br.Close)
 	_ = br.Add(a, Speak, nil)
 	_ = br.Add(b, Speak, nil)
-	c := newLegTo(t, e, "c", src, 0, nil) // in-band DTMF on: decodes
+	c := newLegTo(t, e, "c", src, 0, nil)
+	c.SetInbandDTMF(true) // armed: decodes
 	return a, c, src
 }
 

@@ -156,13 +156,15 @@ func (p *peer) send(to netip.AddrPort, b []byte) {
 	}
 }
 
-// stream sends the tone to `to` every 20 ms until stopTone or cleanup.
+// stream sends the tone to `to` every 20 ms until stopTone (which waits
+// for the sender to stop) or cleanup.
 func (p *peer) stream(to netip.AddrPort) (stopTone func()) {
-	done := make(chan struct{})
+	done, exited := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
+		defer close(exited)
 		tk := time.NewTicker(frameDur)
 		defer tk.Stop()
 		start := time.Now()
@@ -184,7 +186,8 @@ func (p *peer) stream(to netip.AddrPort) (stopTone func()) {
 			}
 		}
 	}()
-	return func() { once.Do(func() { close(done) }) }
+	// stopTone returns once the streaming goroutine has stopped.
+	return func() { once.Do(func() { close(done) }); <-exited }
 }
 
 // received returns a copy of the audio received so far.

@@ -58,6 +58,7 @@ type route struct {
 	dir      Direction
 	relayTo  *Leg // fast path: forward audio straight to this peer
 	decode   bool // decode audio into the jitter buffer
+	tap      bool // relayed and also queued for decoding (bridge recording)
 }
 
 // Leg is one RTP session: a socket pair, our outbound stream, the received
@@ -79,6 +80,13 @@ type Leg struct {
 	lastRecv atomic.Int64 // arrival of the last accepted packet, since eng.epoch
 	timedOut atomic.Bool
 	sendErrs atomic.Uint64
+	nRecv    atomic.Uint64 // LegCounters.Received
+	nRelayed atomic.Uint64 // LegCounters.Relayed
+	nDecoded atomic.Uint64 // LegCounters.Decoded
+	// eventsOut mirrors tx.blockRelay for the ticker, lock-free: RFC 4733
+	// digits are queued or being sent, so even a relayed leg needs its
+	// 20 ms tick.
+	eventsOut atomic.Bool
 
 	rx rxState // owned by the RTP receive loop (reactor or reader goroutine)
 
@@ -98,10 +106,10 @@ type Leg struct {
 	pt       uint8
 	dtmfPT   uint8
 	dir      Direction
-	inband   bool // in-band DTMF detection wanted
-	inbandOn bool // inband was set explicitly by SetInbandDTMF
+	inband   bool // in-band DTMF detection armed (SetInbandDTMF)
 	bridge   *Bridge
 	relayTo  *Leg
+	tap      bool // set by the bridge: relayed audio also feeds its recording
 	plays    playQueue
 	rec      *Recording
 	dtmfOut  dtmfOut
@@ -172,6 +180,25 @@ func (e *Engine) NewLeg(id string, events func(LegEvent)) (*Leg, error) {
 	return l, nil
 }
 
+// LegCounters are a leg's RTP counters since NewLeg, for tests, metrics
+// and load tests.
+type LegCounters struct {
+	// Received counts RTP packets accepted (audio and telephone-event,
+	// after the strict source rule).
+	Received uint64
+	// Relayed counts audio packets forwarded on the two-party relay fast
+	// path, as received, without decoding.
+	Relayed uint64
+	// Decoded counts audio packets queued for decoding (mixing, recording,
+	// in-band DTMF detection).
+	Decoded uint64
+}
+
+// Counters returns the leg's counters.
+func (l *Leg) Counters() LegCounters {
+	return LegCounters{Received: l.nRecv.Load(), Relayed: l.nRelayed.Load(), Decoded: l.nDecoded.Load()}
+}
+
 // ID returns the id given to NewLeg.
 func (l *Leg) ID() string { return l.id }
 
@@ -184,8 +211,9 @@ func (l *Leg) LocalAddr() netip.AddrPort {
 // SetRemote sets (or, on a re-INVITE, changes) the remote RTP address and
 // the negotiated codec: pt is the audio payload type (0 for PCMU, 8 for
 // PCMA unless the SDP mapped others), dtmfPT the telephone-event payload
-// type (RFC 4733 §7), 0 when none was negotiated, in which case in-band
-// DTMF detection is enabled. Changing the remote restarts source learning.
+// type (RFC 4733 §7), 0 when none was negotiated. In-band DTMF detection
+// does not follow the SDP: it runs only while armed by SetInbandDTMF.
+// Changing the remote restarts source learning.
 func (l *Leg) SetRemote(addr netip.AddrPort, codec audio.Codec, pt uint8, dtmfPT uint8) error {
 	if !addr.IsValid() || addr.Port() == 0 {
 		return fmt.Errorf("%w: remote %v", ErrInvalidArgument, addr)
@@ -207,9 +235,6 @@ func (l *Leg) SetRemote(addr netip.AddrPort, codec audio.Codec, pt uint8, dtmfPT
 		l.learnGen++
 	}
 	l.remote, l.codec, l.pt, l.dtmfPT = addr, codec, pt, dtmfPT
-	if !l.inbandOn {
-		l.inband = dtmfPT == 0
-	}
 	l.lastRecv.Store(int64(time.Since(l.eng.epoch)))
 	l.timedOut.Store(false)
 	l.updateRouteLocked()
@@ -246,14 +271,23 @@ func (l *Leg) SetDirection(d Direction) {
 	}
 }
 
-// SetInbandDTMF turns in-band DTMF detection on or off, overriding the
-// default (on exactly when no telephone-event payload type was negotiated).
-// Detection needs decoded audio, so it disables the two-party relay fast
-// path: a controller that does not collect digits while bridged can turn it
-// off.
+// SetInbandDTMF arms (on) or disarms in-band (Goertzel) DTMF detection on
+// the leg's received audio. It is off until armed, whatever the SDP says:
+// detection needs every packet decoded, so an armed leg keeps its bridge
+// off the two-party relay fast path, and it costs a decode and a Goertzel
+// bank per 20 ms frame. Arm it only while something listens for digits
+// (an IVR menu, a gather, a feature code) and disarm it after. RFC 4733
+// telephone-events are reported whatever this setting.
 func (l *Leg) SetInbandDTMF(on bool) {
 	l.mu.Lock()
-	l.inband, l.inbandOn = on, true
+	if l.inband == on {
+		l.mu.Unlock()
+		return
+	}
+	l.inband = on
+	if on {
+		l.detector.Reset()
+	}
 	l.updateRouteLocked()
 	b := l.bridge
 	l.mu.Unlock()
@@ -276,6 +310,7 @@ func (l *Leg) updateRouteLocked() {
 	if !l.dir.receives() {
 		r.relayTo = nil
 	}
+	r.tap = r.relayTo != nil && l.tap
 	r.decode = r.relayTo == nil && l.dir.receives() && (l.bridge != nil || l.rec != nil || l.inband)
 	l.route.Store(r)
 }

@@ -61,10 +61,29 @@ func TestInbandDTMFDetection(t *testing.T) {
 	e := newTestEngine(t, nil)
 	p := newPeer(t, 0)
 	ev := &eventLog{}
-	l := newLegTo(t, e, "ivr", p, 0, ev) // no telephone-event: in-band
+	l := newLegTo(t, e, "ivr", p, 0, ev) // no telephone-event
+	l.SetInbandDTMF(true)                // an IVR listens: armed
+	sendInbandDigits(t, p, l.LocalAddr(), "59#")
+	waitFor(t, "3 in-band digits", func() bool { return len(ev.all()) >= 3 })
+	time.Sleep(200 * time.Millisecond)
+	var got string
+	for _, x := range ev.all() {
+		if d, ok := x.(DTMF); ok {
+			got += string(d.Digit)
+		}
+	}
+	if got != "59#" {
+		t.Fatalf("in-band digits %q, want 59#", got)
+	}
+}
+
+// sendInbandDigits sends digits from p to `to` as in-band DTMF (200 ms
+// tone, 200 ms pause, PCMU), paced by the wall clock like a phone.
+func sendInbandDigits(t testing.TB, p *peer, to netip.AddrPort, digits string) {
+	t.Helper()
 	start := time.Now()
 	k := 0
-	for _, d := range "59#" {
+	for _, d := range digits {
 		tone, err := audio.DTMFTone(d, -8, 200*time.Millisecond, 200*time.Millisecond)
 		if err != nil {
 			t.Fatal(err)
@@ -87,19 +106,8 @@ func TestInbandDTMFDetection(t *testing.T) {
 			// overran on a loaded machine.
 			k++
 			time.Sleep(time.Until(start.Add(time.Duration(k) * frameDur)))
-			p.send(l.LocalAddr(), b)
+			p.send(to, b)
 		}
-	}
-	waitFor(t, "3 in-band digits", func() bool { return len(ev.all()) >= 3 })
-	time.Sleep(200 * time.Millisecond)
-	var got string
-	for _, x := range ev.all() {
-		if d, ok := x.(DTMF); ok {
-			got += string(d.Digit)
-		}
-	}
-	if got != "59#" {
-		t.Fatalf("in-band digits %q, want 59#", got)
 	}
 }
 

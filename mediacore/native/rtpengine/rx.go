@@ -101,6 +101,7 @@ func (l *Leg) handlePacket(buf []byte, from netip.AddrPort, now time.Time) {
 	}
 	arrival := now.Sub(l.eng.epoch)
 	l.lastRecv.Store(int64(arrival))
+	l.nRecv.Add(1)
 
 	l.statsMu.Lock()
 	l.stats.update(h.SSRC, h.SequenceNumber, h.Timestamp, arrival)
@@ -111,10 +112,18 @@ func (l *Leg) handlePacket(buf []byte, from netip.AddrPort, now time.Time) {
 		return
 	}
 	if r.relayTo != nil {
+		l.nRelayed.Add(1)
+		if r.tap {
+			// A recorded relay: the recording decodes a copy (the jitter
+			// buffer copies), the packet itself goes out untouched.
+			l.nDecoded.Add(1)
+			l.receiveAudio(rx.pkt.Payload, h.SequenceNumber, h.Timestamp)
+		}
 		l.relayOut(r, buf, now)
 		return
 	}
 	if r.decode {
+		l.nDecoded.Add(1)
 		l.receiveAudio(rx.pkt.Payload, h.SequenceNumber, h.Timestamp)
 	}
 }
