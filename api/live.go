@@ -26,6 +26,10 @@ func liveError(err error) error {
 	switch {
 	case errors.Is(err, controller.ErrIllegalTransition):
 		return &apiError{Status: http.StatusConflict, Code: "illegal_transition", Message: err.Error(), Field: "state"}
+	case errors.Is(err, controller.ErrInvalidDevice):
+		return invalidValue("device", "%s", err.Error())
+	case errors.Is(err, controller.ErrInvalidState):
+		return invalidValue("state", "%s", err.Error())
 	case errors.Is(err, controller.ErrNotRecording):
 		return &apiError{Status: http.StatusConflict, Code: "not_recording", Message: "the call is not being recorded"}
 	case errors.Is(err, controller.ErrForbidden):

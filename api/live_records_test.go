@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -122,6 +123,10 @@ func TestLiveRoutes(t *testing.T) {
 	}{
 		{fmt.Errorf("%w: logged-out -> busy", controller.ErrIllegalTransition), http.StatusConflict,
 			req{method: "PUT", path: "/api/v1/agents/" + agentID + "/state", token: adminSecret, body: map[string]any{"state": "ready"}}},
+		{fmt.Errorf("%w: sip:agent@", controller.ErrInvalidDevice), http.StatusBadRequest, // field device
+			req{method: "PUT", path: "/api/v1/agents/" + agentID + "/state", token: adminSecret, body: map[string]any{"state": "ready"}}},
+		{fmt.Errorf("%w: \"away\"", controller.ErrInvalidState), http.StatusBadRequest, // field state
+			req{method: "PUT", path: "/api/v1/agents/" + agentID + "/state", token: adminSecret, body: map[string]any{"state": "ready"}}},
 		{controller.ErrForbidden, http.StatusForbidden, req{method: "GET", path: "/api/v1/agents/" + other + "/state", token: supTok}},
 		{controller.ErrNoSuchCall, http.StatusNotFound, req{method: "POST", path: "/api/v1/calls/zz/recording/pause", token: adminSecret}},
 		{controller.ErrNotRecording, http.StatusConflict, req{method: "POST", path: "/api/v1/calls/c1/recording/resume", token: adminSecret}},
@@ -132,6 +137,15 @@ func TestLiveRoutes(t *testing.T) {
 		r := e.do(tc.req)
 		if r.Code != tc.code {
 			t.Errorf("%v: status %d, want %d: %s", tc.err, r.Code, tc.code, r.Body)
+		}
+		if tc.code == http.StatusBadRequest {
+			want := "state"
+			if errors.Is(tc.err, controller.ErrInvalidDevice) {
+				want = "device"
+			}
+			if f := r.err(t).Field; f != want {
+				t.Errorf("%v: field %q, want %q", tc.err, f, want)
+			}
 		}
 		if tc.code == http.StatusConflict && errorsIsIllegal(tc.err) && !strings.Contains(r.err(t).Message, "logged-out -> busy") {
 			t.Errorf("409 without the reason: %s", r.Body)
