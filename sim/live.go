@@ -6,11 +6,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/emiago/sipgo/sip"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hotline/controller/reports"
@@ -80,6 +82,10 @@ var ErrAgentStateMissing = errors.New("sim: the target has no agent state route 
 type liveAgent struct {
 	id, ext, password string
 	phone             *sippeer.Phone
+	// decide answers an offer: 200 when the agent takes the call, another
+	// code when its caller has already given up (see answerOffer). It is
+	// set when the run starts; until then offers are refused.
+	decide atomic.Pointer[func(req *sip.Request) int]
 }
 
 // LiveResult is the outcome of a live run.
@@ -189,7 +195,12 @@ func ensureAgents(ctx context.Context, c *client, cfg LiveConfig) ([]*liveAgent,
 			return nil, err
 		}
 		la.id = got.ID
-		la.phone, err = sippeer.New(sippeer.Config{IP: cfg.IP, User: ext, AnswerDelay: cfg.RingDelay})
+		la.phone, err = sippeer.New(sippeer.Config{IP: cfg.IP, User: ext, Answer: func(req *sip.Request) int {
+			if f := la.decide.Load(); f != nil {
+				return (*f)(req)
+			}
+			return sipBusyHere
+		}})
 		if err != nil {
 			closeAll(out)
 			return nil, err
@@ -294,6 +305,8 @@ func placeCalls(ctx context.Context, cfg LiveConfig, arrivals []Arrival, agents 
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, a := range agents {
+		decide := func(req *sip.Request) int { return answerOffer(cfg.RingDelay, a, arrivals, l, req) }
+		a.decide.Store(&decide)
 		wg.Add(1)
 		go func() { defer wg.Done(); agentLoop(ctx, a, arrivals, l) }()
 	}
@@ -414,33 +427,53 @@ func waitEnd(ctx context.Context, call *sippeer.Call) {
 	}
 }
 
-// agentLoop answers the calls offered to an agent's phone (sippeer
-// answers after the ring delay) and hangs up after the caller's talk
-// time.
+// sipBusyHere is SIP 486 Busy Here (RFC 3261 §21.4.24).
+const sipBusyHere = 486
+
+// answerOffer is an agent's phone deciding on an offer after ringing for
+// ringDelay. The decision and the caller's decision to give up (placeCall)
+// are taken under the ledger's lock, before either side sends anything:
+// a phone that answered after its caller had hung up would otherwise be
+// bridged by Hotline (an answered call) while the ground truth says
+// abandoned. A caller that gave up first gets the offer refused (486).
+func answerOffer(ringDelay time.Duration, a *liveAgent, arrivals []Arrival, l *ledger, req *sip.Request) int {
+	time.Sleep(ringDelay) // the phone rings
+	user := ""
+	if req.From() != nil {
+		user = req.From().Address.User
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	i, ok := l.byCaller[user]
+	if !ok {
+		return sipBusyHere
+	}
+	select {
+	case <-l.answered[i]:
+		return sipBusyHere // abandoned already: a late offer
+	default:
+	}
+	l.calls[i].Answered, l.calls[i].Agent, l.calls[i].Talk = time.Now(), a.id, arrivals[i].Talk
+	l.waiting--
+	l.talking++
+	close(l.answered[i])
+	return http.StatusOK
+}
+
+// agentLoop talks on the calls an agent's phone answered (answerOffer)
+// and hangs up after the caller's talk time.
 func agentLoop(ctx context.Context, a *liveAgent, arrivals []Arrival, l *ledger) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case call := <-a.phone.Incoming():
-			now := time.Now()
 			user := ""
 			if call.Request != nil && call.Request.From() != nil {
 				user = call.Request.From().Address.User
 			}
 			l.mu.Lock()
 			i, ok := l.byCaller[user]
-			if ok {
-				select {
-				case <-l.answered[i]:
-					ok = false // abandoned already: a late offer
-				default:
-					l.calls[i].Answered, l.calls[i].Agent, l.calls[i].Talk = now, a.id, arrivals[i].Talk
-					l.waiting--
-					l.talking++
-					close(l.answered[i])
-				}
-			}
 			l.mu.Unlock()
 			if !ok {
 				_ = call.Hangup(ctx)
