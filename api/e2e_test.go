@@ -2,14 +2,11 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"hotline/controller/store"
@@ -65,36 +62,7 @@ func TestEndToEnd(t *testing.T) {
 // returns a pool configuration whose search_path points at it.
 func freshSchema(t testing.TB) *pgxpool.Config {
 	t.Helper()
-	base := testenv.PostgresURL(t)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "hotline_api_test_" + hex.EncodeToString(b[:])
-	exec := func(sql string) error {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			return err
-		}
-		defer conn.Close(ctx)
-		_, err = conn.Exec(ctx, sql)
-		return err
-	}
-	if err := exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	cfg, err := pgxpool.ParseConfig(base)
-	if err != nil {
-		t.Fatalf("parse %s: %v", testenv.PostgresURLEnv, err)
-	}
-	cfg.ConnConfig.RuntimeParams["search_path"] = schema
-	cfg.MaxConns = 4
-	return cfg
+	return testenv.PostgresSchema(t, "hotline_api_test")
 }
 
 func endToEnd(t *testing.T, e *env) {
