@@ -404,8 +404,13 @@ func apiError(body string) error {
 		strings.Contains(low, "invalid_gateway"):
 		return fmt.Errorf("%w: %s", mediacore.ErrNotFound, msg)
 	}
-	return fmt.Errorf("freeswitch: %s", msg)
+	return fmt.Errorf("%w: %s", errRefused, msg)
 }
+
+// errRefused is a command the switch answered -ERR without a reason the
+// adapter maps to a contract sentinel (a transient state of the channel,
+// typically).
+var errRefused = errors.New("freeswitch: command refused")
 
 // execute runs a dialplan application on a channel (sendmsg), tagging it
 // with appID so its CHANNEL_EXECUTE_COMPLETE is recognised.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -98,8 +99,25 @@ func (b *Backend) Answer(ctx context.Context, ch mediacore.ChannelID) error {
 	if !b.unanswered(cs) {
 		return fmt.Errorf("%w: %s already answered", mediacore.ErrChannelState, ch)
 	}
-	if err := b.simple(ctx, ch, "uuid_answer"); err != nil {
-		return err
+	// uuid_answer is refused now and then (-ERROR, no reason) on a
+	// channel that has just been parked; a few tries apart fix it.
+	for attempt := 1; ; attempt++ {
+		err := b.simple(ctx, ch, "uuid_answer")
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, errRefused) || attempt == 5 {
+			return err
+		}
+		b.log.Debug("uuid_answer refused, trying again", "channel", ch, "attempt", attempt, "err", err)
+		select {
+		case <-cs.answerCh: // answered after all
+		case <-time.After(100 * time.Millisecond):
+			continue
+		case <-ctx.Done():
+			return fmt.Errorf("freeswitch: answer: %w", ctx.Err())
+		}
+		break
 	}
 	select {
 	case <-cs.answerCh:

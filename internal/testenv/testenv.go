@@ -5,7 +5,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 // RequireAllEnv names the environment variable that turns skips for missing
@@ -100,5 +102,28 @@ func PeersScript() string {
 		if filepath.Dir(d) == d {
 			return ""
 		}
+	}
+}
+
+// RetryPortInUse starts a peer that binds a port of its own choosing
+// (baresip's sip_listen): start is given a free port and returns a channel
+// closed when the process exits and its output. Another process on a busy
+// machine can take the port between the pick and the bind; the peer then
+// exits at once saying "Address already in use", and start is called again
+// with another port (up to five times). A peer still running after two
+// seconds has bound it.
+func RetryPortInUse(t testing.TB, start func(port int) (exited <-chan struct{}, output func() string)) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		exited, output := start(FreeUDPPort(t))
+		select {
+		case <-exited:
+			if attempt < 5 && strings.Contains(output(), "Address already in use") {
+				t.Logf("the peer's port was taken (attempt %d): starting it again", attempt)
+				continue
+			}
+		case <-time.After(2 * time.Second):
+		}
+		return
 	}
 }

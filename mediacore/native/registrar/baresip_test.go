@@ -38,28 +38,33 @@ func TestBaresipRegisterAndUnregister(t *testing.T) {
 	r, _, rec := newTestRegistrar(t, WithDigestOptions(sipdigest.WithAlgorithms(sipdigest.MD5)))
 	port := startServer(t, r)
 
-	dir := t.TempDir()
-	config := fmt.Sprintf("poll_method\tpoll\nsip_listen\t127.0.0.1:%d\nmodule_path\t/usr/lib/baresip/modules\nmodule\tg711.so\nmodule_app\taccount.so\n",
-		testenv.FreeUDPPort(t))
 	account := fmt.Sprintf("<sip:%s@127.0.0.1:%d;transport=udp>;auth_pass=%s;regint=600;audio_codecs=PCMU\n", testUser, port, testPass)
-	for name, data := range map[string]string{"config": config, "accounts": account} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "-f", dir)
-	out := &testenv.SyncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
+	var cmd *exec.Cmd
+	var out *testenv.SyncBuffer
+	testenv.RetryPortInUse(t, func(sipPort int) (<-chan struct{}, func() string) {
+		dir := t.TempDir()
+		config := fmt.Sprintf("poll_method\tpoll\nsip_listen\t127.0.0.1:%d\nmodule_path\t/usr/lib/baresip/modules\nmodule\tg711.so\nmodule_app\taccount.so\n", sipPort)
+		for name, data := range map[string]string{"config": config, "accounts": account} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c := exec.CommandContext(ctx, bin, "-f", dir)
+		o := &testenv.SyncBuffer{}
+		c.Stdout, c.Stderr = o, o
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmd, out = c, o
+		exited := make(chan struct{})
+		go func() { _ = c.Wait(); close(exited) }()
+		t.Cleanup(func() {
+			_ = c.Process.Kill()
+			<-exited
+		})
+		return exited, out.String
 	})
 
 	waitFor(t, "baresip to register", func() bool { return len(r.Lookup(testUser)) == 1 }, out)
