@@ -286,6 +286,9 @@ func TestInviteInFlightBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool { return b.channelCount() == 1 }, "the hung-up call is still there")
+	// The slot is released when the refused INVITE's handler returns,
+	// which may be a moment after the channel is gone.
+	waitFor(t, func() bool { return b.gate.inFlight.Load() == 1 }, "the ended call's INVITE slot was not released")
 	f.invite("after")
 	waitFor(t, func() bool { return b.channelCount() == 2 }, "the INVITE after a call ended was not admitted")
 }
