@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"hotline/internal/testenv"
 	"hotline/mediacore"
 	"hotline/mediacore/audio"
 	"hotline/mediacore/mediatest/sippeer"
@@ -534,24 +535,15 @@ func (b *baresip) output() string {
 // with "Address already in use", and it is started again on another port.
 func startBaresip(t *testing.T, bin, registrar, user, password, source string) *baresip {
 	t.Helper()
-	for attempt := 1; ; attempt++ {
-		b := launchBaresip(t, bin, registrar, user, password, source)
-		select {
-		case <-b.done:
-			if attempt < 5 && strings.Contains(b.output(), "Address already in use") {
-				t.Logf("baresip: its SIP port was taken, attempt %d", attempt)
-				continue
-			}
-			// Exited for another reason: the scenario's own checks say what
-			// went wrong, with the output.
-		case <-time.After(2 * time.Second):
-			// Still running: its transports are bound.
-		}
-		return b
-	}
+	var b *baresip
+	testenv.RetryPortInUse(t, func(port int) (<-chan struct{}, func() string) {
+		b = launchBaresip(t, bin, registrar, user, password, source, port)
+		return b.done, b.output
+	})
+	return b
 }
 
-func launchBaresip(t *testing.T, bin, registrar, user, password, source string) *baresip {
+func launchBaresip(t *testing.T, bin, registrar, user, password, source string, port int) *baresip {
 	t.Helper()
 	b := &baresip{dir: t.TempDir(), done: make(chan struct{})}
 	config := fmt.Sprintf(`poll_method epoll
@@ -566,7 +558,7 @@ module aufile.so
 module alsa.so
 module_app account.so
 module_app menu.so
-`, freePort(t), source)
+`, port, source)
 	accounts := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;answermode=auto;regint=120;audio_codecs=PCMU\n", user, registrar, password)
 	for name, body := range map[string]string{"config": config, "accounts": accounts, "contacts": ""} {
 		if err := os.WriteFile(filepath.Join(b.dir, name), []byte(body), 0o600); err != nil {
