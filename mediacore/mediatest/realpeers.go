@@ -418,6 +418,20 @@ func (e *env) recordStereo(t *testing.T, ch mediacore.ChannelID, d time.Duration
 	return l[len(l)/4 : len(l)*3/4], r[len(r)/4 : len(r)*3/4]
 }
 
+// stereoHolds records ch in stereo for 1.5 s and checks that the left
+// channel holds exactly leftTone (leftWho's) and the right exactly
+// rightTone, each without the other party.
+func (e *env) stereoHolds(t *testing.T, ch mediacore.ChannelID, leftWho string, leftTone float64, rightWho string, rightTone float64) {
+	t.Helper()
+	left, right := e.recordStereo(t, ch, 1500*time.Millisecond)
+	if err := toneMix(left, leftTone); err != nil {
+		t.Errorf("recording left (%s): %v", leftWho, err)
+	}
+	if err := toneMix(right, rightTone); err != nil {
+		t.Errorf("recording right (%s): %v", rightWho, err)
+	}
+}
+
 // scenarioSIPpCaller: SIPp calls in and streams 1 kHz; the core answers,
 // originates to a registered agent phone (400 Hz) and bridges them. The
 // agent hears only SIPp; a stereo recording of SIPp's leg holds SIPp on
@@ -441,13 +455,7 @@ func scenarioSIPpCaller(t *testing.T, e *env, peers RealPeers) {
 	agent.SetTone(toneAgent)
 	e.bridge(t, "br-sipp", a, b)
 	hearsOnly(t, "agent (from SIPp)", agent, toneCaller)
-	left, right := e.recordStereo(t, a, 1500*time.Millisecond)
-	if err := toneMix(left, toneCaller); err != nil {
-		t.Errorf("recording left (SIPp): %v", err)
-	}
-	if err := toneMix(right, toneAgent); err != nil {
-		t.Errorf("recording right (agent): %v", err)
-	}
+	e.stereoHolds(t, a, "SIPp", toneCaller, "agent", toneAgent)
 	if err := e.core.Hangup(e.ctx, a, mediacore.CauseNormal); err != nil {
 		t.Fatal(err)
 	}
@@ -472,13 +480,7 @@ func scenarioSIPpCallee(t *testing.T, e *env, peers RealPeers) {
 	e.waitType(t, b, mediacore.EventAnswered)
 	e.bridge(t, "br-sipp", a, b)
 	hearsOnly(t, "caller (from SIPp)", caller, toneAgent)
-	left, right := e.recordStereo(t, b, 1500*time.Millisecond)
-	if err := toneMix(left, toneAgent); err != nil {
-		t.Errorf("recording left (SIPp): %v", err)
-	}
-	if err := toneMix(right, toneCaller); err != nil {
-		t.Errorf("recording right (caller): %v", err)
-	}
+	e.stereoHolds(t, b, "SIPp", toneAgent, "caller", toneCaller)
 	if err := e.core.Hangup(e.ctx, b, mediacore.CauseNormal); err != nil {
 		t.Fatal(err)
 	}
@@ -604,13 +606,7 @@ func scenarioBaresipAgent(t *testing.T, e *env, peers RealPeers) {
 	e.waitType(t, b, mediacore.EventAnswered)
 	e.bridge(t, "br-baresip", a, b)
 	hearsOnly(t, "caller (from baresip)", caller, toneAgent)
-	left, right := e.recordStereo(t, a, 1500*time.Millisecond)
-	if err := toneMix(left, toneCaller); err != nil {
-		t.Errorf("recording left (caller): %v", err)
-	}
-	if err := toneMix(right, toneAgent); err != nil {
-		t.Errorf("recording right (baresip): %v", err)
-	}
+	e.stereoHolds(t, a, "caller", toneCaller, "baresip", toneAgent)
 
 	music := mediacore.ToneFor(mediacore.Tone{Freqs: []float64{toneMusic}}, 0)
 	music.Duration = time.Hour
