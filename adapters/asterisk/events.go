@@ -91,6 +91,10 @@ func (h *halfCloser) Close() error {
 	h.once.Do(func() {
 		if cw, ok := h.Conn.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
 			_ = h.Conn.SetReadDeadline(time.Now().Add(h.linger))
+			// The reader may move the deadline again (its watchdog), and a
+			// peer that never closes its end would then hold Close forever:
+			// after linger the connection is closed outright.
+			time.AfterFunc(h.linger, func() { _ = h.Conn.Close() })
 			return
 		}
 		_ = h.Conn.Close()
