@@ -150,6 +150,14 @@ func (e *Engine) toCallback(c *call) {
 // callback or outbound request was withdrawn). Ringing agents are cancelled
 // and become ready.
 func (e *Engine) Abandon(id CallID) ([]Event, error) {
+	return e.AbandonAt(id, time.Time{})
+}
+
+// AbandonAt is Abandon for a caller who hung up at at: the abandoned event
+// carries that moment rather than the moment the command arrived, so a
+// busy caller actor does not lengthen the reported wait. at is clamped to
+// [queue entry, now]; the zero time means now.
+func (e *Engine) AbandonAt(id CallID, at time.Time) ([]Event, error) {
 	e.begin()
 	c, err := e.call(id)
 	if err != nil {
@@ -168,7 +176,11 @@ func (e *Engine) Abandon(id CallID) ([]Event, error) {
 		}
 		c.ringing = c.ringing[:0]
 	}
-	e.emit(e.callEv(EventAbandoned, c, nil))
+	ev := e.callEv(EventAbandoned, c, nil)
+	e.emit(ev)
+	if !at.IsZero() && at.Before(e.now) {
+		e.out[len(e.out)-1].At = maxTime(at, c.enteredAt)
+	}
 	e.freeCall(c)
 	e.finish()
 	return e.out, nil
@@ -543,4 +555,11 @@ func (e *Engine) offerTimeout(c *call) {
 	}
 	clear(e.scratchA)
 	e.enlist(c)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

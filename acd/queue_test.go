@@ -562,3 +562,30 @@ func TestOutboundReservationTimesOut(t *testing.T) {
 	}
 	wantOffers(t, h.advance(DefaultRetryDelay), "o1>a")
 }
+
+// The abandoned event carries the caller's hangup time when the command
+// arrives late, clamped to the queue entry; a future time means now.
+func TestAbandonAtHangupTime(t *testing.T) {
+	h := newHarness(t)
+	h.agents("a")
+	h.queue(QueueConfig{ID: "q", Members: members("a")})
+	h.enqueue(Call{ID: "c1", Queue: "q"})
+	h.enqueue(Call{ID: "c2", Queue: "q"})
+	h.enqueue(Call{ID: "c3", Queue: "q"})
+	h.clk.Advance(10 * time.Second)
+	cases := []struct {
+		call CallID
+		at   time.Time
+		want time.Time
+	}{
+		{"c1", t0.Add(7 * time.Second), t0.Add(7 * time.Second)},
+		{"c2", t0.Add(-time.Minute), t0},                      // before entry: the entry
+		{"c3", t0.Add(time.Minute), t0.Add(10 * time.Second)}, // after now: now
+	}
+	for _, tc := range cases {
+		ab := kinds(h.do(h.e.AbandonAt(tc.call, tc.at)), EventAbandoned)
+		if len(ab) != 1 || !ab[0].At.Equal(tc.want) {
+			t.Errorf("%s abandoned at %v: events %+v, want at %v", tc.call, tc.at, ab, tc.want)
+		}
+	}
+}

@@ -41,8 +41,14 @@ func TestAbandonWhileQueued(t *testing.T) {
 		cdr.Answer != nil || len(cdr.Legs) != 1 {
 		t.Errorf("CDR = %+v", cdr)
 	}
-	if !slices.ContainsFunc(h.j.Events(), func(e store.QueueEvent) bool { return e.Kind == "abandoned" && e.CallID == cdr.ID }) {
-		t.Error("the ACD never heard of the abandon")
+	i := slices.IndexFunc(h.j.Events(), func(e store.QueueEvent) bool { return e.Kind == "abandoned" && e.CallID == cdr.ID })
+	if i < 0 {
+		t.Fatal("the ACD never heard of the abandon")
+	}
+	// The event log's abandon is the caller's hangup, not when the ACD
+	// heard of it: reports measure the wait from it.
+	if ev := h.j.Events()[i]; !ev.At.Equal(left) {
+		t.Errorf("abandoned at %v, the caller left at %v", ev.At, left)
 	}
 	h.waitReal("queue.abandoned CTI event", h.hasCTI("queue.abandoned"))
 }

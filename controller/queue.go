@@ -271,7 +271,9 @@ func (c *call) abandon() {
 	ctx, cancel := c.io()
 	defer cancel()
 	if err := c.cc.ctl.acd.Do(ctx, func(e *acd.Engine) ([]acd.Event, error) {
-		return e.Abandon(acd.CallID(c.id))
+		// The caller's hangup time (the media node's clock), not now:
+		// leaving the queue's media first must not lengthen the wait.
+		return e.AbandonAt(acd.CallID(c.id), c.cdr.Legs[0].End)
 	}); err != nil {
 		c.log.Debug("abandon not taken", "err", err)
 	}

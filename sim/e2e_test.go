@@ -109,8 +109,40 @@ func TestLiveRunReconciles(t *testing.T) {
 		testenv.Unavailable(t, fmt.Sprintf("the daemon serves no reports (%s: %d): wire api.Options.Reports to a reports.Aggregator", se.Path, se.Status))
 	case errors.Is(err, ErrMismatch):
 		_ = WriteVerdict(&out, len(res.Truth.Calls), res.Differences)
-		t.Fatalf("%v\n%s", err, out.String())
+		t.Fatalf("%v\n%s\n%s", err, out.String(), abandonDetail(t, base, res))
 	case err != nil:
 		t.Fatalf("live run: %v", err)
 	}
+}
+
+// abandonDetail lists each abandoned call as the simulator saw it and as
+// Hotline reported it, so a mismatch names its calls.
+func abandonDetail(t *testing.T, base string, res LiveResult) string {
+	var b strings.Builder
+	b.WriteString("ground truth abandons (wait, hangup confirmed after):\n")
+	for _, c := range res.Truth.Calls {
+		if !c.Abandoned.IsZero() {
+			lo, hi := c.WaitRange()
+			fmt.Fprintf(&b, "  caller %s entered %s wait %.3f..%.3f s\n", callerUser(c.N), c.Enqueued.Format("15:04:05.000"), lo.Seconds(), hi.Seconds())
+		}
+	}
+	c := &client{base: base, token: e2eToken, http: &http.Client{Timeout: 10 * time.Second}}
+	var detail struct {
+		Items []struct {
+			CallID      string    `json:"call_id"`
+			EnteredAt   time.Time `json:"entered_at"`
+			WaitSeconds float64   `json:"wait_seconds"`
+		} `json:"items"`
+	}
+	from, to := res.From.Truncate(15*time.Minute), res.To.Truncate(15*time.Minute).Add(15*time.Minute)
+	path := "/api/v1/reports/abandoned?from=" + from.UTC().Format(time.RFC3339) + "&to=" + to.UTC().Format(time.RFC3339)
+	if err := c.do(context.Background(), http.MethodGet, path, nil, &detail); err != nil {
+		t.Logf("abandoned detail: %v", err)
+		return b.String()
+	}
+	b.WriteString("Hotline abandons:\n")
+	for _, a := range detail.Items {
+		fmt.Fprintf(&b, "  call %s entered %s wait %.3f s\n", a.CallID, a.EnteredAt.Local().Format("15:04:05.000"), a.WaitSeconds)
+	}
+	return b.String()
 }

@@ -378,6 +378,9 @@ func caller(ctx context.Context, cfg LiveConfig, i int, a Arrival, l *ledger) {
 				return
 			}
 			call = r.Call
+			l.mu.Lock()
+			l.calls[i].EnqueueSeen = time.Now()
+			l.mu.Unlock()
 			call.SetTone(620) // the caller speaks: audio flows while it waits and talks
 			if answered == nil {
 				waitEnd(ctx, call)
@@ -412,7 +415,14 @@ func caller(ctx context.Context, cfg LiveConfig, i int, a Arrival, l *ledger) {
 				_ = call.Hangup(ctx)
 			} else {
 				dcancel() // CANCEL the INVITE
+				select {
+				case <-dial: // the CANCEL's final answer (or the INVITE's 487)
+				case <-ctx.Done():
+				}
 			}
+			l.mu.Lock()
+			l.calls[i].HangupSeen = time.Now()
+			l.mu.Unlock()
 			return
 		case <-ctx.Done():
 			return

@@ -209,3 +209,30 @@ func TestExpectToleranceAtThresholds(t *testing.T) {
 		t.Errorf("service level range %v", sl)
 	}
 }
+
+// Hotline's reading of a wait may lie anywhere between what the caller
+// did and what Hotline confirmed: a hangup confirmed 4 s late widens the
+// abandon figures by 4 s, no more; a late answer to the caller narrows
+// them from below.
+func TestExpectSeenBoundsTheWait(t *testing.T) {
+	at := func(s float64) time.Time { return simStart.Add(time.Duration(s * float64(time.Second))) }
+	tr := Truth{Queue: "q", Calls: []CallTruth{
+		{N: 1, Enqueued: at(0), EnqueueSeen: at(1), Abandoned: at(10), HangupSeen: at(14)},
+		{N: 2, Enqueued: at(0), Answered: at(3), Agent: "a"},
+	}}
+	got := tr.Expect(Definitions{Config: reports.DefaultConfig()}, simStart, at(3600))["queue q"]
+	for _, tc := range []struct {
+		fig     string
+		v       float64
+		inRange bool
+	}{
+		{"avg_abandon_wait", 9, true}, {"avg_abandon_wait", 14, true},
+		{"avg_abandon_wait", 8.9, false}, {"avg_abandon_wait", 14.1, false},
+		{"longest_wait", 14, true}, {"longest_wait", 14.5, false}, {"longest_wait", 8.5, false},
+		{"asa", 3, true}, {"asa", 3.1, false},
+	} {
+		if got[tc.fig].Contains(tc.v) != tc.inRange {
+			t.Errorf("%s %v in %v: %v, want %v", tc.fig, tc.v, got[tc.fig], !tc.inRange, tc.inRange)
+		}
+	}
+}

@@ -13,15 +13,29 @@ import (
 // and Abandoned is set for a call that reached the queue and ended there;
 // both zero means it never got an answer nor hung up (still waiting at the
 // end, or failed: Failed says why).
+//
+// A moment the simulator reads on its side of the wire is not the moment
+// Hotline stamps: an INVITE or a BYE takes time to travel and to be
+// handled, more on a loaded machine. Where the protocol tells the
+// simulator that Hotline has acted (the caller heard the answer; the
+// hangup was confirmed), EnqueueSeen and HangupSeen bound Hotline's
+// reading from above, so the expected wait is an interval, not a guess
+// widened by a fixed tolerance.
 type CallTruth struct {
 	N         int
 	Arrival   time.Time // the caller dialed
 	Enqueued  time.Time // the call entered the queue (Hotline's queue entry)
 	Answered  time.Time // an agent answered
 	Abandoned time.Time // the caller hung up while waiting
-	Agent     string
-	Talk      time.Duration
-	Failed    string
+	// EnqueueSeen is when the caller heard Hotline answer (Hotline enters
+	// a call in its queue when it answers it); zero: not observed.
+	EnqueueSeen time.Time
+	// HangupSeen is when Hotline confirmed the caller's hangup (the BYE's
+	// or CANCEL's final response); zero: not observed.
+	HangupSeen time.Time
+	Agent      string
+	Talk       time.Duration
+	Failed     string
 }
 
 // Wait is the time from queue entry to answer or abandon.
@@ -33,6 +47,21 @@ func (c CallTruth) Wait() time.Duration {
 		return c.Abandoned.Sub(c.Enqueued)
 	}
 	return 0
+}
+
+// WaitRange bounds the wait Hotline can have measured: from the latest its
+// queue entry can be to the earliest it can have seen the end, and from
+// the earliest entry to the latest end.
+func (c CallTruth) WaitRange() (lo, hi time.Duration) {
+	w := c.Wait()
+	lo, hi = w, w
+	if c.EnqueueSeen.After(c.Enqueued) {
+		lo -= c.EnqueueSeen.Sub(c.Enqueued)
+	}
+	if c.Answered.IsZero() && c.HangupSeen.After(c.Abandoned) {
+		hi += c.HangupSeen.Sub(c.Abandoned)
+	}
+	return max(lo, 0), hi
 }
 
 // Truth is the ground truth of a run on one queue.
@@ -79,9 +108,11 @@ func exact(v float64) Range { return Range{v, v} }
 func (tr Truth) Expect(def Definitions, from, to time.Time) Expected {
 	cfg, tol := def.Config, def.Tolerance
 	var offeredAll, answered, shortSure, shortMaybe, inSLSure, inSLMaybe, abInSLSure, abInSLMaybe int
-	var waitAnswered time.Duration
-	var longest time.Duration
-	var abWaitSure, abWaitMaybe, abWaitShort []time.Duration
+	var waitAnsweredLo, waitAnsweredHi time.Duration
+	var longestLo, longestHi time.Duration
+	// Abandon waits as [lo, hi] pairs: sure, near the short-abandon
+	// threshold, and surely short.
+	var abWaitSure, abWaitMaybe, abWaitShort []waitInterval
 	agents := map[string]struct {
 		handled int
 		talk    time.Duration
@@ -95,11 +126,15 @@ func (tr Truth) Expect(def Definitions, from, to time.Time) Expected {
 		}
 		offeredAll++
 		w := c.Wait()
-		longest = max(longest, w)
-		near := func(th time.Duration) bool { return tol > 0 && w >= th-tol && w <= th+tol }
+		wLo, wHi := c.WaitRange()
+		longestLo, longestHi = max(longestLo, wLo), max(longestHi, wHi)
+		// A reading within the tolerance of a threshold, or a wait whose
+		// interval straddles it, may fall on either side.
+		near := func(th time.Duration) bool { return wLo-tol <= th && th <= wHi+tol && (tol > 0 || wLo != wHi) }
 		if !c.Answered.IsZero() {
 			answered++
-			waitAnswered += w
+			waitAnsweredLo += wLo
+			waitAnsweredHi += wHi
 			switch {
 			case near(cfg.ServiceLevelThreshold):
 				inSLMaybe++
@@ -112,18 +147,19 @@ func (tr Truth) Expect(def Definitions, from, to time.Time) Expected {
 			agents[c.Agent] = a
 			continue
 		}
+		wi := waitInterval{wLo, wHi}
 		switch {
 		case near(cfg.ShortAbandon):
 			shortMaybe++
-			abWaitMaybe = append(abWaitMaybe, w)
+			abWaitMaybe = append(abWaitMaybe, wi)
 		case w < cfg.ShortAbandon:
 			shortSure++
-			abWaitShort = append(abWaitShort, w)
+			abWaitShort = append(abWaitShort, wi)
 		default:
-			abWaitSure = append(abWaitSure, w)
+			abWaitSure = append(abWaitSure, wi)
 		}
 		if cfg.ExcludeShortAbandons && near(cfg.ShortAbandon) {
-			if w <= cfg.ServiceLevelThreshold+tol {
+			if wLo <= cfg.ServiceLevelThreshold+tol {
 				abInSLMaybe++
 			}
 		} else if !(w < cfg.ShortAbandon) || !cfg.ExcludeShortAbandons {
@@ -165,11 +201,11 @@ func (tr Truth) Expect(def Definitions, from, to time.Time) Expected {
 	}
 	ts := tol.Seconds()
 	if answered > 0 {
-		asa := waitAnswered.Seconds() / float64(answered)
-		q["asa"] = Range{max(0, asa-ts), asa + ts}
+		n := float64(answered)
+		q["asa"] = Range{max(0, waitAnsweredLo.Seconds()/n-ts), waitAnsweredHi.Seconds()/n + ts}
 	}
 	if offeredAll > 0 {
-		q["longest_wait"] = Range{max(0, longest.Seconds()-ts), longest.Seconds() + ts}
+		q["longest_wait"] = Range{max(0, longestLo.Seconds()-ts), longestHi.Seconds() + ts}
 	}
 	// The average abandon wait is over the sure abandons plus any subset
 	// of the uncertain ones: bound it by adding them smallest or largest
@@ -189,29 +225,45 @@ func (tr Truth) Expect(def Definitions, from, to time.Time) Expected {
 	return exp
 }
 
+// waitInterval is a wait Hotline may have measured anywhere within.
+type waitInterval struct{ lo, hi time.Duration }
+
 // avgRange bounds the mean of sure plus any prefix of maybe sorted either
-// way, widened by tol.
-func avgRange(sure, maybe []time.Duration, excludeShort bool, tol float64) (Range, bool) {
+// way, each wait anywhere in its interval, widened by tol.
+func avgRange(sure, maybe []waitInterval, excludeShort bool, tol float64) (Range, bool) {
 	if !excludeShort {
 		sure = append(slices.Clone(sure), maybe...)
 		maybe = nil
 	}
-	slices.Sort(maybe)
 	lo, hi := math.Inf(1), math.Inf(-1)
-	try := func(ws []time.Duration) {
-		if len(ws) == 0 {
-			return
+	for _, end := range []func(waitInterval) time.Duration{
+		func(w waitInterval) time.Duration { return w.lo },
+		func(w waitInterval) time.Duration { return w.hi },
+	} {
+		ws := func(is []waitInterval) []time.Duration {
+			out := make([]time.Duration, len(is))
+			for i, w := range is {
+				out[i] = end(w)
+			}
+			return out
 		}
-		var s float64
-		for _, w := range ws {
-			s += w.Seconds()
+		s, m := ws(sure), ws(maybe)
+		slices.Sort(m)
+		try := func(ws []time.Duration) {
+			if len(ws) == 0 {
+				return
+			}
+			var sum float64
+			for _, w := range ws {
+				sum += w.Seconds()
+			}
+			mean := sum / float64(len(ws))
+			lo, hi = min(lo, mean), max(hi, mean)
 		}
-		m := s / float64(len(ws))
-		lo, hi = min(lo, m), max(hi, m)
-	}
-	for k := 0; k <= len(maybe); k++ {
-		try(append(slices.Clone(sure), maybe[:k]...))
-		try(append(slices.Clone(sure), maybe[len(maybe)-k:]...))
+		for k := 0; k <= len(m); k++ {
+			try(append(slices.Clone(s), m[:k]...))
+			try(append(slices.Clone(s), m[len(m)-k:]...))
+		}
 	}
 	if math.IsInf(lo, 1) {
 		return Range{}, false
