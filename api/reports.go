@@ -64,8 +64,8 @@ var (
 			schema: strSchema(nil)},
 		{name: "tz", in: "query", desc: "IANA time zone of the intervals, e.g. America/New_York (default UTC)", schema: strSchema(nil)},
 		{name: "keys", in: "query", desc: "comma-separated ids (queues, agents, numbers or trunks) to keep; default all; encode + as %2B", schema: strSchema(nil)},
-		{name: "format", in: "query", desc: "json (default) or csv (text/csv, one line per row, durations in seconds)",
-			schema: strSchema(map[string]any{"enum": []string{"json", "csv"}})},
+		{name: "format", in: "query", desc: "json (default), csv (text/csv, one line per row, durations in seconds) or xlsx (the same table as a spreadsheet, numbers as numbers)",
+			schema: strSchema(map[string]any{"enum": []string{"json", "csv", "xlsx"}})},
 	}
 	intervalParam = param{name: "interval", in: "query", desc: "row length: local wall-clock 15m, 30m, 60m, day, week (from Monday), month, or total (default)",
 		schema: strSchema(map[string]any{"enum": names(reports.Intervals)})}
@@ -131,41 +131,42 @@ func parseReportTime(field, v string, loc *time.Location) (time.Time, error) {
 }
 
 // reportQuery reads and validates the common query parameters; interval
-// is read only when withInterval. It returns the query and whether CSV was
-// asked for.
-func reportQuery(get func(string) string, withInterval bool) (reports.Query, bool, error) {
+// is read only when withInterval. It returns the query and the table
+// format asked for: "" (JSON), "csv" or "xlsx".
+func reportQuery(get func(string) string, withInterval bool) (reports.Query, string, error) {
 	var q reports.Query
 	format := get("format")
 	switch format {
-	case "", "json":
-	case "csv":
+	case "json":
+		format = ""
+	case "", "csv", "xlsx":
 	default:
-		return q, false, invalidValue("format", "must be json or csv")
+		return q, "", invalidValue("format", "must be json, csv or xlsx")
 	}
 	q.Location = time.UTC
 	if tz := get("tz"); tz != "" {
 		// LoadLocation also opens files: refuse anything but a zone name.
 		if len(tz) > 64 || strings.Contains(tz, "..") || strings.HasPrefix(tz, "/") || strings.ContainsAny(tz, "\\\x00") {
-			return q, false, invalidValue("tz", "must be an IANA time zone such as Europe/Paris")
+			return q, "", invalidValue("tz", "must be an IANA time zone such as Europe/Paris")
 		}
 		loc, err := time.LoadLocation(tz)
 		if err != nil || tz == "Local" {
-			return q, false, invalidValue("tz", "must be an IANA time zone such as Europe/Paris")
+			return q, "", invalidValue("tz", "must be an IANA time zone such as Europe/Paris")
 		}
 		q.Location = loc
 	}
 	var err error
 	if q.From, err = parseReportTime("from", get("from"), q.Location); err != nil {
-		return q, false, err
+		return q, "", err
 	}
 	if q.To, err = parseReportTime("to", get("to"), q.Location); err != nil {
-		return q, false, err
+		return q, "", err
 	}
 	switch d := q.To.Sub(q.From); {
 	case d < 15*time.Minute:
-		return q, false, invalidValue("to", "must be at least 15 minutes after from")
+		return q, "", invalidValue("to", "must be at least 15 minutes after from")
 	case d > reports.MaxRange:
-		return q, false, invalidValue("to", "must be at most 400 days after from")
+		return q, "", invalidValue("to", "must be at most 400 days after from")
 	}
 	if withInterval {
 		q.Interval = reports.Interval(get("interval"))
@@ -173,21 +174,21 @@ func reportQuery(get func(string) string, withInterval bool) (reports.Query, boo
 			q.Interval = reports.IntervalTotal
 		}
 		if !slices.Contains(reports.Intervals, q.Interval) {
-			return q, false, invalidValue("interval", "must be one of 15m, 30m, 60m, day, week, month, total")
+			return q, "", invalidValue("interval", "must be one of 15m, 30m, 60m, day, week, month, total")
 		}
 	}
 	if k := get("keys"); k != "" {
 		q.Keys = strings.Split(k, ",")
 		if len(q.Keys) > maxKeys {
-			return q, false, invalidValue("keys", "at most %d keys", maxKeys)
+			return q, "", invalidValue("keys", "at most %d keys", maxKeys)
 		}
 		for _, key := range q.Keys {
 			if key == "" || len(key) > 64 {
-				return q, false, invalidValue("keys", "must be comma-separated ids")
+				return q, "", invalidValue("keys", "must be comma-separated ids")
 			}
 		}
 	}
-	return q, format == "csv", nil
+	return q, format, nil
 }
 
 // reportErr maps a source's error: an invalid query is a 400.
@@ -199,23 +200,38 @@ func reportErr(err error) error {
 }
 
 // begin reads the query of a report route, or answers an error.
-func (s *Server) begin(c *gin.Context, withInterval bool) (reports.Query, bool, bool) {
+func (s *Server) begin(c *gin.Context, withInterval bool) (reports.Query, string, bool) {
 	if s.reports == nil {
 		s.abortWith(c, errReportsUnavailable())
-		return reports.Query{}, false, false
+		return reports.Query{}, "", false
 	}
-	q, csv, err := reportQuery(c.Query, withInterval)
+	q, format, err := reportQuery(c.Query, withInterval)
 	if err != nil {
 		s.abortWith(c, err)
-		return q, false, false
+		return q, "", false
 	}
-	return q, csv, true
+	return q, format, true
 }
 
-func (s *Server) writeCSV(c *gin.Context, name string, write func(*bytes.Buffer) error) {
+// xlsxType is the media type of an Office Open XML workbook.
+const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+// writeTable answers a report as CSV, or as a workbook made from the same
+// CSV (format "xlsx").
+func (s *Server) writeTable(c *gin.Context, format, name string, write func(*bytes.Buffer) error) {
 	var buf bytes.Buffer
 	if err := write(&buf); err != nil {
 		s.abortWith(c, err)
+		return
+	}
+	if format == "xlsx" {
+		var book bytes.Buffer
+		if err := csvToXLSX(&book, name, buf.Bytes()); err != nil {
+			s.abortWith(c, err)
+			return
+		}
+		c.Header("Content-Disposition", `attachment; filename="`+name+`.xlsx"`)
+		c.Data(http.StatusOK, xlsxType, book.Bytes())
 		return
 	}
 	c.Header("Content-Disposition", `attachment; filename="`+name+`.csv"`)
@@ -224,7 +240,7 @@ func (s *Server) writeCSV(c *gin.Context, name string, write func(*bytes.Buffer)
 
 func (s *Server) handleReport(get func(ReportSource) func(context.Context, reports.Query) (reports.Report, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		q, csv, ok := s.begin(c, true)
+		q, format, ok := s.begin(c, true)
 		if !ok {
 			return
 		}
@@ -236,8 +252,8 @@ func (s *Server) handleReport(get func(ReportSource) func(context.Context, repor
 		if r.Rows == nil {
 			r.Rows = []reports.Row{}
 		}
-		if csv {
-			s.writeCSV(c, r.Kind, func(b *bytes.Buffer) error { return reports.WriteCSV(b, r) })
+		if format != "" {
+			s.writeTable(c, format, r.Kind, func(b *bytes.Buffer) error { return reports.WriteCSV(b, r) })
 			return
 		}
 		c.JSON(http.StatusOK, r)
@@ -245,7 +261,7 @@ func (s *Server) handleReport(get func(ReportSource) func(context.Context, repor
 }
 
 func (s *Server) handleAbandoned(c *gin.Context) {
-	q, csv, ok := s.begin(c, false)
+	q, format, ok := s.begin(c, false)
 	if !ok {
 		return
 	}
@@ -254,15 +270,15 @@ func (s *Server) handleAbandoned(c *gin.Context) {
 		s.abortWith(c, reportErr(err))
 		return
 	}
-	if csv {
-		s.writeCSV(c, "abandoned", func(b *bytes.Buffer) error { return reports.WriteAbandonedCSV(b, items) })
+	if format != "" {
+		s.writeTable(c, format, "abandoned", func(b *bytes.Buffer) error { return reports.WriteAbandonedCSV(b, items) })
 		return
 	}
 	c.JSON(http.StatusOK, abandonedList{Items: nonNil(items)})
 }
 
 func (s *Server) handleRanking(c *gin.Context) {
-	q, csv, ok := s.begin(c, false)
+	q, format, ok := s.begin(c, false)
 	if !ok {
 		return
 	}
@@ -279,19 +295,19 @@ func (s *Server) handleRanking(c *gin.Context) {
 		s.abortWith(c, reportErr(err))
 		return
 	}
-	if csv {
-		s.writeCSV(c, "agent-ranking", func(b *bytes.Buffer) error { return reports.WriteRankingCSV(b, items) })
+	if format != "" {
+		s.writeTable(c, format, "agent-ranking", func(b *bytes.Buffer) error { return reports.WriteRankingCSV(b, items) })
 		return
 	}
 	c.JSON(http.StatusOK, rankingList{By: by, Items: nonNil(items)})
 }
 
 func (s *Server) handleWeekOnWeek(c *gin.Context) {
-	q, csv, ok := s.begin(c, true)
+	q, format, ok := s.begin(c, true)
 	if !ok {
 		return
 	}
-	if csv {
+	if format != "" {
 		s.abortWith(c, invalidValue("format", "week-on-week is JSON only"))
 		return
 	}

@@ -1,16 +1,19 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
 	"golang.org/x/crypto/bcrypt"
 
 	"hotline/controller/reports"
@@ -136,7 +139,7 @@ func TestReportQueryValidation(t *testing.T) {
 		{okRange + "&tz=Mars/Olympus", "tz"},
 		{okRange + "&tz=../../etc/passwd", "tz"},
 		{okRange + "&interval=5m", "interval"},
-		{okRange + "&format=xlsx", "format"},
+		{okRange + "&format=pdf", "format"},
 		{okRange + "&keys=a,,b", "keys"},
 	}
 	for _, tc := range tests {
@@ -220,6 +223,50 @@ func TestReportCSV(t *testing.T) {
 		if p == "agents" && !strings.Contains(strings.Join(recs[0], ","), "not_ready:lunch") {
 			t.Errorf("agents csv header %v", recs[0])
 		}
+	}
+}
+
+// The workbook holds the CSV's table, numbers as numbers, one sheet named
+// for the report.
+func TestReportXLSX(t *testing.T) {
+	e := newReportEnv(t, &fakeReports{})
+	for _, p := range []string{"queues", "abandoned"} {
+		r := e.admin("GET", "/api/v1/reports/"+p+"?"+okRange+"&format=xlsx", nil, http.StatusOK, nil)
+		if ct := r.Header.Get("Content-Type"); ct != xlsxType {
+			t.Errorf("%s: content type %q", p, ct)
+		}
+		if cd := r.Header.Get("Content-Disposition"); !strings.HasSuffix(cd, `.xlsx"`) {
+			t.Errorf("%s: disposition %q", p, cd)
+		}
+		c := e.admin("GET", "/api/v1/reports/"+p+"?"+okRange+"&format=csv", nil, http.StatusOK, nil)
+		want, err := csv.NewReader(strings.NewReader(string(c.Body))).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := excelize.OpenReader(bytes.NewReader(r.Body))
+		if err != nil {
+			t.Fatalf("%s: not a workbook: %v", p, err)
+		}
+		sheets := f.GetSheetList()
+		if len(sheets) != 1 {
+			t.Fatalf("%s: sheets %v", p, sheets)
+		}
+		got, err := f.GetRows(sheets[0])
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: workbook rows %q, CSV rows %q (%v)", p, got, want, err)
+		}
+		if p == "queues" {
+			if typ, _ := f.GetCellType(sheets[0], "D2"); typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset {
+				t.Errorf("offered cell type %v, want a number", typ)
+			}
+			if v, _ := f.GetCellValue(sheets[0], "D2"); v != "10" {
+				t.Errorf("offered %q", v)
+			}
+		}
+		_ = f.Close()
+	}
+	if r := e.do(req{method: "GET", path: "/api/v1/reports/queues?" + okRange + "&format=pdf", token: adminSecret}); r.Code != http.StatusBadRequest || r.err(t).Field != "format" {
+		t.Errorf("format=pdf: %d %s", r.Code, r.Body)
 	}
 }
 
