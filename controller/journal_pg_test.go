@@ -2,12 +2,15 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
+	"os/user"
+	"path/filepath"
+	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -117,7 +120,11 @@ type outage struct {
 // the database in the middle of it, sends more, restores it, and checks
 // that every CDR and event is there, in order.
 func runJournalOutage(t *testing.T, host string, port uint16, o outage) {
-	cfg := pgSchema(t)
+	runJournalOutageOn(t, pgSchema(t), host, port, o)
+}
+
+// runJournalOutageOn is runJournalOutage on the database cfg names.
+func runJournalOutageOn(t *testing.T, cfg *pgxpool.Config, host string, port uint16, o outage) {
 	// Migrate through a direct pool, then write through host:port.
 	direct, err := postgres.OpenConfig(t.Context(), cfg.Copy(), nil)
 	if err != nil {
@@ -170,50 +177,105 @@ func TestJournalPostgresOutageProxy(t *testing.T) {
 	})
 }
 
-// TestJournalPostgresServerStopped stops the real PostgreSQL server in the
-// middle of traffic (pg_ctlcluster VERSION main stop, then start). It stops
-// the shared test server, so it runs only when asked, as root:
-//
-//	sudo HOTLINE_TEST_PG_OUTAGE=1 \
-//	  HOTLINE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \
-//	  go test -count=1 -run TestJournalPostgresServerStopped ./controller/
+// TestJournalPostgresServerStopped stops a real PostgreSQL server for 30 s
+// in the middle of traffic (pg_ctl stop -m fast, then start): the test's
+// own cluster, made with initdb on a free loopback port, so the shared
+// test server and the suites using it are not disturbed. After the server
+// returns every CDR and event is stored, in order.
 func TestJournalPostgresServerStopped(t *testing.T) {
-	if os.Getenv("HOTLINE_TEST_PG_OUTAGE") != "1" || os.Geteuid() != 0 {
-		t.Skip("stops the shared PostgreSQL server: set HOTLINE_TEST_PG_OUTAGE=1 and run as root")
+	if testing.Short() {
+		t.Skip("a 30 s outage")
 	}
-	out, err := exec.Command("pg_lsclusters", "--no-header").Output()
-	if err != nil {
-		testenv.Unavailable(t, "pg_lsclusters: "+err.Error())
-	}
-	var version string
-	for _, line := range strings.Split(string(out), "\n") {
-		if f := strings.Fields(line); len(f) >= 3 && f[1] == "main" && f[2] == "5432" {
-			version = f[0]
-		}
-	}
-	if version == "" {
-		testenv.Unavailable(t, "no cluster main on port 5432")
-	}
-	ctl := func(t *testing.T, action string) {
-		if out, err := exec.Command("pg_ctlcluster", version, "main", action).CombinedOutput(); err != nil {
-			t.Fatalf("pg_ctlcluster %s: %v\n%s", action, err, out)
-		}
-	}
-	stopped := atomic.Bool{}
-	t.Cleanup(func() {
-		if stopped.Load() {
-			_ = exec.Command("pg_ctlcluster", version, "main", "start").Run()
-		}
-	})
-	cfg, err := pgxpool.ParseConfig(testenv.PostgresURL(t))
+	t.Parallel()
+	pg := startPrivatePostgres(t)
+	cfg, err := pgxpool.ParseConfig(pg.url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	runJournalOutage(t, cfg.ConnConfig.Host, cfg.ConnConfig.Port, outage{
-		begin: func(t *testing.T) { ctl(t, "stop"); stopped.Store(true) },
-		// pg_ctlcluster stop returns once the server is down: every write
-		// after it fails until start.
+	runJournalOutageOn(t, cfg, "127.0.0.1", pg.port, outage{
+		begin: func(t *testing.T) { pg.ctl(t, "stop", "-m", "fast") },
+		// pg_ctl stop -w returns once the server is down: every write
+		// after it fails until start. The outage lasts 30 s of traffic.
 		hit: func() bool { return true },
-		end: func(t *testing.T) { ctl(t, "start"); stopped.Store(false) },
+		end: func(t *testing.T) {
+			time.Sleep(30 * time.Second) // the outage's length is the scenario, not a wait for an event
+			pg.ctl(t, "start", "-l", pg.dir+"/log")
+		},
 	})
+}
+
+// privatePostgres is a PostgreSQL cluster of one test.
+type privatePostgres struct {
+	bin, dir, url string
+	port          uint16
+	asUser        []string // runuser prefix when the test runs as root
+}
+
+// startPrivatePostgres makes and starts a cluster in a temporary directory
+// (as the postgres user when the test runs as root: PostgreSQL refuses to
+// run as root), trust auth on 127.0.0.1 and a free port; it is stopped and
+// removed at cleanup.
+func startPrivatePostgres(t *testing.T) *privatePostgres {
+	t.Helper()
+	var bin string
+	if p, err := exec.LookPath("initdb"); err == nil {
+		bin = filepath.Dir(p)
+	} else if ms, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb"); len(ms) > 0 {
+		slices.Sort(ms)
+		bin = filepath.Dir(ms[len(ms)-1])
+	} else {
+		testenv.Unavailable(t, "initdb not found (Debian: postgresql)")
+	}
+	dir, err := os.MkdirTemp("", "hotline-pg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg := &privatePostgres{bin: bin, dir: dir, port: uint16(testenv.FreeTCPPort(t))}
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			testenv.Unavailable(t, "running as root and no postgres user to run PostgreSQL as")
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		if err := os.Chown(dir, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+		pg.asUser = []string{"runuser", "-u", "postgres", "--"}
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	if out, err := pg.cmd("initdb", "-D", dir+"/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync").CombinedOutput(); err != nil {
+		t.Fatalf("initdb: %v\n%s", err, out)
+	}
+	pg.dir = dir + "/data"
+	conf := fmt.Sprintf("listen_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = '%s'\nfsync = off\n", pg.port, dir)
+	f, err := os.OpenFile(pg.dir+"/postgresql.conf", os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteString(conf)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pg.cmd("pg_ctl", "-D", pg.dir, "stop", "-m", "immediate").Run() })
+	pg.ctl(t, "start", "-l", pg.dir+"/log")
+	pg.url = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", pg.port)
+	return pg
+}
+
+func (pg *privatePostgres) cmd(tool string, args ...string) *exec.Cmd {
+	argv := append(append(slices.Clone(pg.asUser), filepath.Join(pg.bin, tool)), args...)
+	return exec.Command(argv[0], argv[1:]...)
+}
+
+// ctl runs pg_ctl action on the cluster and waits for it (-w).
+func (pg *privatePostgres) ctl(t *testing.T, action string, args ...string) {
+	t.Helper()
+	if out, err := pg.cmd("pg_ctl", append([]string{"-D", pg.dir, "-w", "-t", "60", action}, args...)...).CombinedOutput(); err != nil {
+		log, _ := os.ReadFile(pg.dir + "/log")
+		t.Fatalf("pg_ctl %s: %v\n%s\n%s", action, err, out, log)
+	}
 }
