@@ -80,6 +80,9 @@ type leg struct {
 	answered  bool
 	ended     bool
 	offerLive bool // an ACD offer rings on it
+	// autoAnswer asks the device to answer by itself (the agent's
+	// auto_answer setting).
+	autoAnswer bool
 }
 
 // recState is the call's recording (a conversation or a voicemail).
@@ -400,7 +403,8 @@ func (c *call) originate(l *leg, endpoint string, timeout time.Duration) error {
 	ctx, cancel := c.io()
 	defer cancel()
 	_, err := c.cc.media.Originate(ctx, mediacore.OriginateRequest{ChannelID: l.ch, Endpoint: endpoint,
-		CallerIDNumber: c.in.Caller, CallerIDName: c.in.CallerName, Timeout: timeout, Near: c.ch})
+		CallerIDNumber: c.in.Caller, CallerIDName: c.in.CallerName, Timeout: timeout, Near: c.ch,
+		AutoAnswer: l.autoAnswer})
 	if node, ok := c.cc.media.NodeOf(l.ch); ok {
 		c.cdr.Legs[l.idx].Node = node
 	}

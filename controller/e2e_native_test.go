@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
+
 	"hotline/acd"
 	"hotline/controller/ivr"
 	"hotline/controller/store"
@@ -349,4 +351,70 @@ func TestNativeTelDeviceThroughSIPpCarrier(t *testing.T) {
 		t.Errorf("channels: left 600 %v / 400 %v, right 400 %v / 600 %v", audio.HasTone(l, rate, 600),
 			audio.HasTone(l, rate, 400), audio.HasTone(r, rate, 400), audio.HasTone(r, rate, 600))
 	}
+}
+
+// An agent with auto_answer gets offers that ask its phone to answer by
+// itself (Answer-Mode: Auto, RFC 5373, and Call-Info answer-after=0). The
+// phone here honours only that: without the headers it refuses, the call
+// never reaches talking and the test fails.
+func TestNativeAutoAnswer(t *testing.T) {
+	n := newNativeCenter(t, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	a, err := n.ctl.Agents().Get(ctx, n.agent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.AutoAnswer = true
+	if err := n.ctl.Agents().Update(ctx, &a); err != nil {
+		t.Fatal(err)
+	}
+	asked := make(chan string, 4)
+	phone, err := sippeer.New(sippeer.Config{User: "1001", Answer: func(req *sip.Request) int {
+		mode, info := "", ""
+		if h := req.GetHeader("Answer-Mode"); h != nil {
+			mode = h.Value()
+		}
+		if h := req.GetHeader("Call-Info"); h != nil {
+			info = h.Value()
+		}
+		asked <- mode + " | " + info
+		if mode == "Auto" && strings.Contains(info, "answer-after=0") {
+			return 200
+		}
+		return 486
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer phone.Close()
+	if code, err := phone.Register(ctx, n.b.Addr().String(), e2ePassword, 300); err != nil || code != 200 {
+		t.Fatalf("register: %d, %v", code, err)
+	}
+	callerPhone, err := sippeer.New(sippeer.Config{User: "13800000002"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer callerPhone.Close()
+	call, err := callerPhone.Dial(ctx, n.uri("800"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	call.SendDTMF("1")
+	if _, err := n.cc.SetAgentState(ctx, admin, n.agent, AgentStateRequest{State: "ready"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-asked:
+		if !strings.HasPrefix(got, "Auto | <sip:") || !strings.HasSuffix(got, ">;answer-after=0") {
+			t.Errorf("offer headers %q", got)
+		}
+	case <-ctx.Done():
+		t.Fatal("the agent's phone was never offered the call")
+	}
+	eventually(t, "talking", 10*time.Second, func() bool {
+		calls, _ := n.cc.Calls(ctx, admin)
+		return len(calls) == 1 && calls[0].State == "talking"
+	})
+	_ = call.Hangup(ctx)
 }

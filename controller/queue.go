@@ -2,6 +2,7 @@ package controller
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"hotline/acd"
@@ -391,6 +392,8 @@ func (c *call) offer(ev acd.Event) {
 	})
 	l := c.newLeg("agent", dev, agent)
 	l.offerLive = true
+	// A phone number (tel/, a mobile agent) is never asked to answer by itself.
+	l.autoAnswer = a.AutoAnswer && !strings.HasPrefix(dev, "tel/")
 	timeout := ev.Until.Sub(c.now()) + time.Second
 	if timeout < time.Second {
 		timeout = time.Second

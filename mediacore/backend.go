@@ -352,6 +352,11 @@ type OriginateRequest struct {
 	Near ChannelID
 	// Node, when set, pins the call to that node. Backends never see it.
 	Node string
+	// AutoAnswer asks the callee's phone to answer by itself (an agent
+	// with a headset and auto-answer on): the INVITE carries Answer-Mode:
+	// Auto (RFC 5373 §4) and the Call-Info answer-after=0 that desk
+	// phones honour. A phone that ignores both simply rings.
+	AutoAnswer bool
 }
 
 // MediaKind says what a Media plays.

@@ -533,6 +533,10 @@ func (b *Backend) Originate(ctx context.Context, req mediacore.OriginateRequest)
 		vars[k] = v
 		vars["PJSIP_HEADER(add,X-"+k+")"] = v
 	}
+	if req.AutoAnswer {
+		vars["PJSIP_HEADER(add,Answer-Mode)"] = "Auto"
+		vars["PJSIP_HEADER(add,Call-Info)"] = "<sip:hotline>;answer-after=0"
+	}
 	if req.CallerIDNumber != "" {
 		vars["CALLERID(num)"] = req.CallerIDNumber
 		vars["CONNECTEDLINE(num)"] = req.CallerIDNumber

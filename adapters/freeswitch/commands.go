@@ -238,6 +238,10 @@ func (b *Backend) originateCommand(req mediacore.OriginateRequest) (string, erro
 		}
 		vars = append(vars, "sip_h_"+name+"="+v)
 	}
+	if req.AutoAnswer {
+		// sip_auto_answer adds Call-Info answer-after=0 (mod_sofia).
+		vars = append(vars, "sip_auto_answer=true", "sip_h_Answer-Mode=Auto")
+	}
 	return "originate {" + strings.Join(vars, ",") + "}" + dial + " &park()", nil
 }
 

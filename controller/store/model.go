@@ -97,6 +97,9 @@ type Agent struct {
 	// MobileNumber is rung too when follow-me is on (R1.7).
 	MobileNumber string `json:"mobile_number,omitempty"`
 	Disabled     bool   `json:"disabled"`
+	// AutoAnswer makes the agent's phone answer offers by itself (a
+	// headset agent): the offer asks the phone to (Answer-Mode: Auto).
+	AutoAnswer bool `json:"auto_answer"`
 }
 
 // Skill is a named competence agents have and queues require.

@@ -225,6 +225,10 @@ func (b *Backend) attempt(ctx context.Context, c *channel, t dialTarget, req med
 	for _, k := range keys {
 		inv.AppendHeader(sip.NewHeader("X-"+strings.TrimPrefix(k, "X-"), req.Variables[k]))
 	}
+	if req.AutoAnswer {
+		inv.AppendHeader(sip.NewHeader("Answer-Mode", "Auto"))
+		inv.AppendHeader(sip.NewHeader("Call-Info", "<sip:"+fromHost+">;answer-after=0"))
+	}
 	transport := strings.ToUpper(t.transport)
 	// RFC 3261 §18.1.1: a request within 200 bytes of the path MTU goes
 	// over a congestion-controlled transport; sipgo refuses UDP messages

@@ -10,7 +10,7 @@ import (
 )
 
 // schemaShape lists, per table, the column names of a migration file in
-// order, plus the names of its indexes: what must agree between dialects
+// order (columns added by ALTER TABLE under "<table> +"), plus the names of its indexes: what must agree between dialects
 // (the types may differ).
 func schemaShape(t *testing.T, sql string) (map[string][]string, []string) {
 	t.Helper()
@@ -25,6 +25,9 @@ func schemaShape(t *testing.T, sql string) (map[string][]string, []string) {
 		case strings.HasPrefix(line, "CREATE TABLE "):
 			current = fields[2]
 			tables[current] = nil
+		case strings.HasPrefix(line, "ALTER TABLE ") && len(fields) >= 6 && fields[3] == "ADD" && fields[4] == "COLUMN":
+			// A column added to an existing table: "<table> +" lists them.
+			tables[fields[2]+" +"] = append(tables[fields[2]+" +"], fields[5])
 		case strings.HasPrefix(line, "CREATE INDEX "):
 			indexes = append(indexes, fields[2]+" "+strings.Join(fields[3:], " "))
 		case strings.HasPrefix(line, ")"):
