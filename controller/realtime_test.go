@@ -325,10 +325,10 @@ func TestRealtimePushAndGauges(t *testing.T) {
 	}
 	sales := h.queues["sales"]
 	for key, want := range map[string]float64{
-		"hotline_queue_waiting_calls,queue=" + sales:               1,
+		"hotline_queue_waiting_calls,queue=" + sales:                1,
 		"hotline_queue_agents,queue=" + sales + ",state=logged-out": 2,
-		"hotline_queue_offered_today,queue=" + sales:               1,
-		"hotline_queue_longest_wait_seconds,queue=" + sales:        q.LongestWait,
+		"hotline_queue_offered_today,queue=" + sales:                1,
+		"hotline_queue_longest_wait_seconds,queue=" + sales:         q.LongestWait,
 	} {
 		if v, ok := got[key]; !ok || math.Abs(v-want) > 1e-9 {
 			t.Errorf("%s = %v (present %v), want %v", key, v, ok, want)
