@@ -548,7 +548,8 @@ func reconcileLive(ctx context.Context, c *client, cfg LiveConfig, res LiveResul
 		}
 		diffs := Reconcile(exp, Observe(qr, ar))
 		if len(diffs) == 0 || time.Now().After(deadline) {
-			return diffs, nil
+			rt, err := reconcileRealtime(ctx, c, res, exp, time.Now())
+			return append(diffs, rt...), err
 		}
 		select {
 		case <-time.After(time.Second):
