@@ -54,7 +54,7 @@
 // ringing) and EventOverflow (send the call to its Target). A transfer or
 // an overflow to another queue is a new [Engine.EnqueueCall] with the same
 // ID and the original EnteredAt, honoured by queues with KeepEnteredAt.
-// [Engine.Position], [Engine.ExpectedWait], [Engine.QueueStats] and
+// [Engine.Position], [Engine.ExpectedWait], [Engine.QueueStats], [Engine.QueueLoads] and
 // [Engine.Agent] serve announcements and wallboards. The owner's loop is:
 //
 //	for {

@@ -90,6 +90,8 @@ type Options struct {
 	WSPingInterval time.Duration
 	// Reports, when set, serves /api/v1/reports/...; nil answers 503.
 	Reports ReportSource
+	// Realtime, when set, serves /api/v1/stats/realtime; nil answers 503.
+	Realtime RealtimeSource
 }
 
 // Server is the HTTP API. Build it with New and serve Handler.
@@ -119,6 +121,7 @@ type Server struct {
 	webhooks []webhook.Endpoint
 	whStats  *webhook.Dispatcher
 	wsPing   time.Duration
+	realtime RealtimeSource
 }
 
 // New builds the server and its routes. It fails when Options are unusable
@@ -133,6 +136,7 @@ func New(opt Options) (*Server, error) {
 		live: opt.Live, recStore: opt.RecordingStore, webhooks: opt.Webhooks, whStats: opt.Dispatcher,
 		wsPing: opt.WSPingInterval, reports: opt.Reports,
 	}
+	s.realtime = opt.Realtime
 	if s.wsPing <= 0 {
 		s.wsPing = defaultWSPing
 	}

@@ -557,6 +557,12 @@ func reconcileLive(ctx context.Context, c *client, cfg LiveConfig, res LiveResul
 			}
 		}
 		diffs := Reconcile(exp, Observe(qr, ar))
+		if len(diffs) == 0 { // the reports agree: so must the real-time figures, once settled
+			var err error
+			if diffs, err = reconcileRealtime(ctx, c, res, exp, time.Now()); err != nil {
+				return nil, err
+			}
+		}
 		if len(diffs) == 0 || time.Now().After(deadline) {
 			return diffs, nil
 		}

@@ -189,8 +189,12 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	if err != nil {
 		return err
 	}
+	win, err := startWindow(ctx, st, time.Now())
+	if err != nil {
+		return err
+	}
 	cc, err := startCallPath(cfg, ctl, media, logger, registry, callStores{
-		journal: &reportingJournal{Journal: journal, agg: agg, seq: lastSeq}, recordings: recordings,
+		journal: &reportingJournal{Journal: journal, agg: agg, seq: lastSeq, win: win}, recordings: recordings,
 		directory: controller.NewStoreDirectory(ctl, nil, logger.With("component", "directory")),
 		flows:     controller.NewStoreFlows(ctl.IVRFlows()),
 	})
@@ -217,9 +221,15 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		}
 	}()
 
+	rt, err := startRealtime(ctl, agg, win, cc.Events(), logger, registry)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+
 	srv, err := api.New(api.Options{Controller: ctl, Logger: logger, Version: version, SIPRealm: cfg.SIPRealm, Registry: registry,
 		Live: cc, RecordingStore: recordings, SIPBlocks: sipBlocksOf(media), Reports: agg,
-		Webhooks: webhookEndpoints(cfg.Webhooks), Dispatcher: hooks})
+		Webhooks: webhookEndpoints(cfg.Webhooks), Dispatcher: hooks, Realtime: rt})
 	if err != nil {
 		return err
 	}
@@ -265,7 +275,7 @@ func startWebhooks(ctx context.Context, cfg config, hub *cti.Hub, logger *slog.L
 	if len(cfg.Webhooks) == 0 {
 		return d, nil
 	}
-	sub, err := hub.Subscribe(nil, cti.Live)
+	sub, err := hub.Subscribe(notRealtime, cti.Live)
 	if err != nil {
 		_ = d.Close(ctx)
 		return nil, fmt.Errorf("webhooks: subscribe: %w", err)

@@ -62,6 +62,7 @@ func startReports(ctx context.Context, st store.Store, now time.Time) (*reports.
 type reportingJournal struct {
 	controller.Journal
 	agg *reports.Aggregator
+	win *reports.Window // the real-time sliding window (nil: none)
 
 	mu  sync.Mutex
 	seq int64
@@ -80,5 +81,8 @@ func (j *reportingJournal) QueueEvents(evs ...store.QueueEvent) {
 		j.seq++
 		ev.Seq = j.seq
 		j.agg.AddEvent(ev)
+		if j.win != nil {
+			j.win.AddEvent(ev)
+		}
 	}
 }
