@@ -12,8 +12,10 @@ import (
 
 	"hotline/controller/cti"
 	"hotline/controller/store"
+	"hotline/internal/sipdigest"
 	"hotline/mediacore/audio"
 	"hotline/mediacore/mediatest/sippeer"
+	"hotline/mediacore/native/registrar"
 )
 
 // The tones of the supervision tests: each party sends its own, and what
@@ -287,10 +289,27 @@ func TestSuperviseListenWhisperBarge(t *testing.T) {
 	}
 }
 
-// The supervisor's leg ends with the conversation: when the caller hangs
-// up while a supervisor barges in, its phone is hung up too.
+// The supervisor sits at a registered extension (user/1009), and its leg
+// ends with the conversation: when the caller hangs up while the
+// supervisor barges in, its phone is hung up too.
 func TestSuperviseEndsWithCall(t *testing.T) {
 	s := newSupervised(t, nil)
+	// 1009 is a seat of the team's supervisor (no queue rings it).
+	seat := store.Agent{Name: "Supervisor desk", Extension: "1009", Team: "blue",
+		SIPHA1MD5:    sipdigest.HA1(sipdigest.MD5, "1009", registrar.DefaultRealm, e2ePassword),
+		SIPHA1SHA256: sipdigest.HA1(sipdigest.SHA256, "1009", registrar.DefaultRealm, e2ePassword)}
+	if err := s.n.ctl.Agents().Create(s.ctx, &seat); err != nil {
+		t.Fatal(err)
+	}
+	ph, err := sippeer.New(sippeer.Config{User: "1009"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ph.Close)
+	if code, err := ph.Register(s.ctx, s.n.b.Addr().String(), e2ePassword, 300); err != nil || code != 200 {
+		t.Fatalf("register: %d, %v", code, err)
+	}
+	s.supPh, s.supDev = ph, "user/1009"
 	sc := s.superviseAnswered(t, admin, SuperviseBarge)
 	hearsExactly(t, "caller hears the barging supervisor", s.caller, supAgentTone, supTone)
 	if err := s.caller.Hangup(s.ctx); err != nil {
