@@ -5,10 +5,20 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
+	"hotline/acd"
 	"hotline/controller"
 	"hotline/controller/store"
+	"hotline/controller/store/memstore"
+	"hotline/mediacore"
+	"hotline/mediacore/audio"
+	"hotline/mediacore/mediatest/sippeer"
+	"hotline/mediacore/native"
 )
 
 // fakeLive's supervisor actions (controller.SupervisorControl).
@@ -192,5 +202,185 @@ func TestSuperviseRoutes(t *testing.T) {
 				t.Errorf("OpenAPI %s %s: %v %+v", m, path, ok, op)
 			}
 		}
+	}
+}
+
+// supNativeEnv is the API over a real call path: the native core on loopback,
+// the controller and its CallCenter, in real time.
+func supNativeEnv(t *testing.T) (*env, *native.Backend) {
+	t.Helper()
+	ctx := t.Context()
+	st := memstore.New(nil)
+	b, err := native.New(native.Config{Listen: "127.0.0.1:0", MediaDir: t.TempDir(), AllowUnknownSources: true,
+		SetupTimeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ccp atomic.Pointer[controller.CallCenter]
+	core, err := mediacore.New(b, mediacore.Options{Handler: func(ev mediacore.Event) {
+		if c := ccp.Load(); c != nil {
+			c.HandleMedia(ev)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := core.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ctl := newController(t, st, func(o *controller.Options) {
+		o.Media = core
+		o.OnACDEvents = func(evs []acd.Event) {
+			if c := ccp.Load(); c != nil {
+				c.HandleACD(evs)
+			}
+		}
+	})
+	cc, err := controller.NewCallCenter(controller.CallCenterOptions{Controller: ctl, Media: core})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ccp.Store(cc)
+	t.Cleanup(func() {
+		cc.Close()
+		_ = core.Close()
+	})
+	srv, err := New(Options{Controller: ctl, Live: cc, BcryptCost: bcrypt.MinCost, Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := EnsureBootstrapToken(ctx, ctl, adminSecret, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, srv: srv, h: srv.Handler(), st: st, ctl: ctl, mem: st}, b
+}
+
+// Over REST on the real call path: a caller talks to agent 1001 of team
+// blue; a supervisor of team red is refused (403); the team's supervisor
+// listens, barges in (the caller hears its tone), stops, and forces the
+// hangup (both phones are hung up); each action is in the audit log.
+func TestSuperviseRESTNative(t *testing.T) {
+	e, b := supNativeEnv(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	phone := func(user string) *sippeer.Phone {
+		p, err := sippeer.New(sippeer.Config{User: user})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Close)
+		return p
+	}
+	agentPh, callerPh, supPh := phone("1001"), phone("13800000001"), phone("sup")
+	var a store.Agent
+	e.admin("POST", "/api/v1/agents", map[string]any{"name": "Wang Fang", "extension": "1001", "team": "blue",
+		"sip_password": "sip-secret-1"}, http.StatusCreated, &a)
+	var q store.Queue
+	e.admin("POST", "/api/v1/queues", map[string]any{"name": "sales", "members": []map[string]any{{"agent_id": a.ID}}},
+		http.StatusCreated, &q)
+	e.admin("POST", "/api/v1/numbers", map[string]any{"number": "800", "route": map[string]any{"kind": "queue", "value": q.ID}},
+		http.StatusCreated, nil)
+	e.admin("PUT", "/api/v1/agents/"+a.ID+"/state", map[string]any{"state": "ready", "device": "sip:1001@" + agentPh.Addr()},
+		http.StatusOK, nil)
+	blue, blueTok := e.teamToken("sam", store.RoleSupervisor, "blue")
+	_, redTok := e.teamToken("rob", store.RoleSupervisor, "red")
+
+	caller, err := callerPh.Dial(ctx, "sip:800@"+b.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller.SetTone(600)
+	var agent *sippeer.Call
+	select {
+	case agent = <-agentPh.Incoming():
+	case <-ctx.Done():
+		t.Fatal("the agent's phone never rang")
+	}
+	agent.SetTone(1400)
+	var callID string
+	supWaitFor(t, "talking", func() bool {
+		var calls liveCallList
+		e.must(req{method: "GET", path: "/api/v1/calls", token: blueTok}, http.StatusOK, &calls)
+		if len(calls.Items) == 1 && calls.Items[0].State == "talking" {
+			callID = calls.Items[0].ID
+			return true
+		}
+		return false
+	})
+	base := "/api/v1/calls/" + callID
+	dev := "sip:sup@" + supPh.Addr()
+	listen := map[string]any{"mode": "listen", "device": dev}
+	wantField(t, e.do(req{method: "POST", path: base + "/supervise", token: redTok, body: listen}), http.StatusForbidden, "")
+	wantField(t, e.do(req{method: "POST", path: base + "/force-hangup", token: redTok}), http.StatusForbidden, "")
+
+	var v controller.SupervisionView
+	e.must(req{method: "POST", path: base + "/supervise", token: blueTok, body: listen}, http.StatusCreated, &v)
+	if v.State != "ringing" || v.AgentID != a.ID || v.UserID != blue.ID {
+		t.Errorf("view %+v", v)
+	}
+	var sup *sippeer.Call
+	select {
+	case sup = <-supPh.Incoming():
+	case <-ctx.Done():
+		t.Fatal("the supervisor's phone never rang")
+	}
+	sup.SetTone(2200)
+	supWaitFor(t, "the supervisor hears the caller and the agent", func() bool {
+		s := sup.Heard(600 * time.Millisecond)
+		return audio.HasTone(s, audio.SampleRate, 600) && audio.HasTone(s, audio.SampleRate, 1400)
+	})
+	supWaitFor(t, "active", func() bool {
+		r := e.do(req{method: "PUT", path: base + "/supervise", token: blueTok, body: map[string]any{"mode": "barge"}})
+		if r.Code != http.StatusOK {
+			t.Fatalf("switch to barge: %d %s", r.Code, r.Body)
+		}
+		r.json(t, &v)
+		return v.State == "active"
+	})
+	supWaitFor(t, "the caller hears the barging supervisor", func() bool {
+		return audio.HasTone(caller.Heard(600*time.Millisecond), audio.SampleRate, 2200)
+	})
+	e.must(req{method: "DELETE", path: base + "/supervise", token: blueTok}, http.StatusNoContent, nil)
+	select {
+	case <-sup.Done():
+	case <-ctx.Done():
+		t.Fatal("the supervisor's phone was not hung up")
+	}
+	wantField(t, e.do(req{method: "DELETE", path: base + "/supervise", token: blueTok}), http.StatusNotFound, "")
+	e.must(req{method: "POST", path: base + "/force-hangup", token: blueTok}, http.StatusNoContent, nil)
+	for _, c := range []*sippeer.Call{caller, agent} {
+		select {
+		case <-c.Done():
+		case <-ctx.Done():
+			t.Fatal("a phone was not hung up")
+		}
+	}
+	var audit page[store.AuditEntry]
+	e.admin("GET", "/api/v1/audit?resource=calls&limit=500", nil, http.StatusOK, &audit)
+	for _, want := range []struct {
+		action, user string
+		result       int
+	}{
+		{"supervise", "rob", http.StatusForbidden}, {"force-hangup", "rob", http.StatusForbidden},
+		{"supervise", "sam", http.StatusCreated}, {"supervise-mode", "sam", http.StatusOK},
+		{"supervise-stop", "sam", http.StatusNoContent}, {"force-hangup", "sam", http.StatusNoContent},
+	} {
+		if !slices.ContainsFunc(audit.Items, func(a store.AuditEntry) bool {
+			return a.Action == want.action && a.Username == want.user && a.Result == want.result && a.ResourceID == callID &&
+				a.Remote == "127.0.0.1"
+		}) {
+			t.Errorf("no audit entry %+v", want)
+		}
+	}
+}
+
+func supWaitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 20 s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
