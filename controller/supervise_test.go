@@ -310,7 +310,16 @@ func TestSuperviseEndsWithCall(t *testing.T) {
 		t.Fatalf("register: %d, %v", code, err)
 	}
 	s.supPh, s.supDev = ph, "user/1009"
-	sc := s.superviseAnswered(t, admin, SuperviseBarge)
+	// The supervisor hangs up its own phone: the supervision ends, and
+	// it may start another one.
+	sc := s.superviseAnswered(t, admin, SuperviseListen)
+	if err := sc.Hangup(s.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if p := payload(t, s.waitCTI(t, "call.supervise_ended", 1)); p["reason"] != "supervisor-hangup" {
+		t.Errorf("supervise_ended %+v", p)
+	}
+	sc = s.superviseAnswered(t, admin, SuperviseBarge)
 	hearsExactly(t, "caller hears the barging supervisor", s.caller, supAgentTone, supTone)
 	if err := s.caller.Hangup(s.ctx); err != nil {
 		t.Fatal(err)
@@ -320,7 +329,7 @@ func TestSuperviseEndsWithCall(t *testing.T) {
 	case <-s.ctx.Done():
 		t.Fatal("the supervisor's phone was not hung up with the call")
 	}
-	if p := payload(t, s.waitCTI(t, "call.supervise_ended", 1)); p["reason"] != "call-ended" {
+	if p := payload(t, s.waitCTI(t, "call.supervise_ended", 2)); p["reason"] != "call-ended" {
 		t.Errorf("supervise_ended %+v", p)
 	}
 }
