@@ -391,6 +391,9 @@ func TestSupervisePermissionsAndRecordingOnDemand(t *testing.T) {
 	if err := s.n.cc.ForceHangup(s.ctx, s.blueSup, "call-nope"); !errors.Is(err, ErrNoSuchCall) {
 		t.Errorf("unknown call: %v", err)
 	}
+	if _, err := s.n.cc.Supervise(s.ctx, s.blueSup, s.callID, SuperviseRequest{Mode: SuperviseListen, Device: "user/1099"}); !errors.Is(err, ErrDeviceUnreachable) {
+		t.Errorf("unregistered device: %v", err)
+	}
 	if _, err := s.n.cc.SetSuperviseMode(s.ctx, s.blueSup, s.callID, SuperviseBarge); !errors.Is(err, ErrNotSupervising) {
 		t.Errorf("switch without supervising: %v", err)
 	}
