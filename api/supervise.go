@@ -39,6 +39,8 @@ func superviseError(err error) error {
 			Message: "you already supervise this call; switch modes with PUT"}
 	case errors.Is(err, controller.ErrNotSupervising):
 		return &apiError{Status: http.StatusNotFound, Code: codeNotFound, Message: "you do not supervise this call"}
+	case errors.Is(err, controller.ErrModeNotSupported):
+		return &apiError{Status: http.StatusConflict, Code: "not_supported", Field: "mode", Message: err.Error()}
 	case errors.Is(err, controller.ErrDeviceUnreachable):
 		return &apiError{Status: http.StatusConflict, Code: "device_unreachable", Field: "device", Message: err.Error()}
 	}

@@ -137,6 +137,7 @@ func TestSuperviseRoutes(t *testing.T) {
 		{controller.ErrNotSupervising, http.StatusNotFound, "", routes[2]},
 		{fmt.Errorf("%w: user/1005: not registered", controller.ErrDeviceUnreachable), http.StatusConflict, "device", routes[0]},
 		{controller.ErrNotConnected, http.StatusConflict, "", routes[4]},
+		{fmt.Errorf("%w: whisper", controller.ErrModeNotSupported), http.StatusConflict, "mode", routes[1]},
 		{controller.ErrClosed, http.StatusServiceUnavailable, "", routes[3]},
 	} {
 		live.err = tc.err

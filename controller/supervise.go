@@ -60,6 +60,9 @@ var (
 	// ErrDeviceUnreachable: the supervisor's device could not be called
 	// (409, field device).
 	ErrDeviceUnreachable = errors.New("controller: supervisor device unreachable")
+	// ErrModeNotSupported: the media node cannot do this mode (whisper on
+	// a backend without whisper members or native snoop) (409, field mode).
+	ErrModeNotSupported = errors.New("controller: supervision mode not supported by the media node")
 )
 
 // SuperviseRequest is the body of POST and PUT /api/v1/calls/{id}/supervise.
@@ -336,6 +339,9 @@ func (c *call) snoop(s *supervision, mode string) error {
 	ctx, cancel := c.io()
 	defer cancel()
 	if err := c.cc.media.Snoop(ctx, c.agent.ch, s.leg.ch, m); err != nil {
+		if errors.Is(err, mediacore.ErrNotSupported) {
+			return fmt.Errorf("%w: %s: %w", ErrModeNotSupported, mode, err)
+		}
 		return fmt.Errorf("supervise %s: %w", mode, err)
 	}
 	return nil
