@@ -14,6 +14,7 @@ import (
 	"hotline/controller/store"
 	"hotline/internal/sipdigest"
 	"hotline/mediacore/audio"
+	"hotline/mediacore/mediafake"
 	"hotline/mediacore/mediatest/sippeer"
 	"hotline/mediacore/native/registrar"
 )
@@ -437,5 +438,48 @@ func TestSupervisePermissionsAndRecordingOnDemand(t *testing.T) {
 	v, err := s.n.cc.SetAgentState(s.ctx, s.blueSup, s.n.agent, AgentStateRequest{State: "logged-out"})
 	if err != nil || v.State != "logged-out" {
 		t.Fatalf("forced logout: %+v, %v", v, err)
+	}
+}
+
+// A supervisor of the queue's team forces the hangup of a call still
+// waiting in the queue (no agent ready); one of another team may not.
+// The ACD forgets the call and the CDR says who ended it.
+func TestForceHangupQueuedCall(t *testing.T) {
+	h := newHarness(t)
+	ch := h.fake.Inbound("13800000001", "800")
+	h.until("queued", 5*time.Second, h.hasCTI("call.queued"))
+	calls, err := h.cc.Calls(h.ctx, admin)
+	if err != nil || len(calls) != 1 {
+		t.Fatalf("calls %+v, %v", calls, err)
+	}
+	id := calls[0].ID
+	red := Actor{UserID: "u-red", Role: store.RoleSupervisor, Team: "red"}
+	if err := h.cc.ForceHangup(h.ctx, red, id); !errors.Is(err, ErrForbidden) {
+		t.Errorf("another team: %v", err)
+	}
+	// Not connected to an agent: nothing to supervise or record yet.
+	blue := Actor{UserID: "u-blue", Role: store.RoleSupervisor, Team: "blue"}
+	if _, err := h.cc.Supervise(h.ctx, blue, id, SuperviseRequest{Mode: SuperviseListen, Device: "user/1009"}); !errors.Is(err, ErrNotConnected) {
+		t.Errorf("supervise a queued call: %v", err)
+	}
+	if err := h.cc.StartRecording(h.ctx, blue, id); !errors.Is(err, ErrNotConnected) {
+		t.Errorf("record a queued call: %v", err)
+	}
+	if err := h.cc.ForceHangup(h.ctx, blue, id); err != nil {
+		t.Fatal(err)
+	}
+	h.until("the CDR", 5*time.Second, h.cdrCount(1))
+	cdr := h.j.CDRs()[0]
+	if cdr.Variables["forced_hangup_by"] != "u-blue" || cdr.HangupSide != store.SideSystem {
+		t.Errorf("CDR %+v", cdr)
+	}
+	if !slices.ContainsFunc(h.fake.CallsOf("hangup"), func(c mediafake.Call) bool { return c.ID == string(ch) }) {
+		t.Errorf("the caller's channel was not hung up: %v", h.fake.CallsOf("hangup"))
+	}
+	if evs := h.ctiOf("call.force_hangup"); len(evs) != 1 || payload(t, evs[0])["by"] != "u-blue" {
+		t.Errorf("force_hangup events %+v", evs)
+	}
+	if err := h.cc.ForceHangup(h.ctx, blue, id); !errors.Is(err, ErrNoSuchCall) {
+		t.Errorf("force hangup of an ended call: %v", err)
 	}
 }
