@@ -126,6 +126,19 @@ func (s *Server) handleSuperviseMode(c *gin.Context) {
 	c.JSON(http.StatusOK, v)
 }
 
+func (s *Server) handleSupervision(c *gin.Context) {
+	lc, id, ok := s.superviseCallID(c)
+	if !ok {
+		return
+	}
+	v, err := lc.Supervision(c.Request.Context(), actorOf(c), id)
+	if err != nil {
+		s.abortWith(c, superviseError(err))
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
 // supervisorAction answers 204 after one of the bodiless actions.
 func (s *Server) supervisorAction(f func(lc controller.LiveControl, c *gin.Context, id string) error) gin.HandlerFunc {
 	return func(c *gin.Context) {
@@ -149,6 +162,10 @@ func (s *Server) superviseRoutes() []route {
 			tag:     "live", access: floor, resource: "calls", action: "supervise",
 			req: reflect.TypeFor[controller.SuperviseRequest](), resp: reflect.TypeFor[controller.SupervisionView](),
 			status: http.StatusCreated, handler: s.handleSuperviseStart},
+		{method: http.MethodGet, path: "/api/v1/calls/:id/supervise",
+			summary: "Your supervision of a call (state ringing or active, mode); 404 when you do not supervise it",
+			tag:     "live", access: floor, resp: reflect.TypeFor[controller.SupervisionView](), status: http.StatusOK,
+			handler: s.handleSupervision},
 		{method: http.MethodPut, path: "/api/v1/calls/:id/supervise",
 			summary: "Switch your supervision of a call to another mode, live", tag: "live", access: floor,
 			resource: "calls", action: "supervise-mode", req: reflect.TypeFor[superviseModeBody](),

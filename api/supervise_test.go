@@ -31,6 +31,9 @@ func (f *fakeLive) SetSuperviseMode(_ context.Context, by controller.Actor, id, 
 func (f *fakeLive) StopSupervise(_ context.Context, by controller.Actor, _ string) error {
 	return f.ask(by)
 }
+func (f *fakeLive) Supervision(_ context.Context, by controller.Actor, id string) (controller.SupervisionView, error) {
+	return controller.SupervisionView{CallID: id, UserID: by.UserID, Mode: "barge", State: "active"}, f.ask(by)
+}
 func (f *fakeLive) ForceHangup(_ context.Context, by controller.Actor, _ string) error {
 	return f.ask(by)
 }
@@ -77,6 +80,10 @@ func TestSuperviseRoutes(t *testing.T) {
 	if v.Mode != "whisper" {
 		t.Errorf("view %+v", v)
 	}
+	e.must(req{method: "GET", path: base + "/supervise", token: supTok}, http.StatusOK, &v)
+	if v.Mode != "barge" || v.State != "active" || v.UserID != sup.ID {
+		t.Errorf("view %+v", v)
+	}
 	e.must(req{method: "DELETE", path: base + "/supervise", token: supTok}, http.StatusNoContent, nil)
 	e.must(req{method: "POST", path: base + "/recording/start", token: supTok}, http.StatusNoContent, nil)
 	e.must(req{method: "POST", path: base + "/force-hangup", token: supTok}, http.StatusNoContent, nil)
@@ -112,6 +119,7 @@ func TestSuperviseRoutes(t *testing.T) {
 		{method: "DELETE", path: base + "/supervise"},
 		{method: "POST", path: base + "/force-hangup"},
 		{method: "POST", path: base + "/recording/start"},
+		{method: "GET", path: base + "/supervise"},
 	}
 	for _, tok := range []string{agentTok, repTok} {
 		for _, r := range routes {
@@ -137,6 +145,7 @@ func TestSuperviseRoutes(t *testing.T) {
 		{controller.ErrNotSupervising, http.StatusNotFound, "", routes[2]},
 		{fmt.Errorf("%w: user/1005: not registered", controller.ErrDeviceUnreachable), http.StatusConflict, "device", routes[0]},
 		{controller.ErrNotConnected, http.StatusConflict, "", routes[4]},
+		{controller.ErrNotSupervising, http.StatusNotFound, "", routes[5]},
 		{fmt.Errorf("%w: whisper", controller.ErrModeNotSupported), http.StatusConflict, "mode", routes[1]},
 		{controller.ErrClosed, http.StatusServiceUnavailable, "", routes[3]},
 	} {
@@ -193,7 +202,7 @@ func TestSuperviseRoutes(t *testing.T) {
 	}
 	e.must(req{method: "GET", path: "/api/v1/openapi.json"}, http.StatusOK, &doc)
 	for path, methods := range map[string][]string{
-		"/api/v1/calls/{id}/supervise":       {"post", "put", "delete"},
+		"/api/v1/calls/{id}/supervise":       {"get", "post", "put", "delete"},
 		"/api/v1/calls/{id}/force-hangup":    {"post"},
 		"/api/v1/calls/{id}/recording/start": {"post"},
 	} {
@@ -341,6 +350,11 @@ func TestSuperviseRESTNative(t *testing.T) {
 	supWaitFor(t, "the caller hears the barging supervisor", func() bool {
 		return audio.HasTone(caller.Heard(600*time.Millisecond), audio.SampleRate, 2200)
 	})
+	e.must(req{method: "GET", path: base + "/supervise", token: blueTok}, http.StatusOK, &v)
+	if v.Mode != "barge" || v.State != "active" || v.Device != dev {
+		t.Errorf("supervision %+v", v)
+	}
+	wantField(t, e.do(req{method: "GET", path: base + "/supervise", token: redTok}), http.StatusForbidden, "")
 	e.must(req{method: "DELETE", path: base + "/supervise", token: blueTok}, http.StatusNoContent, nil)
 	select {
 	case <-sup.Done():

@@ -99,6 +99,9 @@ type SupervisorControl interface {
 	SetSuperviseMode(ctx context.Context, by Actor, callID, mode string) (SupervisionView, error)
 	// StopSupervise hangs up the actor's supervision leg.
 	StopSupervise(ctx context.Context, by Actor, callID string) error
+	// Supervision returns the actor's supervision of the call
+	// (ErrNotSupervising when there is none).
+	Supervision(ctx context.Context, by Actor, callID string) (SupervisionView, error)
 	// ForceHangup ends a call whatever its state.
 	ForceHangup(ctx context.Context, by Actor, callID string) error
 	// StartRecording records a conversation on demand: it resumes an
@@ -245,6 +248,20 @@ func (cc *CallCenter) StopSupervise(ctx context.Context, by Actor, callID string
 		c.endSupervision(s, "stopped")
 		return nil
 	})
+}
+
+// Supervision implements SupervisorControl.
+func (cc *CallCenter) Supervision(ctx context.Context, by Actor, callID string) (SupervisionView, error) {
+	var v SupervisionView
+	err := cc.supervisorCmd(ctx, by, callID, "supervise calls", func(c *call) error {
+		s := c.sup[by.UserID]
+		if s == nil {
+			return fmt.Errorf("%w: %q", ErrNotSupervising, callID)
+		}
+		v = s.view(c)
+		return nil
+	})
+	return v, err
 }
 
 // ForceHangup implements SupervisorControl: the caller's channel is ended

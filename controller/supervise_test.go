@@ -239,6 +239,12 @@ func TestSuperviseListenWhisperBarge(t *testing.T) {
 		}
 		check(st.mode, st.caller, st.agent)
 	}
+	if v, err := s.n.cc.Supervision(s.ctx, sup, s.callID); err != nil || v.Mode != SuperviseListen || v.State != "active" || v.Device != s.supDev {
+		t.Errorf("supervision %+v, %v", v, err)
+	}
+	if _, err := s.n.cc.Supervision(s.ctx, admin, s.callID); !errors.Is(err, ErrNotSupervising) {
+		t.Errorf("another user's supervision: %v", err)
+	}
 	if got := len(s.events("call.supervise_mode")); got != 3 {
 		t.Errorf("%d supervise_mode events, want 3", got)
 	}
