@@ -47,7 +47,7 @@
 //     (live.go), GET /api/v1/webhooks (the configured endpoints and their
 //     counts, never their secrets);
 //   - the supervisor actions (supervise.go, controller.SupervisorControl):
-//     POST/PUT/DELETE /api/v1/calls/{id}/supervise (listen, whisper,
+//     GET/POST/PUT/DELETE /api/v1/calls/{id}/supervise (listen, whisper,
 //     barge, switched live), force-hangup and recording/start, for admins
 //     and supervisors (the call path narrows a supervisor to its team),
 //     audited with the mode and device in the detail;
