@@ -13,6 +13,7 @@ import (
 	"hotline/controller/cti"
 	"hotline/controller/store"
 	"hotline/internal/sipdigest"
+	"hotline/mediacore"
 	"hotline/mediacore/audio"
 	"hotline/mediacore/mediafake"
 	"hotline/mediacore/mediatest/sippeer"
@@ -487,5 +488,68 @@ func TestForceHangupQueuedCall(t *testing.T) {
 	}
 	if err := h.cc.ForceHangup(h.ctx, blue, id); !errors.Is(err, ErrNoSuchCall) {
 		t.Errorf("force hangup of an ended call: %v", err)
+	}
+}
+
+// On a media node without native snoop, supervision falls back to the
+// conversation bridge's roles; without whisper members, whisper is
+// refused when switching (ErrModeNotSupported) and ends a supervision
+// that asked for it at answer, while listen and barge work.
+func TestSuperviseBridgeRolesFallback(t *testing.T) {
+	caps := mediafake.AllCaps()
+	caps.Snooper, caps.Whisperer = false, false
+	h := newHarnessWith(t, harnessConfig{caps: &caps})
+	h.ready("1001")
+	h.fake.Inbound("13800000001", "800")
+	h.until("answered", 5*time.Second, h.hasCTI("call.answered"))
+	calls, _ := h.cc.Calls(h.ctx, admin)
+	id := calls[0].ID
+	// role is the supervisor leg's (the call's second leg) role in the
+	// conversation bridge.
+	role := func() mediacore.Role {
+		bs, err := h.fake.Bridges(h.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range bs {
+			for ch, m := range b.Members {
+				if strings.HasSuffix(string(ch), id+"-2") {
+					return m.Role
+				}
+			}
+		}
+		return 0
+	}
+	v, err := h.cc.Supervise(h.ctx, admin, id, SuperviseRequest{Mode: SuperviseListen, Device: "sip:sup@10.1.2.3:5060"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.until("joined", 5*time.Second, h.hasCTI("call.supervise_joined"))
+	if r := role(); r != mediacore.RoleListen {
+		t.Errorf("listening supervisor's role %v", r)
+	}
+	if _, err := h.cc.SetSuperviseMode(h.ctx, admin, id, SuperviseWhisper); !errors.Is(err, ErrModeNotSupported) {
+		t.Errorf("whisper without whisper members: %v", err)
+	}
+	if v, err = h.cc.SetSuperviseMode(h.ctx, admin, id, SuperviseBarge); err != nil || v.Mode != SuperviseBarge {
+		t.Errorf("barge: %+v, %v", v, err)
+	}
+	if r := role(); r != mediacore.RoleSpeak {
+		t.Errorf("barging supervisor's role %v", r)
+	}
+	if err := h.cc.StopSupervise(h.ctx, admin, id); err != nil {
+		t.Fatal(err)
+	}
+	// Asked for at the start, whisper fails at answer: the supervision
+	// ends and the supervisor's leg is hung up.
+	if _, err := h.cc.Supervise(h.ctx, admin, id, SuperviseRequest{Mode: SuperviseWhisper, Device: "sip:sup@10.1.2.3:5060"}); err != nil {
+		t.Fatal(err)
+	}
+	h.until("ended", 5*time.Second, func() bool {
+		evs := h.ctiOf("call.supervise_ended")
+		return len(evs) == 2 && payload(t, evs[1])["reason"] == "failed"
+	})
+	if _, err := h.cc.Supervision(h.ctx, admin, id); !errors.Is(err, ErrNotSupervising) {
+		t.Errorf("after the failure: %v", err)
 	}
 }
