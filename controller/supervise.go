@@ -416,7 +416,7 @@ func (c *call) endSupervision(s *supervision, reason string) {
 // is going away (its bridge is destroyed).
 func (c *call) endSupervisions() {
 	for _, s := range c.sup {
-		c.endSupervision(s, "call-ended")
+		c.endSupervision(s, "conversation-ended")
 	}
 }
 

@@ -337,7 +337,7 @@ func TestSuperviseEndsWithCall(t *testing.T) {
 	case <-s.ctx.Done():
 		t.Fatal("the supervisor's phone was not hung up with the call")
 	}
-	if p := payload(t, s.waitCTI(t, "call.supervise_ended", 2)); p["reason"] != "call-ended" {
+	if p := payload(t, s.waitCTI(t, "call.supervise_ended", 2)); p["reason"] != "conversation-ended" {
 		t.Errorf("supervise_ended %+v", p)
 	}
 }
