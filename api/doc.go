@@ -46,6 +46,11 @@
 //     with the reason, forbidden 403, no such call 404, not recording 409)
 //     (live.go), GET /api/v1/webhooks (the configured endpoints and their
 //     counts, never their secrets);
+//   - the supervisor actions (supervise.go, controller.SupervisorControl):
+//     GET/POST/PUT/DELETE /api/v1/calls/{id}/supervise (listen, whisper,
+//     barge, switched live), force-hangup and recording/start, for admins
+//     and supervisors (the call path narrows a supervisor to its team),
+//     audited with the mode and device in the detail;
 //   - the CTI WebSocket /api/v1/events (events.go, github.com/gobwas/ws):
 //     the token as a Bearer header or ?token=, ?since=N replay through
 //     cti.Hub.Subscribe, the role filter cti.ForPrincipal, pings, and a

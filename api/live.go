@@ -115,6 +115,7 @@ func (s *Server) handleAgentStatePut(c *gin.Context) {
 		s.abortWith(c, liveError(err))
 		return
 	}
+	c.Set(ctxAuditDetail, "state="+b.State) // a supervisor's forced change reads as such in the audit log
 	c.JSON(http.StatusOK, v)
 }
 

@@ -1,5 +1,7 @@
 package api
 
+import "hotline/controller"
+
 // Request-body rules as OpenAPI keywords, so that clients can validate
 // before sending. They restate what validate.go and resources.go enforce
 // (the tests check each against the server); nested objects are checked
@@ -31,6 +33,9 @@ var inputRequired = map[string][]string{
 	"ListEntryInput": {"list", "pattern"},
 	"LoginInput":     {"username", "password"},
 	"TokenInput":     {"name"},
+	// The supervisor actions (supervise.go).
+	"SuperviseRequest":   {"mode", "device"},
+	"SuperviseModeInput": {"mode"},
 }
 
 // inputRules are the bounds of request-schema fields.
@@ -89,7 +94,12 @@ var inputRules = map[string]map[string]map[string]any{
 		"pattern": phoneRule,
 		"note":    textRule,
 	},
+	"SuperviseRequest":   {"mode": superviseModeRule, "device": {"minLength": 1, "maxLength": 256}},
+	"SuperviseModeInput": {"mode": superviseModeRule},
 }
+
+// superviseModeRule lists the supervision modes.
+var superviseModeRule = map[string]any{"enum": controller.SuperviseModes}
 
 // applyInputRules adds required and bounds to a request schema component.
 func applyInputRules(name string, comp map[string]any) {

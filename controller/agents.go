@@ -139,6 +139,9 @@ func (cc *CallCenter) SetAgentState(ctx context.Context, by Actor, agentID strin
 	if !ok {
 		return AgentStateView{}, fmt.Errorf("%w: agent %q", store.ErrNotFound, agentID)
 	}
+	if err := mayActOnTeam(by, a); err != nil {
+		return AgentStateView{}, err
+	}
 	if req.Device != "" {
 		if _, err := mediacore.ParseEndpoint(req.Device); err != nil {
 			return AgentStateView{}, fmt.Errorf("%w: %w", ErrInvalidDevice, err)

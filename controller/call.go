@@ -56,6 +56,7 @@ type call struct {
 	held     map[mediacore.ChannelID]bool // legs on hold now (either side's phone)
 	holdFrom time.Time                    // when the conversation went on hold
 	holdSum  time.Duration
+	sup      map[string]*supervision // supervisors' legs by user id (supervise.go)
 
 	viewMu  sync.Mutex
 	view    LiveCall
@@ -188,6 +189,7 @@ func (c *call) next() (any, bool) {
 			continue
 		case mediacore.Event:
 			c.observe(v)
+			c.superviseEvent(v)
 		case timerMsg:
 			if _, live := c.timers[v.id]; !live {
 				continue
@@ -506,6 +508,7 @@ func (c *call) closeHold() {
 }
 
 func (c *call) destroyBridge() {
+	c.endSupervisions()
 	if c.bridge == "" {
 		return
 	}

@@ -154,6 +154,7 @@ func newHarnessOver(t *testing.T, wrap func(store.Store) store.Store, opts ...ha
 type harnessConfig struct {
 	wrap  func(store.Store) store.Store
 	nodes int
+	caps  *mediafake.Caps // the fakes' capabilities; nil: all
 }
 
 func newHarnessWith(t *testing.T, hc harnessConfig, opts ...harnessOpt) *harness {
@@ -168,7 +169,11 @@ func newHarnessWith(t *testing.T, hc harnessConfig, opts ...harnessOpt) *harness
 		if hc.nodes > 0 {
 			name = fmt.Sprintf("n%d", i+1)
 		}
-		f := mediafake.New(mediafake.Options{Name: name, IDPrefix: name, Clock: clk, Caps: mediafake.AllCaps()})
+		caps := mediafake.AllCaps()
+		if hc.caps != nil {
+			caps = *hc.caps
+		}
+		f := mediafake.New(mediafake.Options{Name: name, IDPrefix: name, Clock: clk, Caps: caps})
 		fakes = append(fakes, f)
 		nodes = append(nodes, mediacore.Node{Name: name, Backend: f.Backend()})
 	}

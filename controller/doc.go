@@ -66,6 +66,12 @@
 //     validated and cached by version), and the Contacts, IVRFlows, CDRs,
 //     QueueEvents and Recordings repositories (records.go).
 //
+//   - Supervisor actions (supervise.go, SupervisorControl, R5.2): a
+//     supervisor's device rung as a "supervisor" leg near the caller and
+//     attached to the agent with mediacore.Core.Snoop in listen, whisper
+//     or barge mode, switched live; force hangup; recording on demand;
+//     supervisors act on the calls and agents of their team only.
+//
 // Subpackages: ivr (flow graphs), cti (the event hub behind the WebSocket),
 // spool (durable ordered hand-off), webhook (signed deliveries to CRMs),
 // reports (historical figures from the CDRs and the event log), crmhttp,

@@ -139,4 +139,7 @@ type LiveControl interface {
 	ResumeRecording(ctx context.Context, by Actor, callID string) error
 	// Events is the CTI hub the call path publishes to.
 	Events() *cti.Hub
+	// SupervisorControl: listen, whisper, barge and force actions
+	// (supervise.go).
+	SupervisorControl
 }
