@@ -139,4 +139,9 @@ type LiveControl interface {
 	ResumeRecording(ctx context.Context, by Actor, callID string) error
 	// Events is the CTI hub the call path publishes to.
 	Events() *cti.Hub
+	// ControlCall runs an agent's action on a live call (hold, transfer,
+	// consult, ...; callcontrol.go); a disposition also on an ended call.
+	ControlCall(ctx context.Context, by Actor, callID string, req CallControlRequest) (LiveCall, error)
+	// ClickToDial rings an agent's device, then a number.
+	ClickToDial(ctx context.Context, by Actor, req ClickToDialRequest) (LiveCall, error)
 }
