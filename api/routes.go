@@ -203,6 +203,7 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, s.sipBlockRoutes()...)
 	rs = append(rs, s.recordRoutes()...)
 	rs = append(rs, s.liveRoutes()...)
+	rs = append(rs, s.callControlRoutes()...)
 	rs = append(rs, s.eventsRoute())
 	rs = append(rs, s.reportRoutes()...)
 	return rs
