@@ -690,6 +690,8 @@ func (c *call) controlTalk(l *leg, m any) bool {
 		c.destroyBridge()
 	}
 	x.muted = nil
+	// The agent's part is over: a queue may offer the call again.
+	c.agent = nil
 	c.setView(func(v *LiveCall) { v.State, v.AgentID = "transferring", "" })
 	return true
 }
@@ -784,7 +786,13 @@ func (c *call) ringAgent(agentID string) *leg {
 
 // controlCDR completes the CDR with what live control gathered, and
 // keeps it for a disposition during wrap-up (finish, before journaling).
+// An agent a consultation still reserved (the caller left meanwhile) is
+// released.
 func (c *call) controlCDR() {
+	if cl := c.cctl.consult; cl != nil {
+		c.cctl.consult = nil
+		c.releaseAgent(cl.agent)
+	}
 	if d := c.cctl.disp; d != nil {
 		c.cdr.Disposition, c.cdr.Notes = d.Disposition, d.Notes
 	}

@@ -546,3 +546,65 @@ func TestCallControlDisposition(t *testing.T) {
 		t.Errorf("after end_wrap_up the agent is %s", v.State)
 	}
 }
+
+// Blind transfer to a queue: agent A leaves (wrap-up), the caller waits
+// in the queue "billing" and the ACD offers it to agent B with the screen
+// pop; B talks with the caller. The CDR keeps the first answer and names
+// the transfer.
+func TestCallControlBlindTransferToQueue(t *testing.T) {
+	e := newCtlCenter(t)
+	billing := store.Queue{Name: "billing", Strategy: store.StrategyTopDown, RingTimeout: 15, WrapUp: 5,
+		JoinWhenNoAgents: true, Members: []store.QueueMember{{AgentID: e.b}}}
+	if err := e.ctl.Queues().Create(e.ctx, &billing); err != nil {
+		t.Fatal(err)
+	}
+	caller, agentA, id := e.connect()
+	e.seat(e.b, e.phoneB, "1002")
+	if _, err := e.cc.ControlCall(e.ctx, agentActor(e.a), id, CallControlRequest{Action: ActionTransfer,
+		Target: TransferTarget{Kind: TransferQueue, Value: "nope"}}); !errors.Is(err, ErrInvalidTarget) {
+		t.Fatalf("transfer to an unknown queue: %v", err)
+	}
+	e.do(agentActor(e.a), id, CallControlRequest{Action: ActionTransfer, Target: TransferTarget{Kind: TransferQueue, Value: "billing"}})
+	waitDone(t, e.ctx, agentA, "agent A")
+	agentB := e.ring(e.phoneB, toneAgentB, "agent B")
+	e.waitHearsOnly(caller, "the caller hears agent B", []float64{toneAgentB}, []float64{toneAgentA})
+	e.waitHears(agentB, "agent B hears the caller", toneCaller)
+	e.waitCTI("call.offered", func(ev cti.Event, p map[string]any) bool {
+		return ev.AgentID == e.b && p["queue"] == billing.ID && p["customer"] != nil || ev.AgentID == e.b && p["queue"] == billing.ID && p["vars"] != nil
+	})
+	first := e.j.CDRs()
+	if err := caller.Hangup(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	cdr := e.cdr()
+	if len(first) != 0 || cdr.AgentID != e.b || cdr.Queue != billing.ID || len(cdr.Transfers) != 1 ||
+		cdr.Transfers[0].Target != "queue:billing" || cdr.Answer == nil || cdr.Answer.After(cdr.Transfers[0].At) {
+		t.Errorf("CDR agent %s queue %s transfers %+v answer %v", cdr.AgentID, cdr.Queue, cdr.Transfers, cdr.Answer)
+	}
+}
+
+// Blind transfer to an IVR flow: the caller runs the demo menu, presses
+// 1 and waits in the sales queue.
+func TestCallControlBlindTransferToIVR(t *testing.T) {
+	e := newCtlCenter(t)
+	caller, agentA, id := e.connect()
+	e.do(agentActor(e.a), id, CallControlRequest{Action: ActionTransfer, Target: TransferTarget{Kind: TransferIVR, Value: "demo-800"}})
+	waitDone(t, e.ctx, agentA, "agent A")
+	caller.SendDTMF("1")
+	eventually(t, "queued in sales after the menu", 15*time.Second, func() bool {
+		calls, _ := e.cc.Calls(e.ctx, admin)
+		return len(calls) == 1 && calls[0].State == "queued" && calls[0].ID == id
+	})
+	e.waitHearsOnly(caller, "music while queued", holdNotes, []float64{toneAgentA})
+	if err := caller.Hangup(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	cdr := e.cdr()
+	var path []string
+	for _, s := range cdr.IVRPath {
+		path = append(path, s.Node)
+	}
+	if !slices.Equal(path, []string{"welcome", "sales"}) || len(cdr.Transfers) != 1 || cdr.Transfers[0].Target != "ivr:demo-800" {
+		t.Errorf("CDR path %v transfers %+v", path, cdr.Transfers)
+	}
+}

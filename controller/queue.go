@@ -454,6 +454,6 @@ func (c *call) connectAgent(l *leg) {
 	cancel()
 	if to != "" {
 		// The agent's part ended (wrap-up follows); the caller goes on.
-		c.dial(to, "blind")
+		c.cctl.next = c.dial(to, "blind")
 	}
 }
