@@ -608,3 +608,49 @@ func TestCallControlBlindTransferToIVR(t *testing.T) {
 		t.Errorf("CDR path %v transfers %+v", path, cdr.Transfers)
 	}
 }
+
+// A queue with keep_entered_at takes a transferred call at the time it
+// first entered queueing: the caller transferred from agent A goes ahead
+// of a caller who joined "billing" directly after it had first queued.
+func TestCallControlTransferKeepsEntryTime(t *testing.T) {
+	e := newCtlCenter(t)
+	billing := store.Queue{Name: "billing", Strategy: store.StrategyTopDown, RingTimeout: 15, WrapUp: 5,
+		JoinWhenNoAgents: true, KeepEnteredAt: true, Members: []store.QueueMember{{AgentID: e.b}}}
+	if err := e.ctl.Queues().Create(e.ctx, &billing); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ctl.Numbers().Create(e.ctx, &store.Number{Number: "802",
+		Route: store.Target{Kind: store.TargetQueue, Value: billing.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	first, agentA, id := e.connect()
+	other := e.newPhone("13800000002")
+	second, err := other.Dial(e.ctx, e.uri("802"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second.SetTone(700)
+	eventually(t, "the second caller waits in billing", 10*time.Second, func() bool {
+		calls, _ := e.cc.Calls(e.ctx, admin)
+		return slices.ContainsFunc(calls, func(c LiveCall) bool { return c.Queue == billing.ID && c.State == "queued" })
+	})
+	e.do(agentActor(e.a), id, CallControlRequest{Action: ActionTransfer, Target: TransferTarget{Kind: TransferQueue, Value: billing.ID}})
+	waitDone(t, e.ctx, agentA, "agent A")
+	eventually(t, "both wait in billing", 10*time.Second, func() bool {
+		calls, _ := e.cc.Calls(e.ctx, admin)
+		n := 0
+		for _, c := range calls {
+			if c.Queue == billing.ID && c.State == "queued" {
+				n++
+			}
+		}
+		return n == 2
+	})
+	e.seat(e.b, e.phoneB, "1002")
+	agentB := e.ring(e.phoneB, toneAgentB, "agent B")
+	e.waitHears(agentB, "agent B takes the transferred caller first", toneCaller)
+	e.waitHears(first, "the transferred caller hears agent B", toneAgentB)
+	if err := second.Hangup(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+}
