@@ -211,13 +211,19 @@ func (cc *CallCenter) ControlCall(ctx context.Context, by Actor, callID string, 
 	if err := checkControl(req); err != nil {
 		return LiveCall{}, err
 	}
+	if req.Action == ActionDisposition {
+		return LiveCall{}, cc.dispose(ctx, by, callID, req.Disposition)
+	}
 	c := cc.call(callID)
 	if c == nil {
-		if req.Action == ActionDisposition {
-			return LiveCall{}, cc.disposeEnded(ctx, by, callID, req.Disposition)
-		}
 		return LiveCall{}, fmt.Errorf("%w: %q", ErrNoSuchCall, callID)
 	}
+	return c.command(ctx, by, req)
+}
+
+// command runs one action on the call's actor and waits for it.
+func (c *call) command(ctx context.Context, by Actor, req CallControlRequest) (LiveCall, error) {
+	callID := c.id
 	v := c.snapshot()
 	if err := mayControl(by, v.AgentID, callID); err != nil {
 		return LiveCall{}, err
@@ -301,9 +307,6 @@ func (c *call) control(by Actor, req CallControlRequest) error {
 	switch req.Action {
 	case ActionDisposition:
 		d := req.Disposition
-		if d.EndWrapUp {
-			return fmt.Errorf("%w: the call is not in wrap-up yet", ErrCallState)
-		}
 		x.disp = &d
 		c.publish("call.disposition", c.viewAgent(), nil, map[string]any{"disposition": d.Disposition,
 			"notes": d.Notes, "by": by.UserID})
@@ -799,6 +802,50 @@ func (c *call) controlCDR() {
 	c.cc.recent.remember(c.cdr)
 }
 
+// dispose sets a call's disposition and notes: a live call's actor puts
+// them on the CDR it will write; once the call has ended (or ends before
+// the actor takes the command) the CDR is amended. EndWrapUp then makes
+// the call's agent ready (409 when it is not in wrap-up: the disposition
+// is kept).
+func (cc *CallCenter) dispose(ctx context.Context, by Actor, callID string, d DispositionRequest) error {
+	if c := cc.call(callID); c != nil {
+		live := d
+		live.EndWrapUp = false
+		v, err := c.command(ctx, by, CallControlRequest{Action: ActionDisposition, Disposition: live})
+		switch {
+		case err == nil:
+			if !d.EndWrapUp {
+				return nil
+			}
+			return cc.endWrapUp(ctx, by, v.AgentID)
+		case !errors.Is(err, ErrNoSuchCall):
+			return err
+		}
+	}
+	return cc.disposeEnded(ctx, by, callID, d)
+}
+
+// endWrapUp makes an agent in wrap-up ready.
+func (cc *CallCenter) endWrapUp(ctx context.Context, by Actor, agentID string) error {
+	if agentID == "" {
+		return fmt.Errorf("%w: the call has no agent", ErrCallState)
+	}
+	err := cc.ctl.acd.Do(ctx, func(e *acd.Engine) ([]acd.Event, error) {
+		st, err := e.Agent(acd.AgentID(agentID))
+		if err != nil {
+			return nil, err
+		}
+		if st.State != acd.StateWrapUp {
+			return nil, fmt.Errorf("%w: agent %q is %s, not in wrap-up", ErrCallState, agentID, st.State)
+		}
+		return e.SetReady(acd.AgentID(agentID), originOf(by, agentID))
+	})
+	if err != nil && isIllegal(err) {
+		return fmt.Errorf("%w: %w", ErrIllegalTransition, err)
+	}
+	return err
+}
+
 // disposeEnded sets the disposition of a call that has ended: its CDR
 // (the recent copy, or the stored one) is journaled again with it.
 func (cc *CallCenter) disposeEnded(ctx context.Context, by Actor, callID string, d DispositionRequest) error {
@@ -824,20 +871,7 @@ func (cc *CallCenter) disposeEnded(ctx context.Context, by Actor, callID string,
 	if !d.EndWrapUp {
 		return nil
 	}
-	err := cc.ctl.acd.Do(ctx, func(e *acd.Engine) ([]acd.Event, error) {
-		st, err := e.Agent(acd.AgentID(cdr.AgentID))
-		if err != nil {
-			return nil, err
-		}
-		if st.State != acd.StateWrapUp {
-			return nil, fmt.Errorf("%w: agent %q is %s", ErrCallState, cdr.AgentID, st.State)
-		}
-		return e.SetReady(acd.AgentID(cdr.AgentID), originOf(by, cdr.AgentID))
-	})
-	if err != nil && isIllegal(err) {
-		return fmt.Errorf("%w: %w", ErrIllegalTransition, err)
-	}
-	return err
+	return cc.endWrapUp(ctx, by, cdr.AgentID)
 }
 
 // ClickToDial implements LiveControl: the agent's device rings first
