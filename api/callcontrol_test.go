@@ -182,6 +182,9 @@ func TestCallControlRoutes(t *testing.T) {
 	wantField(t, e.do(req{method: "POST", path: "/api/v1/calls", token: tokSup, body: map[string]any{"number": "+8613900000000"}}), http.StatusBadRequest, "agent_id")
 	wantField(t, e.do(req{method: "POST", path: "/api/v1/calls", token: tokB, body: map[string]any{"agent_id": a.ID, "number": "+8613900000000"}}), http.StatusForbidden, "")
 
+	// A supervisor may act on any call.
+	e.must(req{method: "POST", path: base + "/mute", token: tokSup}, http.StatusOK, nil)
+	e.must(req{method: "POST", path: base + "/unmute", token: tokSup}, http.StatusOK, nil)
 	var v controller.LiveCall
 	e.must(req{method: "POST", path: base + "/hold", token: tokA}, http.StatusOK, &v)
 	waitFor(t, "the held caller hears music, not the agent", func() bool {

@@ -265,8 +265,8 @@ func checkControl(req CallControlRequest) error {
 		t := req.Target
 		kinds := []string{TransferAgent, TransferQueue, TransferIVR, TransferExtension, TransferExternal}
 		if req.Action == ActionConsult {
-			kinds = kinds[:0:0]
-			kinds = append(kinds, TransferAgent, TransferExtension, TransferExternal)
+			// One can consult a person, not a queue or a menu.
+			kinds = []string{TransferAgent, TransferExtension, TransferExternal}
 		}
 		ok := false
 		for _, k := range kinds {
