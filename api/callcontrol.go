@@ -176,8 +176,11 @@ func (s *Server) handleClickToDial(c *gin.Context) {
 	}
 	v, err := lc.ClickToDial(c.Request.Context(), actorOf(c), b)
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
+		switch {
+		case errors.Is(err, store.ErrNotFound):
 			err = invalidValue("agent_id", "no such agent")
+		case errors.Is(err, controller.ErrTargetUnavailable):
+			err = &apiError{Status: http.StatusConflict, Code: "agent_unavailable", Message: err.Error(), Field: "agent_id"}
 		}
 		s.abortWith(c, callControlError(err))
 		return

@@ -181,6 +181,8 @@ func TestCallControlRoutes(t *testing.T) {
 	wantField(t, e.do(req{method: "POST", path: "/api/v1/calls", token: tokA, body: map[string]any{"number": "abc"}}), http.StatusBadRequest, "number")
 	wantField(t, e.do(req{method: "POST", path: "/api/v1/calls", token: tokSup, body: map[string]any{"number": "+8613900000000"}}), http.StatusBadRequest, "agent_id")
 	wantField(t, e.do(req{method: "POST", path: "/api/v1/calls", token: tokB, body: map[string]any{"agent_id": a.ID, "number": "+8613900000000"}}), http.StatusForbidden, "")
+	// Agent B is logged out: it cannot dial.
+	wantField(t, e.do(req{method: "POST", path: "/api/v1/calls", token: tokB, body: map[string]any{"number": "+8613900000000"}}), http.StatusConflict, "agent_id")
 
 	// A supervisor may act on any call.
 	e.must(req{method: "POST", path: base + "/mute", token: tokSup}, http.StatusOK, nil)
