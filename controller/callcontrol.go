@@ -132,6 +132,7 @@ type ClickToDialRequest struct {
 const (
 	targetAgent store.TargetKind = "agent"
 	targetLeg   store.TargetKind = "leg"
+	targetDial  store.TargetKind = "dial" // an extension or number the transfer noted itself
 )
 
 // callCtl is the live-control state of one call (owned by its actor).
@@ -539,21 +540,15 @@ func (c *call) ctlTransfer(by Actor, l *leg, t TransferTarget) error {
 			return fmt.Errorf("%w: IVR flow %q: %w", ErrInvalidTarget, t.Value, err)
 		}
 		next = store.Target{Kind: store.TargetIVR, Value: t.Value}
-	case TransferExtension:
-		next = store.Target{Kind: store.TargetExtension, Value: t.Value}
-	case TransferExternal:
-		next = store.Target{Kind: store.TargetExternal, Value: t.Value}
+	case TransferExtension, TransferExternal:
+		ep, _ := targetEndpoint(t)
+		next = store.Target{Kind: targetDial, Value: ep}
 	}
 	if err := c.retrieveCaller(); err != nil {
 		c.log.Warn("transfer: caller still held", "err", err)
 	}
-	if next.Kind == store.TargetExtension || next.Kind == store.TargetExternal {
-		// dial notes these itself.
-		c.vars["transferred_by"] = l.agent
-	} else {
-		c.cdr.Transfers = append(c.cdr.Transfers, store.CDRTransfer{At: c.now(), Kind: "blind", From: l.agent,
-			Target: t.Kind + ":" + t.Value, By: by.UserID})
-	}
+	c.cdr.Transfers = append(c.cdr.Transfers, store.CDRTransfer{At: c.now(), Kind: "blind", From: l.agent,
+		Target: t.Kind + ":" + t.Value, By: by.UserID})
 	x.next = &next
 	c.publish("call.transferred", l.agent, nil, map[string]any{"kind": "blind", "target_kind": t.Kind,
 		"target": t.Value, "by": by.UserID})
@@ -710,10 +705,13 @@ func (c *call) takeNext() *store.Target {
 }
 
 // executeControl carries the call to an agent a blind transfer reserved,
-// or on with the leg of a completed consultation.
+// to an extension or number, or on with the leg of a completed
+// consultation.
 func (c *call) executeControl(t store.Target) *store.Target {
 	var l *leg
 	switch t.Kind {
+	case targetDial:
+		return c.dial(t.Value, "blind")
 	case targetAgent:
 		l = c.ringAgent(t.Value)
 		if l == nil {

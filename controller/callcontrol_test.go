@@ -371,8 +371,8 @@ func TestCallControlBlindTransferExternal(t *testing.T) {
 	}
 	waitDone(t, e.ctx, ext, "external")
 	cdr := e.cdr()
-	if !slices.ContainsFunc(cdr.Transfers, func(x store.CDRTransfer) bool {
-		return x.Kind == "external" && x.Target == "tel/+8613900000000"
+	if len(cdr.Transfers) != 1 || !slices.ContainsFunc(cdr.Transfers, func(x store.CDRTransfer) bool {
+		return x.Kind == "blind" && x.Target == "external:+8613900000000" && x.From == e.a
 	}) {
 		t.Errorf("CDR transfers %+v", cdr.Transfers)
 	}
