@@ -331,6 +331,9 @@ func TestCallControlBlindTransferToAgent(t *testing.T) {
 	e.waitCTI("call.offered", func(ev cti.Event, p map[string]any) bool {
 		return ev.AgentID == e.b && p["transfer_from"] == e.a && p["vars"] != nil
 	})
+	e.waitCTI("call.transferred", func(ev cti.Event, p map[string]any) bool {
+		return ev.CallID == id && ev.AgentID == e.a && p["kind"] == "blind" && p["target"] == e.b
+	})
 	eventually(t, "agent A in wrap-up", 10*time.Second, func() bool {
 		v, _ := e.cc.AgentState(e.ctx, admin, e.a)
 		return v.State == "wrap-up"
@@ -521,6 +524,7 @@ func TestCallControlDisposition(t *testing.T) {
 	if err := caller.Hangup(e.ctx); err != nil {
 		t.Fatal(err)
 	}
+	e.waitCTI("call.disposition", func(ev cti.Event, p map[string]any) bool { return ev.CallID == id && p["disposition"] == "sale" })
 	cdr := e.cdr()
 	if cdr.Disposition != "sale" || cdr.Notes != "wants the blue one" {
 		t.Fatalf("CDR disposition %q notes %q", cdr.Disposition, cdr.Notes)
