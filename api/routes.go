@@ -204,6 +204,7 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, s.recordRoutes()...)
 	rs = append(rs, s.liveRoutes()...)
 	rs = append(rs, s.superviseRoutes()...)
+	rs = append(rs, s.callControlRoutes()...)
 	rs = append(rs, s.eventsRoute())
 	rs = append(rs, s.reportRoutes()...)
 	rs = append(rs, s.realtimeRoutes()...)

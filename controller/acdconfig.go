@@ -79,6 +79,7 @@ func (c *acdConfig) queueConfig(q store.Queue) acd.QueueConfig {
 	if q.LeaveWhenNoAgents {
 		cfg.LeaveEmpty = acd.EmptyNoLoggedIn
 	}
+	cfg.KeepEnteredAt = q.KeepEnteredAt
 	for _, m := range q.Members {
 		if a, ok := c.agents[m.AgentID]; !ok || a.Disabled {
 			continue

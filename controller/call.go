@@ -57,6 +57,7 @@ type call struct {
 	holdFrom time.Time                    // when the conversation went on hold
 	holdSum  time.Duration
 	sup      map[string]*supervision // supervisors' legs by user id (supervise.go)
+	cctl     callCtl                 // live call control (callcontrol.go)
 
 	viewMu  sync.Mutex
 	view    LiveCall
@@ -451,6 +452,9 @@ func (c *call) talk(l *leg) (transferTo string) {
 		if !ok {
 			return ""
 		}
+		if c.controlTalk(l, m) {
+			return ""
+		}
 		ev, isEv := m.(mediacore.Event)
 		if !isEv || ev.Type != mediacore.EventTransferRequested || ev.Channel != l.ch {
 			continue
@@ -572,7 +576,7 @@ func (c *call) dial(endpoint, kind string) *store.Target {
 	if to := c.talk(l); to != "" {
 		return c.dial(to, "blind")
 	}
-	return nil
+	return c.takeNext()
 }
 
 // finish ends what is left of the call, waits for its recording and
@@ -639,6 +643,7 @@ func (c *call) finish() {
 	if len(c.vars) > 0 {
 		c.cdr.Variables = c.vars
 	}
+	c.controlCDR()
 	c.cc.opt.Journal.CallEnded(c.cdr)
 	if js, ok := c.cc.opt.Journal.(journalSyncer); ok {
 		// The call is over: waiting here for the CDR to be on disk

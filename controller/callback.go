@@ -110,6 +110,9 @@ func (c *call) runCallback(due acd.Event) {
 	if to != "" {
 		c.dial(to, "blind")
 	}
+	for t := c.takeNext(); t != nil && !c.gone; {
+		t = c.execute(*t, 0) // an API transfer of the callback (callcontrol.go)
+	}
 	c.finish()
 }
 

@@ -120,6 +120,7 @@ type CallCenter struct {
 	m     *ccMetrics
 
 	agents *agentTable
+	recent recentCDRs // for dispositions during wrap-up (callcontrol.go)
 
 	// mu guards calls, byChan and closed.
 	mu     sync.Mutex

@@ -77,8 +77,16 @@
 // reports (historical figures from the CDRs and the event log), crmhttp,
 // store.
 //
+//   - Agent call control from the desktop (callcontrol.go): hangup, hold
+//     and retrieve, DTMF, mute, blind transfer (agent, queue, IVR flow,
+//     extension, external number), consultation with complete, cancel or
+//     three-way conference, disposition and notes (also during wrap-up),
+//     the end of wrap-up, and click-to-dial; each one a command in the
+//     call's mailbox, on the CTI stream and in the CDR.
+//
 // Not yet: leader election among several nodes (today every node runs its
 // own ACD from the same configuration; only configuration is shared),
-// attended transfers (REFER with Replaces is refused; blind transfers from
-// a phone are carried out), hold and transfer from the desktop.
+// attended transfers from a phone (REFER with Replaces is refused; blind
+// transfers from a phone are carried out; the desktop's consultation
+// covers the attended case).
 package controller

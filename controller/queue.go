@@ -150,7 +150,7 @@ func (c *call) queueMedia(w *queueWait, ev mediacore.Event) (*store.Target, bool
 		}
 		c.leaveQueue(w)
 		c.connectAgent(l)
-		return nil, true
+		return c.takeNext(), true
 	case mediacore.EventHangup:
 		l := c.legs[ev.Channel]
 		if l == nil || l.agent == "" || !l.offerLive {
@@ -435,14 +435,18 @@ func (c *call) connectAgent(l *leg) {
 	if a := c.cdr.Legs[l.idx].Answer; a != nil {
 		t = *a
 	}
-	c.cdr.Answer = &t
+	if c.cdr.Answer == nil { // a transferred call keeps its first answer
+		c.cdr.Answer = &t
+	}
 	c.cdr.AgentID, c.cdr.AgentName, c.cdr.Extension = a.ID, a.Name, a.Extension
 	if c.cdr.AgentID == "" {
 		c.cdr.AgentID = l.agent
 	}
 	c.cdr.Outcome = store.OutcomeAnswered
 	c.setView(func(v *LiveCall) { v.State, v.AgentID, v.Answer = "talking", l.agent, &t })
-	c.startRecording()
+	if c.rec == nil {
+		c.startRecording()
+	}
 	c.publish("call.answered", l.agent, nil, map[string]any{"agent_id": l.agent, "agent_name": a.Name,
 		"extension": a.Extension, "recording_id": c.recID()})
 	to := c.talk(l)
@@ -455,6 +459,6 @@ func (c *call) connectAgent(l *leg) {
 	cancel()
 	if to != "" {
 		// The agent's part ended (wrap-up follows); the caller goes on.
-		c.dial(to, "blind")
+		c.cctl.next = c.dial(to, "blind")
 	}
 }

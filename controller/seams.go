@@ -142,4 +142,9 @@ type LiveControl interface {
 	// SupervisorControl: listen, whisper, barge and force actions
 	// (supervise.go).
 	SupervisorControl
+	// ControlCall runs an agent's action on a live call (hold, transfer,
+	// consult, ...; callcontrol.go); a disposition also on an ended call.
+	ControlCall(ctx context.Context, by Actor, callID string, req CallControlRequest) (LiveCall, error)
+	// ClickToDial rings an agent's device, then a number.
+	ClickToDial(ctx context.Context, by Actor, req ClickToDialRequest) (LiveCall, error)
 }

@@ -205,6 +205,10 @@ type Queue struct {
 	MusicOnHold       string          `json:"music_on_hold,omitempty"`
 	Announcements     Announcements   `json:"announcements"`
 	Recording         RecordingPolicy `json:"recording"`
+	// KeepEnteredAt: a call transferred or overflowed into this queue keeps
+	// the time it first entered queueing, so it does not start again at the
+	// back (acd.QueueConfig.KeepEnteredAt).
+	KeepEnteredAt bool `json:"keep_entered_at"`
 }
 
 // Number is an access number (DID) and where its calls go (R1.3, R1.4).

@@ -46,7 +46,8 @@ var queueTable = table[store.Queue]{
 	name: "queues", what: "queue", kind: store.KindQueue,
 	cols: []string{"name", "strategy", "members", "required_skills", "priority", "ring_timeout", "wrap_up",
 		"max_wait", "max_length", "no_answer_limit", "join_when_no_agents", "leave_when_no_agents",
-		"overflow", "music_on_hold", "announcements", "recording"},
+		"overflow", "music_on_hold", "announcements", "recording",
+		"keep_entered_at"},
 	args: func(_ *Store, v *store.Queue) ([]any, error) {
 		j, err := jsonArgs(v.Members, v.RequiredSkills, v.Overflow, v.Announcements, v.Recording)
 		if err != nil {
@@ -54,13 +55,15 @@ var queueTable = table[store.Queue]{
 		}
 		return []any{v.Name, string(v.Strategy), j[0], j[1], v.Priority, v.RingTimeout, v.WrapUp,
 			v.MaxWait, v.MaxLength, v.NoAnswerLimit, v.JoinWhenNoAgents, v.LeaveWhenNoAgents,
-			j[2], v.MusicOnHold, j[3], j[4]}, nil
+			j[2], v.MusicOnHold, j[3], j[4],
+			v.KeepEnteredAt}, nil
 	},
 	dest: func(v *store.Queue) []any {
 		return []any{&v.Name, &v.Strategy, jsonCol{&v.Members}, jsonCol{&v.RequiredSkills}, &v.Priority,
 			&v.RingTimeout, &v.WrapUp, &v.MaxWait, &v.MaxLength, &v.NoAnswerLimit, &v.JoinWhenNoAgents,
 			&v.LeaveWhenNoAgents, jsonCol{&v.Overflow}, &v.MusicOnHold, jsonCol{&v.Announcements},
-			jsonCol{&v.Recording}}
+			jsonCol{&v.Recording},
+			&v.KeepEnteredAt}
 	},
 }
 
