@@ -127,6 +127,9 @@ type CallCenter struct {
 	byChan map[mediacore.ChannelID]*call
 	closed bool
 	wg     sync.WaitGroup
+
+	// confs is the live conference rooms (conference.go).
+	confs confTable
 }
 
 var _ LiveControl = (*CallCenter)(nil)
@@ -211,6 +214,7 @@ func (cc *CallCenter) Close() {
 	for _, c := range calls {
 		c.cancel()
 	}
+	cc.closeConferences()
 	cc.wg.Wait()
 }
 
@@ -232,6 +236,9 @@ func (cc *CallCenter) HandleMedia(ev mediacore.Event) {
 			return
 		}
 		cc.log.Error("media node down", "node", ev.Node, "err", ev.Err)
+		return
+	}
+	if cc.conferenceEvent(ev) {
 		return
 	}
 	if ev.Channel == "" {

@@ -139,4 +139,11 @@ type LiveControl interface {
 	ResumeRecording(ctx context.Context, by Actor, callID string) error
 	// Events is the CTI hub the call path publishes to.
 	Events() *cti.Hub
+
+	// Conference rooms (conference.go): admins and supervisors list a
+	// room's members, mute, unmute and kick them, and dial out to add one.
+	ConferenceMembers(ctx context.Context, by Actor, roomID string) ([]ConferenceMember, error)
+	MuteConferenceMember(ctx context.Context, by Actor, roomID, memberID string, mute bool) (ConferenceMember, error)
+	KickConferenceMember(ctx context.Context, by Actor, roomID, memberID string) error
+	DialConference(ctx context.Context, by Actor, roomID string, req ConferenceDialRequest) (ConferenceMember, error)
 }
