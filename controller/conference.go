@@ -409,6 +409,14 @@ func (r *room) remove(m *member, reason string) {
 	} else if m.dialOut {
 		r.publish("conference.dial_failed", m, map[string]any{"endpoint": m.endpoint, "reason": reason})
 	}
+	if m.joined && r.joinedCount() == 0 {
+		// The last one in left: parties still ringing would answer into
+		// an empty room, so they are called off and the room ends.
+		for _, o := range r.members {
+			r.hangup(o.ch)
+			r.remove(o, "room-ended")
+		}
+	}
 	r.refreshView()
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -292,3 +293,152 @@ func TestConferenceNativeTenParties(t *testing.T) {
 		t.Errorf("members after everyone left: %+v", ms)
 	}
 }
+
+// A wrong PIN three times is refused: the call ends, its CDR says so and
+// nobody joins. The moderator PIN admits as moderator. Dial-out adds an
+// extension (a registered phone) and an external number through a trunk
+// (a phone playing the carrier); each hears the moderator and is heard.
+// Kicking a dialled member ends its call; kicking the moderator ends its
+// call too, and the room with it.
+func TestConferenceNativePINDialOutKick(t *testing.T) {
+	cc := newConfCenter(t, 5)
+	ctx, cancel := context.WithTimeout(t.Context(), 120*time.Second)
+	defer cancel()
+
+	intruder := cc.dialIn(t, ctx, "13900000099", "1111")
+	intruder.SendDTMF("2222#")
+	intruder.SendDTMF("3333#")
+	select {
+	case <-intruder.Done():
+	case <-ctx.Done():
+		t.Fatal("three wrong PINs: the call was not ended")
+	}
+	eventually(t, "the refused call's CDR", 20*time.Second, func() bool { return len(cc.j.CDRs()) == 1 })
+	if cdr := cc.j.CDRs()[0]; cdr.Outcome != store.OutcomeRejected || cdr.Variables["conference_refused"] != "pin" {
+		t.Errorf("refused CDR %+v", cdr)
+	}
+	if ms := cc.members(t); len(ms) != 0 || len(cc.ctiOf(t, "conference.joined")) != 0 {
+		t.Fatalf("a wrong PIN joined: %+v", ms)
+	}
+
+	mod := cc.dialIn(t, ctx, "13900000001", confModPIN)
+	ms := cc.joined(t, 1)
+	if !ms[0].Moderator || ms[0].Direction != "dial-in" || ms[0].CallID == "" {
+		t.Fatalf("moderator %+v", ms[0])
+	}
+	mod.SetTone(530)
+
+	// Dial-out to an extension: the agent's registered phone.
+	ext, err := sippeer.New(sippeer.Config{User: "1001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ext.Close()
+	if code, err := ext.Register(ctx, cc.b.Addr().String(), e2ePassword, 300); err != nil || code != 200 {
+		t.Fatalf("register: %d, %v", code, err)
+	}
+	if _, err := cc.cc.DialConference(ctx, Actor{Role: store.RoleAgent, AgentID: cc.agent}, cc.room.ID,
+		ConferenceDialRequest{Endpoint: "user/1001"}); err == nil {
+		t.Fatal("an agent dialled out")
+	}
+	m, err := cc.cc.DialConference(ctx, admin, cc.room.ID, ConferenceDialRequest{Endpoint: "user/1001"})
+	if err != nil || m.State != "ringing" || m.Direction != "dial-out" {
+		t.Fatalf("dial-out: %+v, %v", m, err)
+	}
+	var extCall *sippeer.Call
+	select {
+	case extCall = <-ext.Incoming():
+	case <-ctx.Done():
+		t.Fatal("the extension never rang")
+	}
+	if from := extCall.HeaderValue("From"); !strings.Contains(from, confNumber) {
+		t.Errorf("dial-out caller id %q, want the room's number", from)
+	}
+	extCall.SetTone(1270)
+	cc.joined(t, 2)
+
+	// Dial-out to an external number through a trunk.
+	carrier, err := sippeer.New(sippeer.Config{User: "carrier"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer carrier.Close()
+	host, port, _ := strings.Cut(carrier.Addr(), ":")
+	pn, _ := strconv.Atoi(port)
+	if err := cc.ctl.Trunks().Create(ctx, &store.Trunk{Name: "carrier", Host: host, Port: pn,
+		Transport: store.TransportUDP, Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	ext2, err := cc.cc.DialConference(ctx, admin, cc.room.ID, ConferenceDialRequest{Endpoint: "tel/+8613900000000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var telCall *sippeer.Call
+	select {
+	case telCall = <-carrier.Incoming():
+	case <-ctx.Done():
+		t.Fatal("the trunk never rang")
+	}
+	telCall.SetTone(1730)
+	cc.joined(t, 3)
+	hearsParties(t, "moderator", mod, []float64{1270, 1730}, []float64{530})
+	hearsParties(t, "extension", extCall, []float64{530, 1730}, []float64{1270})
+	hearsParties(t, "external", telCall, []float64{530, 1270}, []float64{1730})
+
+	// Full: MaxParties 5 counts ringing dial-outs too.
+	for range 2 {
+		if _, err := cc.cc.DialConference(ctx, admin, cc.room.ID, ConferenceDialRequest{Endpoint: "sip:nobody@127.0.0.1:9"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := cc.cc.DialConference(ctx, admin, cc.room.ID, ConferenceDialRequest{Endpoint: "user/1001"}); !errorsIs(err, ErrConferenceFull) {
+		t.Errorf("dial-out into a full room: %v", err)
+	}
+
+	// Kick the external party: its call ends, the others no longer hear it.
+	if err := cc.cc.KickConferenceMember(ctx, admin, cc.room.ID, ext2.ID); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-telCall.Done():
+	case <-ctx.Done():
+		t.Fatal("the kicked member's call did not end")
+	}
+	hearsParties(t, "moderator after the kick", mod, []float64{1270}, []float64{530, 1730})
+	left := cc.ctiOf(t, "conference.left")
+	if len(left) != 1 || left[0]["reason"] != "kicked" || left[0]["member_id"] != ext2.ID {
+		t.Errorf("conference.left %v", left)
+	}
+	if err := cc.cc.KickConferenceMember(ctx, admin, cc.room.ID, ext2.ID); !errorsIs(err, ErrNoSuchMember) {
+		t.Errorf("kick twice: %v", err)
+	}
+
+	// Kick the moderator (a dial-in member): its call actor hangs up.
+	if err := cc.cc.KickConferenceMember(ctx, admin, cc.room.ID, ms[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-mod.Done():
+	case <-ctx.Done():
+		t.Fatal("the kicked moderator's call did not end")
+	}
+	eventually(t, "the moderator's CDR", 20*time.Second, func() bool { return len(cc.j.CDRs()) == 2 })
+	if cdr := cc.j.CDRs()[1]; cdr.Outcome != store.OutcomeAnswered || cdr.Variables["conference_kicked"] != "true" ||
+		cdr.Variables["conference_moderator"] != "true" {
+		t.Errorf("moderator's CDR %+v", cdr)
+	}
+	if err := extCall.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The unanswerable dial-outs are ended with the room when it empties
+	// (or fail on their own).
+	eventually(t, "the room ends", 60*time.Second, func() bool { return len(cc.members(t)) == 0 })
+	if _, err := cc.cc.MuteConferenceMember(ctx, admin, cc.room.ID, ms[0].ID, true); !errorsIs(err, ErrNoSuchMember) {
+		t.Errorf("mute in an empty room: %v", err)
+	}
+	if _, err := cc.cc.ConferenceMembers(ctx, admin, "0123456789abcdef01234567"); !errorsIs(err, ErrNoSuchConference) {
+		t.Errorf("members of an unknown room: %v", err)
+	}
+}
+
+func errorsIs(err, target error) bool { return err != nil && errors.Is(err, target) }
