@@ -60,6 +60,21 @@ func (s *Server) buildConference(ctx context.Context, b *conferenceBody, _ *stor
 	return r, checkRange("max_parties", r.MaxParties, minParties, store.MaxConferenceParties)
 }
 
+// guardConference refuses to delete a room that a number, a queue's
+// overflow or a list entry routes callers to.
+func (s *Server) guardConference(ctx context.Context, old store.Conference, next *store.Conference) error {
+	if next != nil {
+		return nil
+	}
+	return firstUse(
+		find(ctx, s.st.Numbers(), "number", func(n store.Number) bool {
+			return targets(&n.Route, store.TargetConference, old.ID) || targets(n.AfterHours, store.TargetConference, old.ID)
+		}),
+		find(ctx, s.st.Queues(), "queue", func(q store.Queue) bool { return targets(q.Overflow, store.TargetConference, old.ID) }),
+		find(ctx, s.st.Lists(), "list entry", func(e store.ListEntry) bool { return targets(e.Target, store.TargetConference, old.ID) }),
+	)
+}
+
 // conferenceError maps the conference sentinels, then the live ones.
 func conferenceError(err error) error {
 	switch {
@@ -196,7 +211,8 @@ func (s *Server) handleConferenceKick(c *gin.Context) {
 func (s *Server) conferenceRoutes() []route {
 	rooms := &crud[store.Conference, conferenceBody]{name: "conferences", key: "number",
 		repo: func(st Controller) store.Repo[store.Conference] { return st.Conferences() },
-		body: func() conferenceBody { return conferenceBody{defaultConference()} }, build: (*Server).buildConference}
+		body: func() conferenceBody { return conferenceBody{defaultConference()} }, build: (*Server).buildConference,
+		guard: (*Server).guardConference}
 	rs := crudRoutes(s, rooms, "conferences", readFloorSetup, readFloorSetup, adminOnly)
 	member := conferenceRoute + "/:member"
 	memberType := reflect.TypeFor[controller.ConferenceMember]()

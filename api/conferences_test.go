@@ -74,6 +74,8 @@ func TestConferenceRooms(t *testing.T) {
 		http.StatusBadRequest, "route.value")
 
 	base := "/api/v1/conferences/" + room.ID
+	// The number refers to the room: it cannot be deleted.
+	wantField(t, e.do(req{method: "DELETE", path: base + "?version=1", token: adminSecret}), http.StatusConflict, "")
 	e.must(req{method: "GET", path: base, token: supTok}, http.StatusOK, nil)
 	wantField(t, e.do(req{method: "PUT", path: base, token: supTok, header: map[string]string{"If-Match": `"1"`},
 		body: map[string]any{"name": "Daily", "number": "8800"}}), http.StatusForbidden, "")

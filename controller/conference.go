@@ -413,7 +413,7 @@ func (r *room) remove(m *member, reason string) {
 		// The last one in left: parties still ringing would answer into
 		// an empty room, so they are called off and the room ends.
 		for _, o := range r.members {
-			r.hangup(o.ch)
+			r.hangupLater(o.ch)
 			r.remove(o, "room-ended")
 		}
 	}
@@ -426,6 +426,17 @@ func (r *room) hangup(ch mediacore.ChannelID) {
 	if err := r.cc.media.Hangup(ctx, ch, mediacore.CauseNormal); err != nil && !errors.Is(err, mediacore.ErrNoSuchChannel) {
 		r.log.Warn("hang up a member", "channel", ch, "err", err)
 	}
+}
+
+// hangupLater ends a channel that may still be ringing without holding
+// the room's mailbox: a call without a provisional answer cannot be
+// cancelled yet (RFC 3261 §9.1), so the node may wait for one.
+func (r *room) hangupLater(ch mediacore.ChannelID) {
+	r.cc.wg.Add(1)
+	go func() {
+		defer r.cc.wg.Done()
+		r.hangup(ch)
+	}()
 }
 
 func (r *room) joinedCount() int {
@@ -576,7 +587,7 @@ func (r *room) end() {
 	t.mu.Unlock()
 	for _, m := range r.members {
 		if m.dialOut {
-			r.hangup(m.ch)
+			r.hangupLater(m.ch)
 		}
 	}
 	if r.rec != nil && !r.rec.done {

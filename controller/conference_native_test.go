@@ -386,8 +386,13 @@ func TestConferenceNativePINDialOutKick(t *testing.T) {
 	hearsParties(t, "external", telCall, []float64{530, 1270}, []float64{1730})
 
 	// Full: MaxParties 5 counts ringing dial-outs too.
+	slow, err := sippeer.New(sippeer.Config{User: "slow", AnswerDelay: 5 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
 	for range 2 {
-		if _, err := cc.cc.DialConference(ctx, admin, cc.room.ID, ConferenceDialRequest{Endpoint: "sip:nobody@127.0.0.1:9"}); err != nil {
+		if _, err := cc.cc.DialConference(ctx, admin, cc.room.ID, ConferenceDialRequest{Endpoint: "sip:slow@" + slow.Addr()}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -430,8 +435,8 @@ func TestConferenceNativePINDialOutKick(t *testing.T) {
 	if err := extCall.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// The unanswerable dial-outs are ended with the room when it empties
-	// (or fail on their own).
+	// The last one in leaves: the ringing dial-outs are called off and
+	// the room ends.
 	eventually(t, "the room ends", 60*time.Second, func() bool { return len(cc.members(t)) == 0 })
 	if _, err := cc.cc.MuteConferenceMember(ctx, admin, cc.room.ID, ms[0].ID, true); !errorsIs(err, ErrNoSuchMember) {
 		t.Errorf("mute in an empty room: %v", err)
