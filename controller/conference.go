@@ -125,6 +125,9 @@ type room struct {
 
 type member struct {
 	ch        mediacore.ChannelID
+	start     time.Time // when a dial-out was started
+	callerID  string    // what a dial-out presented
+	hangup    *mediacore.Event
 	call      *call // the owning call actor of a dial-in member; nil for dial-outs
 	endpoint  string
 	dialOut   bool
@@ -303,6 +306,7 @@ func (r *room) media(ev mediacore.Event) {
 		}
 	case mediacore.EventHangup:
 		if m := r.members[ev.Channel]; m != nil {
+			m.hangup = &ev
 			reason := "hangup"
 			if !m.joined {
 				reason = "no-answer"
@@ -409,6 +413,9 @@ func (r *room) remove(m *member, reason string) {
 	} else if m.dialOut {
 		r.publish("conference.dial_failed", m, map[string]any{"endpoint": m.endpoint, "reason": reason})
 	}
+	if m.dialOut {
+		r.dialOutCDR(m, reason)
+	}
 	if m.joined && r.joinedCount() == 0 {
 		// The last one in left: parties still ringing would answer into
 		// an empty room, so they are called off and the room ends.
@@ -478,7 +485,7 @@ func (r *room) dial(req ConferenceDialRequest) (ConferenceMember, error) {
 	}
 	r.nOut++
 	ch := mediacore.ChannelID(fmt.Sprintf("%s-o%d", r.session, r.nOut))
-	m := &member{ch: ch, endpoint: req.Endpoint, dialOut: true, muted: req.Muted}
+	m := &member{ch: ch, endpoint: req.Endpoint, dialOut: true, muted: req.Muted, start: r.now()}
 	t := &r.cc.confs
 	t.mu.Lock()
 	t.byChan[ch] = r
@@ -488,6 +495,7 @@ func (r *room) dial(req ConferenceDialRequest) (ConferenceMember, error) {
 	if cid == "" {
 		cid = r.cfg.Number
 	}
+	m.callerID = cid
 	oreq := mediacore.OriginateRequest{ChannelID: ch, Endpoint: req.Endpoint, CallerIDNumber: cid,
 		CallerIDName: r.cfg.Name, Timeout: conferenceDialTimeout}
 	// Keep the room on one node: a bridge never spans two.
@@ -567,6 +575,38 @@ func (r *room) kick(id string) error {
 	}
 	r.remove(m, "kicked")
 	return nil
+}
+
+// dialOutCDR writes the detail record of a dialled-out member (a dial-in
+// member's is its call's): answered when it joined, failed otherwise, with
+// the room in its variables.
+func (r *room) dialOutCDR(m *member, reason string) {
+	end := r.now()
+	node, _ := r.cc.media.NodeOf(m.ch)
+	leg := store.CDRLeg{Channel: string(m.ch), Node: node, Role: "conference", Endpoint: m.endpoint, Start: m.start,
+		End: end, Cause: mediacore.CauseNormal.String()}
+	side := store.SideSystem
+	if h := m.hangup; h != nil {
+		if !h.Time.IsZero() {
+			leg.End = h.Time
+		}
+		leg.Cause, leg.SIPCode, leg.Q850 = h.Cause.String(), h.SIPCode, h.Q850
+		if reason == "hangup" {
+			side = store.SideCaller
+		}
+	}
+	cdr := store.CDR{ID: string(m.ch), Direction: "outbound", Caller: m.callerID, CallerName: r.cfg.Name,
+		Called: m.endpoint, Node: node, Start: m.start, End: leg.End, Outcome: store.OutcomeFailed,
+		HangupCause: leg.Cause, HangupSide: side, IVRPath: []store.IVRStep{}, Transfers: []store.CDRTransfer{},
+		Variables: map[string]string{"conference_id": r.id, "conference_session": r.session, "conference_left": reason}}
+	if m.joined {
+		a := m.joinedAt
+		leg.Answer, cdr.Answer = &a, &a
+		cdr.Outcome = store.OutcomeAnswered
+		cdr.TalkSeconds = leg.End.Sub(a).Seconds()
+	}
+	cdr.Legs = []store.CDRLeg{leg}
+	r.cc.opt.Journal.CallEnded(cdr)
 }
 
 // memberGone is a dial-in member's call saying its channel ended.

@@ -356,6 +356,8 @@ func TestConferenceNativePINDialOutKick(t *testing.T) {
 	}
 	extCall.SetTone(1270)
 	cc.joined(t, 2)
+	// The moderator heard the room's entry beeps when the extension came in.
+	heardTone(t, "entry tone", mod, ConferenceEntryTone.Freqs[0])
 
 	// Dial-out to an external number through a trunk.
 	carrier, err := sippeer.New(sippeer.Config{User: "carrier"})
@@ -409,6 +411,7 @@ func TestConferenceNativePINDialOutKick(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("the kicked member's call did not end")
 	}
+	heardTone(t, "exit tone", mod, ConferenceExitTone.Freqs[0])
 	hearsParties(t, "moderator after the kick", mod, []float64{1270}, []float64{530, 1730})
 	left := cc.ctiOf(t, "conference.left")
 	if len(left) != 1 || left[0]["reason"] != "kicked" || left[0]["member_id"] != ext2.ID {
@@ -427,10 +430,16 @@ func TestConferenceNativePINDialOutKick(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("the kicked moderator's call did not end")
 	}
-	eventually(t, "the moderator's CDR", 20*time.Second, func() bool { return len(cc.j.CDRs()) == 2 })
-	if cdr := cc.j.CDRs()[1]; cdr.Outcome != store.OutcomeAnswered || cdr.Variables["conference_kicked"] != "true" ||
+	eventually(t, "the moderator's CDR", 20*time.Second, func() bool { return cdrOf(cc.j, ms[0].CallID) != nil })
+	if cdr := cdrOf(cc.j, ms[0].CallID); cdr.Outcome != store.OutcomeAnswered || cdr.Variables["conference_kicked"] != "true" ||
 		cdr.Variables["conference_moderator"] != "true" {
 		t.Errorf("moderator's CDR %+v", cdr)
+	}
+	// The kicked dial-out has its own CDR: answered, outbound, the room's
+	// number as caller.
+	if cdr := cdrOf(cc.j, ext2.ID); cdr == nil || cdr.Outcome != store.OutcomeAnswered || cdr.Direction != "outbound" ||
+		cdr.Caller != confNumber || cdr.Called != "tel/+8613900000000" || cdr.Variables["conference_left"] != "kicked" {
+		t.Errorf("dial-out CDR %+v", cdr)
 	}
 	if err := extCall.Hangup(ctx); err != nil {
 		t.Fatal(err)
@@ -444,6 +453,29 @@ func TestConferenceNativePINDialOutKick(t *testing.T) {
 	if _, err := cc.cc.ConferenceMembers(ctx, admin, "0123456789abcdef01234567"); !errorsIs(err, ErrNoSuchConference) {
 		t.Errorf("members of an unknown room: %v", err)
 	}
+}
+
+// heardTone waits until c heard freq in some 100 ms of the last 3 s.
+func heardTone(t *testing.T, what string, c *sippeer.Call, freq float64) {
+	t.Helper()
+	eventually(t, what, 10*time.Second, func() bool {
+		s := c.Heard(3 * time.Second)
+		for from := 0; from+800 <= len(s); from += 400 {
+			if w := s[from : from+800]; audio.LevelDBm0(w) > -45 && audio.ToneRatio(w, audio.SampleRate, freq) > 0.2 {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func cdrOf(j *memJournal, id string) *store.CDR {
+	for _, c := range j.CDRs() {
+		if c.ID == id {
+			return &c
+		}
+	}
+	return nil
 }
 
 func errorsIs(err, target error) bool { return err != nil && errors.Is(err, target) }
