@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 
 	"hotline/controller"
@@ -156,5 +157,26 @@ func TestConferenceRooms(t *testing.T) {
 	comps := openAPIComponents(t, e)
 	if _, ok := comps["ConferenceInput"]; !ok {
 		t.Error("no ConferenceInput schema")
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Roles []string `json:"x-roles"`
+		} `json:"paths"`
+	}
+	e.must(req{method: "GET", path: "/api/v1/openapi.json"}, http.StatusOK, &doc)
+	for path, methods := range map[string][]string{
+		"/api/v1/conferences":                              {"get", "post"},
+		"/api/v1/conferences/{id}":                         {"get", "put", "delete"},
+		"/api/v1/conferences/{id}/members":                 {"get", "post"},
+		"/api/v1/conferences/{id}/members/{member}":        {"delete"},
+		"/api/v1/conferences/{id}/members/{member}/mute":   {"post"},
+		"/api/v1/conferences/{id}/members/{member}/unmute": {"post"},
+	} {
+		for _, m := range methods {
+			op, ok := doc.Paths[path][m]
+			if !ok || len(op.Roles) == 0 || slices.Contains(op.Roles, "agent") {
+				t.Errorf("OpenAPI %s %s: %+v (present %v)", m, path, op, ok)
+			}
+		}
 	}
 }

@@ -402,6 +402,22 @@ func TestConferenceNativePINDialOutKick(t *testing.T) {
 		t.Errorf("dial-out into a full room: %v", err)
 	}
 
+	// A caller with the right PIN is refused too, busy.
+	late := cc.dialIn(t, ctx, "13900000077", confPIN)
+	select {
+	case <-late.Done():
+	case <-ctx.Done():
+		t.Fatal("a dial-in into a full room was not ended")
+	}
+	eventually(t, "the late caller's CDR", 20*time.Second, func() bool {
+		return slices.ContainsFunc(cc.j.CDRs(), func(c store.CDR) bool { return c.Caller == "13900000077" })
+	})
+	for _, cdr := range cc.j.CDRs() {
+		if cdr.Caller == "13900000077" && (cdr.Outcome != store.OutcomeRejected || cdr.Variables["conference_refused"] != "full") {
+			t.Errorf("late caller's CDR %+v", cdr)
+		}
+	}
+
 	// Kick the external party: its call ends, the others no longer hear it.
 	if err := cc.cc.KickConferenceMember(ctx, admin, cc.room.ID, ext2.ID); err != nil {
 		t.Fatal(err)
