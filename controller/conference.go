@@ -51,12 +51,12 @@ const (
 // The room's tones: two short high beeps when someone joins, one low tone
 // when someone leaves, so members hear the room change without words.
 var (
-	ConferenceEntryTone = mediacore.Tone{Freqs: []float64{880}, On: 120 * time.Millisecond, Off: 80 * time.Millisecond}
-	ConferenceExitTone  = mediacore.Tone{Freqs: []float64{440}, On: 300 * time.Millisecond}
+	confEntryTone = mediacore.Tone{Freqs: []float64{880}, On: 120 * time.Millisecond, Off: 80 * time.Millisecond}
+	confExitTone  = mediacore.Tone{Freqs: []float64{440}, On: 300 * time.Millisecond}
 )
 
 const (
-	conferenceEntryLen = 320 * time.Millisecond // two beeps of ConferenceEntryTone
+	conferenceEntryLen = 320 * time.Millisecond // two beeps of confEntryTone
 	conferenceExitLen  = 300 * time.Millisecond
 )
 
@@ -375,7 +375,7 @@ func (r *room) join(m *member) error {
 	}
 	m.joined, m.joinedAt = true, r.now()
 	r.startRecording()
-	r.tone(ConferenceEntryTone, conferenceEntryLen)
+	r.tone(confEntryTone, conferenceEntryLen)
 	r.publish("conference.joined", m, map[string]any{"endpoint": m.endpoint, "direction": m.direction(),
 		"moderator": m.moderator, "muted": m.muted, "members": r.joinedCount()})
 	r.refreshView()
@@ -407,7 +407,7 @@ func (r *room) remove(m *member, reason string) {
 		t.mu.Unlock()
 	}
 	if m.joined {
-		r.tone(ConferenceExitTone, conferenceExitLen)
+		r.tone(confExitTone, conferenceExitLen)
 		r.publish("conference.left", m, map[string]any{"endpoint": m.endpoint, "reason": reason,
 			"members": r.joinedCount()})
 	} else if m.dialOut {

@@ -357,7 +357,7 @@ func TestConferenceNativePINDialOutKick(t *testing.T) {
 	extCall.SetTone(1270)
 	cc.joined(t, 2)
 	// The moderator heard the room's entry beeps when the extension came in.
-	heardTone(t, "entry tone", mod, ConferenceEntryTone.Freqs[0])
+	heardTone(t, "entry tone", mod, confEntryTone.Freqs[0])
 
 	// Dial-out to an external number through a trunk.
 	carrier, err := sippeer.New(sippeer.Config{User: "carrier"})
@@ -427,7 +427,7 @@ func TestConferenceNativePINDialOutKick(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("the kicked member's call did not end")
 	}
-	heardTone(t, "exit tone", mod, ConferenceExitTone.Freqs[0])
+	heardTone(t, "exit tone", mod, confExitTone.Freqs[0])
 	hearsParties(t, "moderator after the kick", mod, []float64{1270}, []float64{530, 1730})
 	left := cc.ctiOf(t, "conference.left")
 	if len(left) != 1 || left[0]["reason"] != "kicked" || left[0]["member_id"] != ext2.ID {
