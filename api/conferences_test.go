@@ -31,7 +31,7 @@ func (f *fakeLive) DialConference(_ context.Context, by controller.Actor, _ stri
 func TestConferenceRooms(t *testing.T) {
 	live := &fakeLive{}
 	e := newEnvOpt(t, func(o *Options) { o.Live = live })
-	agentID, _ := e.seed()
+	agentID, queueID := e.seed()
 	_, agentTok := e.userToken("ann", store.RoleAgent, agentID)
 	_, supTok := e.userToken("sam", store.RoleSupervisor, "")
 
@@ -75,6 +75,9 @@ func TestConferenceRooms(t *testing.T) {
 		http.StatusBadRequest, "route.value")
 
 	base := "/api/v1/conferences/" + room.ID
+	wantField(t, e.do(req{method: "PUT", path: "/api/v1/queues/" + queueID, token: adminSecret, header: map[string]string{"If-Match": `"1"`},
+		body: map[string]any{"name": "support", "overflow": map[string]any{"kind": "conference", "value": room.ID}}}),
+		http.StatusBadRequest, "overflow.kind")
 	// The number refers to the room: it cannot be deleted.
 	wantField(t, e.do(req{method: "DELETE", path: base + "?version=1", token: adminSecret}), http.StatusConflict, "")
 	e.must(req{method: "GET", path: base, token: supTok}, http.StatusOK, nil)

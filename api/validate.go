@@ -173,6 +173,11 @@ func (s *Server) checkTarget(ctx context.Context, field string, t store.Target, 
 			return invalidValue(vf, "must be empty for %s", t.Kind)
 		}
 	case store.TargetConference:
+		// A room takes callers from a route; the ACD has no overflow
+		// into one.
+		if field == "overflow" {
+			return invalidValue(field+".kind", "a queue cannot overflow into a conference room")
+		}
 		if err := checkID(vf, t.Value); err != nil {
 			return err
 		}

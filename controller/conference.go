@@ -318,8 +318,7 @@ func (r *room) media(ev mediacore.Event) {
 	}
 }
 
-// ensureBridge creates the room's bridge, and starts its recording when
-// the room records, before the first member joins.
+// ensureBridge creates the room's bridge before the first member joins.
 func (r *room) ensureBridge() error {
 	if r.created {
 		return nil
