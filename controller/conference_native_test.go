@@ -95,17 +95,26 @@ func (cc *confCenter) ctiOf(t *testing.T, typ string) []map[string]any {
 // dialIn calls the room's number as user and enters pin followed by #.
 func (cc *confCenter) dialIn(t *testing.T, ctx context.Context, user, pin string) *sippeer.Call {
 	t.Helper()
-	p, err := sippeer.New(sippeer.Config{User: user})
+	call, err := cc.tryDialIn(t, ctx, user, pin)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return call
+}
+
+// tryDialIn is dialIn for other goroutines than the test's.
+func (cc *confCenter) tryDialIn(t *testing.T, ctx context.Context, user, pin string) (*sippeer.Call, error) {
+	p, err := sippeer.New(sippeer.Config{User: user})
+	if err != nil {
+		return nil, err
 	}
 	t.Cleanup(p.Close)
 	call, err := p.Dial(ctx, cc.uri(confNumber))
 	if err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("%s dials in: %w", user, err)
 	}
 	call.SendDTMF(pin + "#")
-	return call
+	return call, nil
 }
 
 // members returns the room's members now.
@@ -210,15 +219,19 @@ func TestConferenceNativeTenParties(t *testing.T) {
 	defer cancel()
 	freqs := []float64{310, 370, 530, 590, 1070, 1270, 1570, 1730, 1870, 2030}
 	calls := make([]*sippeer.Call, len(freqs))
+	errs := make([]error, len(freqs))
 	var wg sync.WaitGroup
 	for i := range calls {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			calls[i] = cc.dialIn(t, ctx, "1390000000"+strconv.Itoa(i), confPIN)
+			calls[i], errs[i] = cc.tryDialIn(t, ctx, "1390000000"+strconv.Itoa(i), confPIN)
 		}()
 	}
 	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
 	ms := cc.joined(t, len(calls))
 	for i, c := range calls {
 		c.SetTone(freqs[i])
