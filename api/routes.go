@@ -208,6 +208,7 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, s.eventsRoute())
 	rs = append(rs, s.reportRoutes()...)
 	rs = append(rs, s.realtimeRoutes()...)
+	rs = append(rs, s.conferenceRoutes()...)
 	return rs
 }
 

@@ -47,6 +47,8 @@ type Controller interface {
 	Recordings() store.RecordingRepo
 	// Ping reports whether the database answers (for /readyz).
 	Ping(ctx context.Context) error
+	// Conferences stores conference rooms (conferences.go).
+	Conferences() store.ConferenceRepo
 }
 
 // Options configure a Server. Controller is required; every other field

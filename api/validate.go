@@ -137,6 +137,7 @@ func oneOf[T ~string](field string, v T, valid []T) error {
 var targetKinds = []store.TargetKind{
 	store.TargetQueue, store.TargetIVR, store.TargetExtension, store.TargetExternal,
 	store.TargetVoicemail, store.TargetCallback, store.TargetHangup,
+	store.TargetConference,
 }
 
 // checkTarget validates a destination per kind; selfQueue is the id of the
@@ -170,6 +171,18 @@ func (s *Server) checkTarget(ctx context.Context, field string, t store.Target, 
 	case store.TargetCallback, store.TargetHangup:
 		if t.Value != "" {
 			return invalidValue(vf, "must be empty for %s", t.Kind)
+		}
+	case store.TargetConference:
+		// A room takes callers from a route; the ACD has no overflow
+		// into one.
+		if field == "overflow" {
+			return invalidValue(field+".kind", "a queue cannot overflow into a conference room")
+		}
+		if err := checkID(vf, t.Value); err != nil {
+			return err
+		}
+		if _, err := s.st.Conferences().Get(ctx, t.Value); err != nil {
+			return refErr(vf, err)
 		}
 	}
 	return nil

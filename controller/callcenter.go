@@ -128,6 +128,9 @@ type CallCenter struct {
 	byChan map[mediacore.ChannelID]*call
 	closed bool
 	wg     sync.WaitGroup
+
+	// confs is the live conference rooms (conference.go).
+	confs confTable
 }
 
 var _ LiveControl = (*CallCenter)(nil)
@@ -212,6 +215,7 @@ func (cc *CallCenter) Close() {
 	for _, c := range calls {
 		c.cancel()
 	}
+	cc.closeConferences()
 	cc.wg.Wait()
 }
 
@@ -233,6 +237,9 @@ func (cc *CallCenter) HandleMedia(ev mediacore.Event) {
 			return
 		}
 		cc.log.Error("media node down", "node", ev.Node, "err", ev.Err)
+		return
+	}
+	if cc.conferenceEvent(ev) {
 		return
 	}
 	if ev.Channel == "" {

@@ -57,6 +57,11 @@
 //     Wrap-up seconds in a CDR are the queue's configured wrap-up (the
 //     event log holds the actual end of each agent's wrap-up).
 //
+//   - Conference rooms (conference.go, conferencecall.go): one actor per
+//     live room owns its bridge (mix-minus; muted members listen), entry
+//     and exit tones, dial-outs and its recording; callers reach a room
+//     through a number routed to {conference, <id>} and its PIN.
+//
 //   - What persists and serves the call path (seams.go): SpoolJournal
 //     (journal.go: CDRs, the event log and recordings' metadata through
 //     the local fsync'd spool of controller/spool to the store, idempotent

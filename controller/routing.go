@@ -112,6 +112,8 @@ func (c *call) execute(t store.Target, prio int) *store.Target {
 		return c.voicemail(t.Value)
 	case targetAgent, targetLeg, targetDial:
 		return c.executeControl(t)
+	case store.TargetConference:
+		return c.conference(t.Value)
 	case store.TargetHangup, "":
 		if c.cdr.Outcome == "" {
 			c.cdr.Outcome = store.OutcomeRejected

@@ -147,4 +147,11 @@ type LiveControl interface {
 	ControlCall(ctx context.Context, by Actor, callID string, req CallControlRequest) (LiveCall, error)
 	// ClickToDial rings an agent's device, then a number.
 	ClickToDial(ctx context.Context, by Actor, req ClickToDialRequest) (LiveCall, error)
+
+	// Conference rooms (conference.go): admins and supervisors list a
+	// room's members, mute, unmute and kick them, and dial out to add one.
+	ConferenceMembers(ctx context.Context, by Actor, roomID string) ([]ConferenceMember, error)
+	MuteConferenceMember(ctx context.Context, by Actor, roomID, memberID string, mute bool) (ConferenceMember, error)
+	KickConferenceMember(ctx context.Context, by Actor, roomID, memberID string) error
+	DialConference(ctx context.Context, by Actor, roomID string, req ConferenceDialRequest) (ConferenceMember, error)
 }

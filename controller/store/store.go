@@ -172,4 +172,8 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Close releases the database.
 	Close() error
+
+	// Conferences stores conference rooms (configuration: their writes
+	// are in the change feed).
+	Conferences() ConferenceRepo
 }

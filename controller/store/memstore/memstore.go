@@ -33,6 +33,8 @@ type Store struct {
 	ivrFlows  *repo[store.IVRFlow]
 	recs      *records
 
+	conferences *repo[store.Conference]
+
 	// feedMu guards changes and watchers.
 	feedMu   sync.Mutex
 	changes  []store.Change
@@ -93,6 +95,8 @@ func New(now func() time.Time) *Store {
 		return f
 	})
 	s.recs = newRecords(s)
+	s.conferences = newRepo(s, store.KindConference, func(c store.Conference) string { return c.Number },
+		func(c store.Conference) store.Conference { return c })
 	return s
 }
 

@@ -54,6 +54,8 @@ type Store struct {
 	cdrs      *cdrRepo
 	qevents   *queueEventRepo
 	recs      *recordingRepo
+
+	conferences *conferenceRepo
 }
 
 var _ store.Store = (*Store)(nil)
@@ -80,6 +82,7 @@ func New(c Config) *Store {
 	s.cdrs = &cdrRepo{s: s}
 	s.qevents = &queueEventRepo{s: s}
 	s.recs = &recordingRepo{s: s}
+	s.conferences = &conferenceRepo{newRepo[store.Conference](s, conferenceTable)}
 	return s
 }
 
