@@ -202,6 +202,9 @@ type Queue struct {
 	MusicOnHold       string          `json:"music_on_hold,omitempty"`
 	Announcements     Announcements   `json:"announcements"`
 	Recording         RecordingPolicy `json:"recording"`
+	// Survey sends the caller to the post-call satisfaction survey when
+	// the agent hangs up (R2.6).
+	Survey bool `json:"survey,omitempty"`
 }
 
 // Number is an access number (DID) and where its calls go (R1.3, R1.4).
@@ -215,6 +218,8 @@ type Number struct {
 	ScheduleID string  `json:"schedule_id,omitempty"`
 	AfterHours *Target `json:"after_hours,omitempty"`
 	Greeting   string  `json:"greeting,omitempty"`
+	// Survey: see Queue.Survey (either one asks for it).
+	Survey bool `json:"survey,omitempty"`
 }
 
 // Transport is a SIP transport.

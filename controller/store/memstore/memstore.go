@@ -33,6 +33,9 @@ type Store struct {
 	ivrFlows  *repo[store.IVRFlow]
 	recs      *records
 
+	vmBoxes    *repo[store.VoicemailBox]
+	vmMessages *repo[store.VoicemailMessage]
+
 	// feedMu guards changes and watchers.
 	feedMu   sync.Mutex
 	changes  []store.Change
@@ -93,6 +96,7 @@ func New(now func() time.Time) *Store {
 		return f
 	})
 	s.recs = newRecords(s)
+	newVoicemailRepos(s)
 	return s
 }
 

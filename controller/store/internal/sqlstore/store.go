@@ -54,6 +54,9 @@ type Store struct {
 	cdrs      *cdrRepo
 	qevents   *queueEventRepo
 	recs      *recordingRepo
+
+	vmBoxes    *voicemailBoxRepo
+	vmMessages *voicemailMessageRepo
 }
 
 var _ store.Store = (*Store)(nil)
@@ -80,6 +83,8 @@ func New(c Config) *Store {
 	s.cdrs = &cdrRepo{s: s}
 	s.qevents = &queueEventRepo{s: s}
 	s.recs = &recordingRepo{s: s}
+	s.vmBoxes = &voicemailBoxRepo{newRepo[store.VoicemailBox](s, voicemailBoxTable)}
+	s.vmMessages = &voicemailMessageRepo{newRepo[store.VoicemailMessage](s, voicemailMessageTable)}
 	return s
 }
 
