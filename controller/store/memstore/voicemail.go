@@ -11,7 +11,9 @@ import (
 func (s *Store) VoicemailBoxes() store.VoicemailBoxRepo { return voicemailBoxRepo{s.vmBoxes} }
 
 // VoicemailMessages implements store.Store.
-func (s *Store) VoicemailMessages() store.VoicemailMessageRepo { return voicemailMessageRepo{s.vmMessages} }
+func (s *Store) VoicemailMessages() store.VoicemailMessageRepo {
+	return voicemailMessageRepo{s.vmMessages}
+}
 
 func newVoicemailRepos(s *Store) {
 	s.vmBoxes = newRepo(s, store.KindVoicemailBox, func(b store.VoicemailBox) string { return b.Name },
