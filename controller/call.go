@@ -56,6 +56,9 @@ type call struct {
 	held     map[mediacore.ChannelID]bool // legs on hold now (either side's phone)
 	holdFrom time.Time                    // when the conversation went on hold
 	holdSum  time.Duration
+	// surveyDue: the agent hung up and the caller waits for the survey
+	// (survey.go).
+	surveyDue bool
 
 	viewMu  sync.Mutex
 	view    LiveCall
@@ -94,6 +97,7 @@ type recState struct {
 	done      bool
 	onDemand  bool
 	activated bool
+	meta      *store.Recording // as journaled, once finished (voicemail reads it)
 }
 
 type timerMsg struct {
@@ -485,7 +489,9 @@ func (c *call) talk(l *leg) (transferTo string) {
 			}
 			c.cdr.HangupCause = cause
 		}
-		c.hangupCaller(mediacore.CauseNormal, c.cdr.HangupSide)
+		if c.surveyDue = c.wantSurvey(l); !c.surveyDue {
+			c.hangupCaller(mediacore.CauseNormal, c.cdr.HangupSide)
+		}
 	} else if !l.ended {
 		c.hangupLeg(l, mediacore.CauseNormal)
 	}
@@ -571,6 +577,7 @@ func (c *call) dial(endpoint, kind string) *store.Target {
 // finish ends what is left of the call, waits for its recording and
 // writes its CDR.
 func (c *call) finish() {
+	c.runSurvey()
 	for _, l := range c.legs {
 		c.hangupLeg(l, mediacore.CauseNormal)
 	}

@@ -110,6 +110,8 @@ func (c *call) execute(t store.Target, prio int) *store.Target {
 		return c.dial(ep, "external")
 	case store.TargetVoicemail:
 		return c.voicemail(t.Value)
+	case store.TargetVoicemailAccess:
+		return c.voicemailAccess(t.Value)
 	case store.TargetHangup, "":
 		if c.cdr.Outcome == "" {
 			c.cdr.Outcome = store.OutcomeRejected

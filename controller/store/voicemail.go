@@ -17,6 +17,10 @@ const (
 	KindVoicemailMessage Kind = "voicemail-messages"
 )
 
+// TargetVoicemailAccess routes a number to the voicemail phone menu; the
+// target's value, when set, names the box (only its PIN is asked).
+const TargetVoicemailAccess TargetKind = "voicemail-access"
+
 // VoicemailOwnerKind says whose box it is.
 type VoicemailOwnerKind string
 
