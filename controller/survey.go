@@ -2,9 +2,7 @@ package controller
 
 import (
 	"strconv"
-	"time"
 
-	"hotline/controller/ivr"
 	"hotline/controller/store"
 	"hotline/mediacore"
 )
@@ -17,12 +15,9 @@ import (
 // "survey score"). No key, or another key twice, leaves the CDR without
 // a score. The caller hanging up first skips it.
 
-const (
-	// surveyKeyTimeout is how long the survey waits for the score.
-	surveyKeyTimeout = 10 * time.Second
-	// surveyTries is how many times the question is asked.
-	surveyTries = 2
-)
+// surveyTries is how many times the question is asked (each waits
+// vmKeyTimeout for the key).
+const surveyTries = 2
 
 var (
 	surveyAsk    = vmText{"请对本次服务进行评价，非常满意请按5，非常不满意请按1。", "Please rate our service from 1 to 5, 5 being very satisfied."}
@@ -54,17 +49,15 @@ func (c *call) runSurvey() {
 		c.stopRecording()
 	}
 	c.setView(func(v *LiveCall) { v.State = "survey" })
-	s := &ivrSession{c: c}
 	for range surveyTries {
-		d, err := s.PlayAndCollect(c.ctx, []ivr.Media{c.say(surveyAsk)}, ivr.CollectSpec{Max: 1, Min: 1,
-			FirstDigitTimeout: surveyKeyTimeout, InterDigitTimeout: surveyKeyTimeout, BargeIn: true})
-		if err != nil || c.gone {
+		d, ok := c.menuAsk([]mediacore.Media{mediacore.TTS(c.voice(), surveyAsk.in(c.lang)), mediacore.ToneFor(mediacore.ToneBeep, 0)}, 1, "")
+		if !ok {
 			return
 		}
 		if n, err := strconv.Atoi(d); err == nil && n >= 1 && n <= 5 {
 			c.cdr.Survey = &n
 			c.publish("call.survey", c.agentID(), nil, map[string]any{"score": n})
-			c.sayAndWait(mediaOf([]ivr.Media{c.say(surveyThanks)}, c.lang))
+			c.sayAndWait([]mediacore.Media{mediacore.TTS(c.voice(), surveyThanks.in(c.lang))})
 			break
 		}
 	}

@@ -74,22 +74,28 @@ func (t vmText) in(lang string) string {
 	return t.zh
 }
 
-func (c *call) say(t vmText) ivr.Media {
-	return ivr.Media{Kind: ivr.MediaTTS, Text: t.in(c.lang), Voice: c.voice()}
-}
-
-// findBox looks a box up by name, then by id; found is false when neither
-// is stored (or the store does not answer within the I/O bound).
+// findBox looks a box up by name, then by id, then as the box of the
+// queue of that name or the agent of that extension (a queue's KeyVoicemail
+// names its queue); found is false when none is stored (or the store does
+// not answer within the I/O bound).
 func (c *call) findBox(ref string) (store.VoicemailBox, bool) {
 	if ref == "" {
 		return store.VoicemailBox{}, false
 	}
 	ctx, cancel := c.io()
 	defer cancel()
-	repo := c.cc.ctl.st.VoicemailBoxes()
+	st := c.cc.ctl.st
+	repo := st.VoicemailBoxes()
 	b, err := repo.GetByName(ctx, ref)
 	if errors.Is(err, store.ErrNotFound) {
 		b, err = repo.Get(ctx, ref)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		if q, qerr := st.Queues().GetByName(ctx, ref); qerr == nil {
+			b, err = boxOf(ctx, repo, store.VoicemailOwnerQueue, q.ID)
+		} else if a, aerr := st.Agents().GetByExtension(ctx, ref); aerr == nil {
+			b, err = boxOf(ctx, repo, store.VoicemailOwnerAgent, a.ID)
+		}
 	}
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
@@ -98,6 +104,26 @@ func (c *call) findBox(ref string) (store.VoicemailBox, bool) {
 		return store.VoicemailBox{}, false
 	}
 	return b, true
+}
+
+// boxOf finds the first box of an owner.
+func boxOf(ctx context.Context, repo store.VoicemailBoxRepo, kind store.VoicemailOwnerKind, id string) (store.VoicemailBox, error) {
+	opt := store.ListOptions{Limit: store.MaxLimit}
+	for {
+		p, err := repo.List(ctx, opt)
+		if err != nil {
+			return store.VoicemailBox{}, err
+		}
+		for _, b := range p.Items {
+			if b.OwnerKind == kind && b.OwnerID == id {
+				return b, nil
+			}
+		}
+		if p.Next == "" {
+			return store.VoicemailBox{}, fmt.Errorf("%w: no voicemail box of %s %q", store.ErrNotFound, kind, id)
+		}
+		opt.After = p.Next
+	}
 }
 
 // leaveVoicemail takes a message into the box ref names (see the top of
@@ -141,6 +167,7 @@ func (c *call) leaveVoicemail(ref string) *store.Target {
 	}
 	c.rec = &recState{id: got, kind: "voicemail", start: c.now(), activated: true}
 	c.cdr.RecordingID = string(got)
+	c.setView(func(v *LiveCall) { v.Recording = string(got) })
 	t := c.after(c.cc.opt.VoicemailMax, "voicemail-max")
 	for !c.gone {
 		m, ok := c.next()
@@ -253,7 +280,10 @@ func (cc *CallCenter) messageAudio(ctx context.Context, msg store.VoicemailMessa
 	return io.ReadAll(rc)
 }
 
-// voicemailAccess is the phone menu (see the top of the file).
+// voicemailAccess is the phone menu (see the top of the file). Keys
+// pressed early wait in the mailbox, so a caller who knows the menu can
+// type ahead: every prompt is part of the next question, never played
+// alone while keys would be lost.
 func (c *call) voicemailAccess(ref string) *store.Target {
 	c.cdr.Outcome = store.OutcomeSelfServe
 	c.vars["voicemail_access"] = "true"
@@ -261,19 +291,14 @@ func (c *call) voicemailAccess(ref string) *store.Target {
 		c.log.Warn("answer", "err", err)
 	}
 	c.setView(func(v *LiveCall) { v.State = "voicemail-menu" })
-	s := &ivrSession{c: c}
-	ask := func(ps []ivr.Media, max int, term string) (string, bool) {
-		d, err := s.PlayAndCollect(c.ctx, ps, ivr.CollectSpec{Max: max, Min: 1, Terminator: term,
-			FirstDigitTimeout: vmKeyTimeout, InterDigitTimeout: vmKeyTimeout, BargeIn: true})
-		return d, err == nil && !c.gone
-	}
+	tts := func(t vmText) mediacore.Media { return mediacore.TTS(c.voice(), t.in(c.lang)) }
 	bye := func() *store.Target {
-		c.sayAndWait(mediaOf([]ivr.Media{c.say(vmPromptBye)}, c.lang))
+		c.sayAndWait([]mediacore.Media{tts(vmPromptBye)})
 		c.hangupCaller(mediacore.CauseNormal, store.SideSystem)
 		return nil
 	}
 	if ref == "" {
-		d, ok := ask([]ivr.Media{c.say(vmPromptBox)}, 16, "#")
+		d, ok := c.menuAsk([]mediacore.Media{tts(vmPromptBox)}, 16, "#")
 		if !ok {
 			return nil
 		}
@@ -283,9 +308,11 @@ func (c *call) voicemailAccess(ref string) *store.Target {
 	if found && box.Language != "" {
 		c.lang = box.Language
 	}
+	c.vars["voicemail_box"] = ref
 	opened := false
+	var before []mediacore.Media
 	for range vmPINTries {
-		pin, ok := ask([]ivr.Media{c.say(vmPromptPIN)}, 16, "#")
+		pin, ok := c.menuAsk(append(before, tts(vmPromptPIN)), 16, "#")
 		if !ok {
 			return nil
 		}
@@ -295,15 +322,12 @@ func (c *call) voicemailAccess(ref string) *store.Target {
 			opened = true
 			break
 		}
-		c.sayAndWait(mediaOf([]ivr.Media{c.say(vmPromptWrong)}, c.lang))
-		if c.gone {
-			return nil
-		}
+		before = []mediacore.Media{tts(vmPromptWrong)}
 	}
-	c.vars["voicemail_box"] = ref
 	if !opened {
 		c.vars["voicemail_access"] = "refused"
 		c.log.Info("voicemail menu: wrong PIN", "box", ref)
+		c.sayAndWait(before)
 		return bye()
 	}
 	c.vars["voicemail_box_id"] = box.ID
@@ -313,9 +337,10 @@ func (c *call) voicemailAccess(ref string) *store.Target {
 	}
 	count := vmText{"您有" + strconv.Itoa(len(msgs)) + "条新留言。", "You have " + strconv.Itoa(len(msgs)) + " new messages."}
 	if len(msgs) == 0 {
-		count = vmPromptNone
+		c.sayAndWait([]mediacore.Media{tts(vmPromptNone)})
+		return bye()
 	}
-	c.sayAndWait(mediaOf([]ivr.Media{c.say(count)}, c.lang))
+	before = []mediacore.Media{tts(count)}
 	dir := c.cc.opt.VoicemailMediaDir
 	if dir == "" {
 		dir = DefaultVoicemailMediaDir
@@ -323,11 +348,11 @@ func (c *call) voicemailAccess(ref string) *store.Target {
 	for i := 0; i < len(msgs) && !c.gone; {
 		m := &msgs[i]
 		head := vmText{"第" + strconv.Itoa(i+1) + "条留言，来自" + m.Caller + "。", "Message " + strconv.Itoa(i+1) + ", from " + m.Caller + "."}
-		key, ok := ask([]ivr.Media{c.say(head), {Kind: ivr.MediaFile, File: dir + vmName(m.BoxID, m.CallID)},
-			c.say(vmPromptMenu)}, 1, "")
+		key, ok := c.menuAsk(append(before, tts(head), mediacore.File(dir+vmName(m.BoxID, m.CallID)), tts(vmPromptMenu)), 1, "")
 		if !ok {
 			return nil
 		}
+		before = nil
 		if m.State == store.VoicemailNew {
 			c.setMessageState(m, store.VoicemailRead)
 		}
@@ -340,14 +365,83 @@ func (c *call) voicemailAccess(ref string) *store.Target {
 				c.log.Warn("voicemail message not deleted", "message_id", m.ID, "err", err)
 			}
 			cancel()
-			c.sayAndWait(mediaOf([]ivr.Media{c.say(vmPromptDeleted)}, c.lang))
+			before = []mediacore.Media{tts(vmPromptDeleted)}
 		case "9":
 			c.setMessageState(m, store.VoicemailSaved)
-			c.sayAndWait(mediaOf([]ivr.Media{c.say(vmPromptSaved)}, c.lang))
+			before = []mediacore.Media{tts(vmPromptSaved)}
 		}
 		i++
 	}
+	c.sayAndWait(before)
 	return bye()
+}
+
+// menuAsk plays media and collects up to max keys (term ends early): the
+// first key stops the prompts. Media the node cannot play as a whole (no
+// TTS engine) is played without its TTS parts, so a menu still plays its
+// files and collects. ok is false when the caller hung up.
+func (c *call) menuAsk(media []mediacore.Media, max int, term string) (string, bool) {
+	if c.gone {
+		return "", false
+	}
+	c.dtmf(true)
+	defer c.dtmf(false)
+	pb, err := c.play(media, false)
+	if err != nil {
+		var rest []mediacore.Media
+		for _, m := range media {
+			if m.Kind != mediacore.MediaTTS {
+				rest = append(rest, m)
+			}
+		}
+		c.log.Debug("menu prompt not played; trying without TTS", "err", err)
+		pb, err = c.play(rest, false)
+		if err != nil {
+			pb = ""
+		}
+	}
+	var digits string
+	var timer uint64
+	if pb == "" {
+		timer = c.after(vmKeyTimeout, "menu-key")
+	}
+	defer func() { c.stop(timer) }()
+	for {
+		m, ok := c.next()
+		if !ok || c.gone {
+			return digits, false
+		}
+		switch v := m.(type) {
+		case timerMsg:
+			if v.id == timer {
+				c.stopPlayback(pb)
+				return digits, true
+			}
+		case mediacore.Event:
+			switch {
+			case v.Type == mediacore.EventPlaybackFinished && v.Playback == pb:
+				pb = ""
+				if digits == "" {
+					timer = c.after(vmKeyTimeout, "menu-key")
+				}
+			case v.Type == mediacore.EventDTMF && v.Channel == c.ch:
+				if pb != "" {
+					c.stopPlayback(pb)
+					pb = ""
+				}
+				k := string(v.Digit)
+				if term != "" && k == term {
+					return digits, true
+				}
+				digits += k
+				if len(digits) >= max {
+					return digits, true
+				}
+				c.stop(timer)
+				timer = c.after(vmKeyTimeout, "menu-key")
+			}
+		}
+	}
 }
 
 // newMessages lists a box's new messages, oldest first.

@@ -1,0 +1,156 @@
+package controller
+
+import (
+	"context"
+	"encoding/binary"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"hotline/controller/store"
+	"hotline/internal/smtpmail"
+	"hotline/internal/smtpmail/smtptest"
+	"hotline/mediacore/audio"
+	"hotline/mediacore/mediatest/sippeer"
+)
+
+// vmTone is what the caller says into voicemail: no DTMF frequency, no
+// note of the music on hold.
+const vmTone = 1100.0
+
+// monoWAV returns the samples of a 16-bit PCM mono WAV and its rate.
+func monoWAV(wav []byte) ([]int16, float64, bool) {
+	if len(wav) < 12 || string(wav[:4]) != "RIFF" {
+		return nil, 0, false
+	}
+	channels, rate := 0, 0.0
+	for p := 12; p+8 <= len(wav); {
+		id, size := string(wav[p:p+4]), int(binary.LittleEndian.Uint32(wav[p+4:p+8]))
+		body := wav[p+8:]
+		switch id {
+		case "fmt ":
+			channels = int(binary.LittleEndian.Uint16(body[2:4]))
+			rate = float64(binary.LittleEndian.Uint32(body[4:8]))
+		case "data":
+			if channels != 1 {
+				return nil, 0, false
+			}
+			size = min(size, len(body))
+			out := make([]int16, 0, size/2)
+			for i := 0; i+2 <= size; i += 2 {
+				out = append(out, int16(binary.LittleEndian.Uint16(body[i:])))
+			}
+			return out, rate, len(out) > 0
+		}
+		p += 8 + size + size&1
+	}
+	return nil, 0, false
+}
+
+// vmCenter is the native call center with a loopback SMTP server as its
+// mailer, the queue "sales" owning box 8001 (PIN 1234) and the voicemail
+// menu on 8500.
+func vmCenter(t *testing.T) (*nativeCenter, *smtptest.Server, store.VoicemailBox) {
+	t.Helper()
+	srv, err := smtptest.Start("hotline", "mail-secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	host, port, _ := net.SplitHostPort(srv.Addr())
+	pn, _ := strconv.Atoi(port)
+	mailer := smtpmail.Config{Host: host, Port: pn, Username: "hotline", Password: "mail-secret", From: "Hotline <hotline@example.com>"}
+	n := newNativeCenter(t, nil, func(o *CallCenterOptions) { o.Mailer = mailer })
+	ctx := t.Context()
+	q, err := n.st.Queues().GetByName(ctx, "sales")
+	if err != nil {
+		t.Fatal(err)
+	}
+	box := store.VoicemailBox{Name: "8001", OwnerKind: store.VoicemailOwnerQueue, OwnerID: q.ID, PIN: "1234",
+		Email: "sales@example.com", Greeting: store.VoicemailGreeting{Text: "销售部语音信箱"}}
+	if err := n.st.VoicemailBoxes().Create(ctx, &box); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.ctl.Numbers().Create(ctx, &store.Number{Number: "8500",
+		Route: store.Target{Kind: store.TargetVoicemailAccess}}); err != nil {
+		t.Fatal(err)
+	}
+	return n, srv, box
+}
+
+// leaveMessage: a caller dials 800, presses 1 for sales, waits with no
+// agent, presses # (KeyVoicemail) and speaks vmTone for two seconds.
+func leaveMessage(t *testing.T, n *nativeCenter) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	phone, err := sippeer.New(sippeer.Config{User: "13800000001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer phone.Close()
+	call, err := phone.Dial(ctx, n.uri("800"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	call.SendDTMF("1")
+	eventually(t, "queued", 10*time.Second, func() bool {
+		calls, _ := n.cc.Calls(ctx, admin)
+		return len(calls) == 1 && calls[0].State == "queued"
+	})
+	call.SendDTMF("#")
+	eventually(t, "recording the message", 20*time.Second, func() bool {
+		calls, _ := n.cc.Calls(ctx, admin)
+		return len(calls) == 1 && calls[0].State == "voicemail" && calls[0].Recording != ""
+	})
+	call.SetTone(vmTone)
+	time.Sleep(2 * time.Second) // two seconds of speech on the message
+	if err := call.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A voicemail left by DTMF from the queue reaches the queue's box: the
+// message is stored, the CDR says voicemail, and the loopback SMTP server
+// receives the e-mail with the WAV attached, which holds the caller's
+// tone.
+func TestNativeVoicemailLeftAndMailed(t *testing.T) {
+	n, srv, box := vmCenter(t)
+	leaveMessage(t, n)
+	var m smtptest.Message
+	select {
+	case m = <-srv.Messages:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no e-mail")
+	}
+	if m.Auth != "hotline" || len(m.To) != 1 || m.To[0] != "sales@example.com" || len(m.Parts) != 2 {
+		t.Fatalf("e-mail = from %q to %v auth %q, %d parts", m.From, m.To, m.Auth, len(m.Parts))
+	}
+	att := m.Parts[1]
+	if att.ContentType != "audio/wav" {
+		t.Fatalf("attachment %q is %s", att.Filename, att.ContentType)
+	}
+	pcm, rate, ok := monoWAV(att.Data)
+	if !ok {
+		t.Fatalf("the attachment is not a mono WAV (%d bytes)", len(att.Data))
+	}
+	// The tone starts a moment after the recording: look at the second half.
+	if tail := pcm[len(pcm)/2:]; !audio.HasTone(tail, rate, vmTone) {
+		t.Fatalf("the mailed message does not hold the caller's %v Hz (%.1f s of audio)", vmTone, float64(len(pcm))/rate)
+	}
+	msgs, err := n.st.VoicemailMessages().ListByBox(t.Context(), box.ID, store.ListOptions{})
+	if err != nil || len(msgs.Items) != 1 {
+		t.Fatalf("messages = %+v, %v", msgs.Items, err)
+	}
+	msg := msgs.Items[0]
+	if msg.State != store.VoicemailNew || msg.Caller != "13800000001" || msg.Bytes != int64(len(att.Data)) || msg.Duration < 1 {
+		t.Errorf("message = %+v", msg)
+	}
+	eventually(t, "the CDR", 20*time.Second, func() bool { return len(n.j.CDRs()) == 1 })
+	cdr := n.j.CDRs()[0]
+	if cdr.Outcome != store.OutcomeVoicemail || cdr.Variables["voicemail_box_id"] != box.ID ||
+		cdr.Variables["voicemail_message_id"] != msg.ID || cdr.RecordingID != msg.RecordingID {
+		t.Errorf("CDR = %+v", cdr)
+	}
+}
