@@ -154,3 +154,73 @@ func TestNativeVoicemailLeftAndMailed(t *testing.T) {
 		t.Errorf("CDR = %+v", cdr)
 	}
 }
+
+// The owner listens by phone: three wrong PINs end the call with the
+// message untouched; the right PIN plays the message (the caller's tone
+// is heard) and 9 saves it.
+func TestNativeVoicemailListenByPhone(t *testing.T) {
+	n, srv, box := vmCenter(t)
+	leaveMessage(t, n)
+	eventually(t, "the message", 20*time.Second, func() bool {
+		p, _ := n.st.VoicemailMessages().ListByBox(t.Context(), box.ID, store.ListOptions{})
+		return len(p.Items) == 1
+	})
+	<-srv.Messages
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	phone, err := sippeer.New(sippeer.Config{User: "1001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer phone.Close()
+	state := func() store.VoicemailState {
+		p, err := n.st.VoicemailMessages().ListByBox(ctx, box.ID, store.ListOptions{})
+		if err != nil || len(p.Items) != 1 {
+			t.Fatalf("messages = %+v, %v", p.Items, err)
+		}
+		return p.Items[0].State
+	}
+
+	wrong, err := phone.Dial(ctx, n.uri("8500"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong.SendDTMF("8001#0000#1111#4321#")
+	select {
+	case <-wrong.Done():
+	case <-ctx.Done():
+		t.Fatal("three wrong PINs did not end the call")
+	}
+	eventually(t, "the refused call's CDR", 20*time.Second, func() bool { return len(n.j.CDRs()) == 2 })
+	if v := n.j.CDRs()[1].Variables; v["voicemail_access"] != "refused" || v["voicemail_box"] != "8001" {
+		t.Errorf("refused call's variables = %v", v)
+	}
+	if audio.HasTone(wrong.Heard(time.Minute), audio.SampleRate, vmTone) {
+		t.Error("a wrong PIN heard the message")
+	}
+	if s := state(); s != store.VoicemailNew {
+		t.Fatalf("after wrong PINs the message is %s", s)
+	}
+
+	right, err := phone.Dial(ctx, n.uri("8500"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	right.SendDTMF("8001#1234#")
+	eventually(t, "the message heard", 30*time.Second, func() bool {
+		return audio.HasTone(right.Heard(time.Second), audio.SampleRate, vmTone)
+	})
+	right.SendDTMF("9")
+	select {
+	case <-right.Done():
+	case <-ctx.Done():
+		t.Fatal("the menu did not end after the last message")
+	}
+	if s := state(); s != store.VoicemailSaved {
+		t.Fatalf("after 9 the message is %s", s)
+	}
+	eventually(t, "the listener's CDR", 20*time.Second, func() bool { return len(n.j.CDRs()) == 3 })
+	if v := n.j.CDRs()[2].Variables; v["voicemail_access"] != "true" || v["voicemail_box_id"] != box.ID {
+		t.Errorf("listener's variables = %v", v)
+	}
+}
