@@ -47,6 +47,9 @@ type Controller interface {
 	Recordings() store.RecordingRepo
 	// Ping reports whether the database answers (for /readyz).
 	Ping(ctx context.Context) error
+	// Voicemail boxes (configuration) and messages (voicemail.go).
+	VoicemailBoxes() store.VoicemailBoxRepo
+	VoicemailMessages() store.VoicemailMessageRepo
 }
 
 // Options configure a Server. Controller is required; every other field

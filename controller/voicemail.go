@@ -480,3 +480,10 @@ func (c *call) setMessageState(m *store.VoicemailMessage, st store.VoicemailStat
 		c.log.Warn("voicemail message state not saved", "message_id", m.ID, "state", st, "err", err)
 	}
 }
+
+// VoicemailBoxes returns the voicemail boxes (configuration; the call path
+// reads them per call, so nothing is applied on a write).
+func (c *Controller) VoicemailBoxes() store.VoicemailBoxRepo { return c.st.VoicemailBoxes() }
+
+// VoicemailMessages returns the messages left in the boxes.
+func (c *Controller) VoicemailMessages() store.VoicemailMessageRepo { return c.st.VoicemailMessages() }
