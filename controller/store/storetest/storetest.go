@@ -45,6 +45,9 @@ func Run(t *testing.T, open Open) {
 		{"TimesUTC", testTimesUTC},
 		{"Ping", testPing},
 		{"Changes", testChanges},
+		{"VoicemailBoxes", func(t *testing.T, open Open) { runRepo(t, open, voicemailBoxSuite) }},
+		{"VoicemailMessages", func(t *testing.T, open Open) { runRepo(t, open, voicemailMessageSuite) }},
+		{"VoicemailListByBox", testVoicemailListByBox},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
