@@ -555,6 +555,9 @@ func (c *call) dial(endpoint, kind string) *store.Target {
 		c.cdr.Outcome = store.OutcomeAbandoned
 		return nil
 	case l.ended:
+		if t := c.noAnswerVoicemail(endpoint, kind); t != nil {
+			return t
+		}
 		c.cdr.Outcome = store.OutcomeFailed
 		c.hangupCaller(mediacore.CauseUnavailable, store.SideSystem)
 		return nil

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"hotline/controller/ivr"
@@ -184,6 +185,22 @@ func (c *call) leaveVoicemail(ref string) *store.Target {
 		c.storeMessage(box)
 	}
 	return nil
+}
+
+// noAnswerVoicemail is where an extension that did not answer (busy,
+// no answer, unreachable) sends its caller: the voicemail box of the agent
+// at that extension, if it has one; nil otherwise.
+func (c *call) noAnswerVoicemail(endpoint, kind string) *store.Target {
+	if kind != "extension" || c.gone {
+		return nil
+	}
+	ext := strings.TrimPrefix(endpoint, "user/")
+	box, ok := c.findBox(ext)
+	if !ok {
+		return nil
+	}
+	c.vars["voicemail_reason"] = "no-answer"
+	return &store.Target{Kind: store.TargetVoicemail, Value: box.Name}
 }
 
 // vmName is a message's recording name on the media node (relative to

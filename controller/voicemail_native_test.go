@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
+
 	"hotline/controller/store"
 	"hotline/internal/smtpmail"
 	"hotline/internal/smtpmail/smtptest"
@@ -222,5 +224,65 @@ func TestNativeVoicemailListenByPhone(t *testing.T) {
 	eventually(t, "the listener's CDR", 20*time.Second, func() bool { return len(n.j.CDRs()) == 3 })
 	if v := n.j.CDRs()[2].Variables; v["voicemail_access"] != "true" || v["voicemail_box_id"] != box.ID {
 		t.Errorf("listener's variables = %v", v)
+	}
+}
+
+// An extension that does not answer (busy) sends its caller to the
+// voicemail box of the agent at that extension.
+func TestNativeVoicemailOnNoAnswer(t *testing.T) {
+	n, srv, _ := vmCenter(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	box := store.VoicemailBox{Name: "wang", OwnerKind: store.VoicemailOwnerAgent, OwnerID: n.agent, PIN: "8888",
+		Email: "wang@example.com"}
+	if err := n.st.VoicemailBoxes().Create(ctx, &box); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.ctl.Numbers().Create(ctx, &store.Number{Number: "801",
+		Route: store.Target{Kind: store.TargetExtension, Value: "1001"}}); err != nil {
+		t.Fatal(err)
+	}
+	busy, err := sippeer.New(sippeer.Config{User: "1001", Answer: func(*sip.Request) int { return 486 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	if code, err := busy.Register(ctx, n.b.Addr().String(), e2ePassword, 300); err != nil || code != 200 {
+		t.Fatalf("register: %d, %v", code, err)
+	}
+	phone, err := sippeer.New(sippeer.Config{User: "13800000002"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer phone.Close()
+	call, err := phone.Dial(ctx, n.uri("801"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "recording the message", 20*time.Second, func() bool {
+		calls, _ := n.cc.Calls(ctx, admin)
+		return len(calls) == 1 && calls[0].State == "voicemail" && calls[0].Recording != ""
+	})
+	call.SetTone(vmTone)
+	time.Sleep(time.Second) // a second of speech on the message
+	if err := call.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-srv.Messages:
+		if len(m.To) != 1 || m.To[0] != "wang@example.com" {
+			t.Fatalf("mailed to %v", m.To)
+		}
+	case <-ctx.Done():
+		t.Fatal("no e-mail")
+	}
+	p, err := n.st.VoicemailMessages().ListByBox(ctx, box.ID, store.ListOptions{})
+	if err != nil || len(p.Items) != 1 || p.Items[0].Caller != "13800000002" {
+		t.Fatalf("agent's box = %+v, %v", p.Items, err)
+	}
+	eventually(t, "the CDR", 20*time.Second, func() bool { return len(n.j.CDRs()) == 1 })
+	if cdr := n.j.CDRs()[0]; cdr.Outcome != store.OutcomeVoicemail || cdr.Variables["voicemail_reason"] != "no-answer" ||
+		len(cdr.Legs) != 2 || cdr.Legs[1].SIPCode != 486 {
+		t.Errorf("CDR = %+v", cdr)
 	}
 }
