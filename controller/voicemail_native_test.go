@@ -51,18 +51,19 @@ func monoWAV(wav []byte) ([]int16, float64, bool) {
 }
 
 // vmCenter is the native call center with a loopback SMTP server as its
-// mailer, the queue "sales" owning box 8001 (PIN 1234) and the voicemail
+// mailer (STARTTLS, AUTH), the queue "sales" owning box 8001 (PIN 1234) and the voicemail
 // menu on 8500.
 func vmCenter(t *testing.T) (*nativeCenter, *smtptest.Server, store.VoicemailBox) {
 	t.Helper()
-	srv, err := smtptest.Start("hotline", "mail-secret")
+	srv, err := smtptest.StartTLS("hotline", "mail-secret")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
 	host, port, _ := net.SplitHostPort(srv.Addr())
 	pn, _ := strconv.Atoi(port)
-	mailer := smtpmail.Config{Host: host, Port: pn, Username: "hotline", Password: "mail-secret", From: "Hotline <hotline@example.com>"}
+	mailer := smtpmail.Config{Host: host, Port: pn, StartTLS: true, TLS: srv.ClientTLS(), Username: "hotline",
+		Password: "mail-secret", From: "Hotline <hotline@example.com>"}
 	n := newNativeCenter(t, nil, func(o *CallCenterOptions) { o.Mailer = mailer })
 	ctx := t.Context()
 	q, err := n.st.Queues().GetByName(ctx, "sales")
@@ -126,7 +127,7 @@ func TestNativeVoicemailLeftAndMailed(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("no e-mail")
 	}
-	if m.Auth != "hotline" || len(m.To) != 1 || m.To[0] != "sales@example.com" || len(m.Parts) != 2 {
+	if !m.TLS || m.Auth != "hotline" || len(m.To) != 1 || m.To[0] != "sales@example.com" || len(m.Parts) != 2 {
 		t.Fatalf("e-mail = from %q to %v auth %q, %d parts", m.From, m.To, m.Auth, len(m.Parts))
 	}
 	att := m.Parts[1]

@@ -72,3 +72,30 @@ func TestSendRefused(t *testing.T) {
 		})
 	}
 }
+
+// STARTTLS upgrades the session before AUTH and the message.
+func TestSendStartTLS(t *testing.T) {
+	s, err := smtptest.StartTLS("hotline", "s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	host, port, _ := net.SplitHostPort(s.Addr())
+	p, _ := strconv.Atoi(port)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	cfg := smtpmail.Config{Host: host, Port: p, StartTLS: true, Username: "hotline", Password: "s3cret",
+		From: "vm@example.com", TLS: s.ClientTLS()}
+	if err := cfg.Send(ctx, smtpmail.Message{To: []string{"a@example.com"}, Subject: "x", Text: "over TLS"}); err != nil {
+		t.Fatal(err)
+	}
+	m := <-s.Messages
+	if !m.TLS || m.Auth != "hotline" || string(m.Parts[0].Data) != "over TLS" {
+		t.Fatalf("message = TLS %v auth %q parts %+v", m.TLS, m.Auth, m.Parts)
+	}
+	// An untrusted certificate is refused, not skipped.
+	cfg.TLS = nil
+	if err := cfg.Send(ctx, smtpmail.Message{To: []string{"a@example.com"}}); err == nil {
+		t.Fatal("sent to a server whose certificate is not trusted")
+	}
+}

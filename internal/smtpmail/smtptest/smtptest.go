@@ -1,13 +1,21 @@
 // Package smtptest is a tiny SMTP server on loopback for tests: it speaks
 // enough of RFC 5321 for net/smtp (EHLO, AUTH PLAIN, MAIL, RCPT, DATA,
 // RSET, NOOP, QUIT), keeps every message it accepts and decodes its MIME
-// parts. It offers no STARTTLS.
+// parts. StartTLS makes it offer STARTTLS (RFC 3207) with a self-signed
+// certificate for 127.0.0.1 that ClientTLS trusts.
 package smtptest
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"io"
+	"math/big"
 	"mime"
 	"mime/multipart"
 	"net"
@@ -15,6 +23,7 @@ import (
 	"net/textproto"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Part is one decoded MIME part.
@@ -29,6 +38,7 @@ type Message struct {
 	From    string
 	To      []string
 	Auth    string // the AUTH PLAIN user, "" without AUTH
+	TLS     bool   // the session was upgraded with STARTTLS
 	Subject string
 	Raw     []byte
 	Parts   []Part
@@ -39,6 +49,8 @@ type Server struct {
 	ln       net.Listener
 	user     string
 	password string
+	tls      *tls.Config // server side; nil offers no STARTTLS
+	roots    *x509.CertPool
 	Messages chan Message
 	wg       sync.WaitGroup
 }
@@ -54,6 +66,54 @@ func Start(user, password string) (*Server, error) {
 	s.wg.Add(1)
 	go s.serve()
 	return s, nil
+}
+
+// StartTLS is Start with STARTTLS offered.
+func StartTLS(user, password string) (*Server, error) {
+	cert, roots, err := selfSigned()
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{ln: ln, user: user, password: password, Messages: make(chan Message, 16), roots: roots,
+		tls: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
+	s.wg.Add(1)
+	go s.serve()
+	return s, nil
+}
+
+// ClientTLS is a client configuration that trusts the server's
+// certificate (nil without StartTLS).
+func (s *Server) ClientTLS() *tls.Config {
+	if s.roots == nil {
+		return nil
+	}
+	return &tls.Config{RootCAs: s.roots, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
+}
+
+func selfSigned() (tls.Certificate, *x509.CertPool, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "smtptest"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, roots, nil
 }
 
 // Addr is host:port.
@@ -76,12 +136,13 @@ func (s *Server) serve() {
 		go func() {
 			defer s.wg.Done()
 			defer c.Close()
-			s.session(textproto.NewConn(c))
+			s.session(c)
 		}()
 	}
 }
 
-func (s *Server) session(tc *textproto.Conn) {
+func (s *Server) session(c net.Conn) {
+	tc := textproto.NewConn(c)
 	_ = tc.PrintfLine("220 smtptest ready")
 	var m Message
 	authed := s.user == ""
@@ -93,7 +154,24 @@ func (s *Server) session(tc *textproto.Conn) {
 		verb, arg, _ := strings.Cut(line, " ")
 		switch strings.ToUpper(verb) {
 		case "EHLO", "HELO":
-			_ = tc.PrintfLine("250-smtptest\r\n250-AUTH PLAIN\r\n250 8BITMIME")
+			if s.tls != nil && !m.TLS {
+				_ = tc.PrintfLine("250-smtptest\r\n250-STARTTLS\r\n250-AUTH PLAIN\r\n250 8BITMIME")
+			} else {
+				_ = tc.PrintfLine("250-smtptest\r\n250-AUTH PLAIN\r\n250 8BITMIME")
+			}
+		case "STARTTLS":
+			if s.tls == nil || m.TLS {
+				_ = tc.PrintfLine("502 not offered")
+				continue
+			}
+			_ = tc.PrintfLine("220 go ahead")
+			tlsConn := tls.Server(c, s.tls)
+			if err := tlsConn.Handshake(); err != nil {
+				return
+			}
+			// RFC 3207 §4.2: the session starts over on the TLS connection.
+			tc = textproto.NewConn(tlsConn)
+			m, authed = Message{TLS: true}, s.user == ""
 		case "AUTH":
 			mech, ir, _ := strings.Cut(arg, " ")
 			if !strings.EqualFold(mech, "PLAIN") {
@@ -131,9 +209,9 @@ func (s *Server) session(tc *textproto.Conn) {
 			case s.Messages <- m:
 			default:
 			}
-			m = Message{Auth: m.Auth}
+			m = Message{Auth: m.Auth, TLS: m.TLS}
 		case "RSET":
-			m = Message{Auth: m.Auth}
+			m = Message{Auth: m.Auth, TLS: m.TLS}
 			_ = tc.PrintfLine("250 ok")
 		case "NOOP":
 			_ = tc.PrintfLine("250 ok")
