@@ -14,14 +14,16 @@ import (
 // the agent as the side that hung up.
 func TestNativeSurveyScoreOnCDR(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		on    bool
-		key   string
-		score int // 0: none
+		name     string
+		on       bool // the queue asks for it
+		numberOn bool // the access number asks for it
+		key      string
+		score    int // 0: none
 	}{
-		{"scored", true, "4", 4},
-		{"out of range", true, "8", 0},
-		{"survey off", false, "", 0},
+		{"scored", true, false, "4", 4},
+		{"asked by the number", false, true, "5", 5},
+		{"out of range", true, false, "8", 0},
+		{"survey off", false, false, "", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := newNativeCenter(t, nil)
@@ -33,6 +35,14 @@ func TestNativeSurveyScoreOnCDR(t *testing.T) {
 			}
 			q.Survey = tc.on
 			if err := n.ctl.Queues().Update(ctx, &q); err != nil {
+				t.Fatal(err)
+			}
+			num, err := n.st.Numbers().GetByNumber(ctx, "800")
+			if err != nil {
+				t.Fatal(err)
+			}
+			num.Survey = tc.numberOn
+			if err := n.ctl.Numbers().Update(ctx, &num); err != nil {
 				t.Fatal(err)
 			}
 			agentPhone, err := sippeer.New(sippeer.Config{User: "1001"})
@@ -67,7 +77,7 @@ func TestNativeSurveyScoreOnCDR(t *testing.T) {
 			if err := agentCall.Hangup(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if !tc.on {
+			if !tc.on && !tc.numberOn {
 				select {
 				case <-call.Done():
 				case <-ctx.Done():

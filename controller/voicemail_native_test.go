@@ -10,6 +10,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"hotline/controller/cti"
 	"hotline/controller/store"
 	"hotline/internal/smtpmail"
 	"hotline/internal/smtpmail/smtptest"
@@ -243,6 +244,12 @@ func TestNativeVoicemailOnNoAnswer(t *testing.T) {
 		Route: store.Target{Kind: store.TargetExtension, Value: "1001"}}); err != nil {
 		t.Fatal(err)
 	}
+	// The agent's own CTI stream hears of the new message.
+	sub, err := n.cc.Events().Subscribe(cti.All(cti.ForPrincipal(cti.RoleAgent, n.agent, nil), cti.Types("voicemail.*")), cti.Live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
 	busy, err := sippeer.New(sippeer.Config{User: "1001", Answer: func(*sip.Request) int { return 486 }})
 	if err != nil {
 		t.Fatal(err)
@@ -280,6 +287,10 @@ func TestNativeVoicemailOnNoAnswer(t *testing.T) {
 	p, err := n.st.VoicemailMessages().ListByBox(ctx, box.ID, store.ListOptions{})
 	if err != nil || len(p.Items) != 1 || p.Items[0].Caller != "13800000002" {
 		t.Fatalf("agent's box = %+v, %v", p.Items, err)
+	}
+	ev, err := sub.Next(ctx)
+	if err != nil || ev.Type != "voicemail.new" || payload(t, ev)["message_id"] != p.Items[0].ID {
+		t.Fatalf("agent's CTI event = %+v, %v", ev, err)
 	}
 	eventually(t, "the CDR", 20*time.Second, func() bool { return len(n.j.CDRs()) == 1 })
 	if cdr := n.j.CDRs()[0]; cdr.Outcome != store.OutcomeVoicemail || cdr.Variables["voicemail_reason"] != "no-answer" ||
