@@ -84,8 +84,8 @@ func vmCenter(t *testing.T) (*nativeCenter, *smtptest.Server, store.VoicemailBox
 }
 
 // leaveMessage: a caller dials 800, presses 1 for sales, waits with no
-// agent, presses # (KeyVoicemail) and speaks vmTone for two seconds.
-func leaveMessage(t *testing.T, n *nativeCenter) {
+// agent, presses # (KeyVoicemail) and speaks tone for two seconds.
+func leaveMessage(t *testing.T, n *nativeCenter, tone float64) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
@@ -108,7 +108,7 @@ func leaveMessage(t *testing.T, n *nativeCenter) {
 		calls, _ := n.cc.Calls(ctx, admin)
 		return len(calls) == 1 && calls[0].State == "voicemail" && calls[0].Recording != ""
 	})
-	call.SetTone(vmTone)
+	call.SetTone(tone)
 	time.Sleep(2 * time.Second) // two seconds of speech on the message
 	if err := call.Hangup(ctx); err != nil {
 		t.Fatal(err)
@@ -121,7 +121,7 @@ func leaveMessage(t *testing.T, n *nativeCenter) {
 // tone.
 func TestNativeVoicemailLeftAndMailed(t *testing.T) {
 	n, srv, box := vmCenter(t)
-	leaveMessage(t, n)
+	leaveMessage(t, n, vmTone)
 	var m smtptest.Message
 	select {
 	case m = <-srv.Messages:
@@ -164,7 +164,7 @@ func TestNativeVoicemailLeftAndMailed(t *testing.T) {
 // is heard) and 9 saves it.
 func TestNativeVoicemailListenByPhone(t *testing.T) {
 	n, srv, box := vmCenter(t)
-	leaveMessage(t, n)
+	leaveMessage(t, n, vmTone)
 	eventually(t, "the message", 20*time.Second, func() bool {
 		p, _ := n.st.VoicemailMessages().ListByBox(t.Context(), box.ID, store.ListOptions{})
 		return len(p.Items) == 1
@@ -296,5 +296,81 @@ func TestNativeVoicemailOnNoAnswer(t *testing.T) {
 	if cdr := n.j.CDRs()[0]; cdr.Outcome != store.OutcomeVoicemail || cdr.Variables["voicemail_reason"] != "no-answer" ||
 		len(cdr.Legs) != 2 || cdr.Legs[1].SIPCode != 486 {
 		t.Errorf("CDR = %+v", cdr)
+	}
+}
+
+// The menu's keys over two messages: 1 plays the first again, 7 deletes
+// it and moves to the second, 9 saves that one and the menu ends.
+func TestNativeVoicemailMenuKeys(t *testing.T) {
+	const secondTone = 1900.0
+	n, _, box := vmCenter(t)
+	messages := func() []store.VoicemailMessage {
+		p, err := n.st.VoicemailMessages().ListByBox(t.Context(), box.ID, store.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Items
+	}
+	leaveMessage(t, n, vmTone)
+	eventually(t, "the first message", 20*time.Second, func() bool { return len(messages()) == 1 })
+	eventually(t, "the first CDR", 20*time.Second, func() bool { return len(n.j.CDRs()) == 1 })
+	leaveMessage(t, n, secondTone)
+	eventually(t, "the second message", 20*time.Second, func() bool { return len(messages()) == 2 })
+	first, second := messages()[0], messages()[1]
+
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	phone, err := sippeer.New(sippeer.Config{User: "1001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer phone.Close()
+	call, err := phone.Dial(ctx, n.uri("8500"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// hears waits for a second of tone: each quarter of the last second
+	// holds it (the tail of a playback a key just stopped does not count).
+	hears := func(what string, tone float64) {
+		t.Helper()
+		eventually(t, what, 30*time.Second, func() bool {
+			h := call.Heard(time.Second)
+			if len(h) < audio.SampleRate {
+				return false
+			}
+			for q := range 4 {
+				if !audio.HasTone(h[q*len(h)/4:(q+1)*len(h)/4], audio.SampleRate, tone) {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	state := func(id string) store.VoicemailState {
+		m, err := n.st.VoicemailMessages().Get(t.Context(), id)
+		if err != nil {
+			return ""
+		}
+		return m.State
+	}
+	call.SendDTMF("8001#1234#")
+	hears("the first message", vmTone)
+	call.SendDTMF("1")
+	// The key was taken when the message is marked read; what plays after
+	// it is the replay.
+	eventually(t, "the first message read", 10*time.Second, func() bool { return state(first.ID) == store.VoicemailRead })
+	call.ClearHeard()
+	hears("the first message again", vmTone)
+	call.SendDTMF("7")
+	hears("the second message", secondTone)
+	call.SendDTMF("9")
+	select {
+	case <-call.Done():
+	case <-ctx.Done():
+		t.Fatal("the menu did not end after the last message")
+	}
+	left := messages()
+	if len(left) != 1 || left[0].ID != second.ID || left[0].State != store.VoicemailSaved {
+		t.Fatalf("after 1, 7, 9: %+v (first was %s)", left, first.ID)
 	}
 }
