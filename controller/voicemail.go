@@ -42,8 +42,9 @@ const (
 	DefaultVoicemailMediaDir = "recordings/"
 	// vmPINTries wrong PINs end the menu call.
 	vmPINTries = 3
-	// vmMailTimeout bounds one notification e-mail.
-	vmMailTimeout = 2 * time.Minute
+	// vmMailTimeout bounds one notification e-mail (and so how long
+	// CallCenter.Close may wait for one in flight).
+	vmMailTimeout = 30 * time.Second
 	// vmKeyTimeout is how long a menu waits for a key.
 	vmKeyTimeout = 8 * time.Second
 )
@@ -232,6 +233,7 @@ func (c *call) storeMessage(box store.VoicemailBox) {
 	msg := store.VoicemailMessage{BoxID: box.ID, CallID: c.id, Caller: c.in.Caller, Called: c.in.Called,
 		At: r.start, Duration: meta.Duration, RecordingID: meta.ID, Path: meta.Path, Bytes: meta.Bytes,
 		State: store.VoicemailNew}
+	// The caller is gone: this store write delays nobody.
 	ctx, cancel := c.io()
 	err := c.cc.ctl.st.VoicemailMessages().Create(ctx, &msg)
 	cancel()
