@@ -54,7 +54,11 @@
 //   - the CTI WebSocket /api/v1/events (events.go, github.com/gobwas/ws):
 //     the token as a Bearer header or ?token=, ?since=N replay through
 //     cti.Hub.Subscribe, the role filter cti.ForPrincipal, pings, and a
-//     slow reader that falls behind instead of blocking anyone.
+//     slow reader that falls behind instead of blocking anyone;
+//   - voicemail (voicemail.go): boxes (/api/v1/voicemail/boxes, CRUD, the
+//     PIN write-only) and messages (/api/v1/voicemail: list per box, get,
+//     /audio with range requests, PATCH state, DELETE; an agent reaches
+//     only its own box).
 //
 // Defaults of every resource live in defaults.go.
 //

@@ -209,6 +209,7 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, s.reportRoutes()...)
 	rs = append(rs, s.realtimeRoutes()...)
 	rs = append(rs, s.conferenceRoutes()...)
+	rs = append(rs, s.voicemailRoutes()...)
 	return rs
 }
 

@@ -49,6 +49,9 @@ type Controller interface {
 	Ping(ctx context.Context) error
 	// Conferences stores conference rooms (conferences.go).
 	Conferences() store.ConferenceRepo
+	// Voicemail boxes (configuration) and messages (voicemail.go).
+	VoicemailBoxes() store.VoicemailBoxRepo
+	VoicemailMessages() store.VoicemailMessageRepo
 }
 
 // Options configure a Server. Controller is required; every other field

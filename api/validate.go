@@ -138,6 +138,7 @@ var targetKinds = []store.TargetKind{
 	store.TargetQueue, store.TargetIVR, store.TargetExtension, store.TargetExternal,
 	store.TargetVoicemail, store.TargetCallback, store.TargetHangup,
 	store.TargetConference,
+	store.TargetVoicemailAccess,
 }
 
 // checkTarget validates a destination per kind; selfQueue is the id of the
@@ -168,6 +169,11 @@ func (s *Server) checkTarget(ctx context.Context, field string, t store.Target, 
 		return checkID(vf, t.Value)
 	case store.TargetExternal:
 		return checkPhone(vf, t.Value)
+	case store.TargetVoicemailAccess:
+		// The phone menu; a value fixes the box (only the PIN is asked).
+		if t.Value != "" {
+			return checkID(vf, t.Value)
+		}
 	case store.TargetCallback, store.TargetHangup:
 		if t.Value != "" {
 			return invalidValue(vf, "must be empty for %s", t.Kind)

@@ -58,6 +58,9 @@ type call struct {
 	holdSum  time.Duration
 	sup      map[string]*supervision // supervisors' legs by user id (supervise.go)
 	cctl     callCtl                 // live call control (callcontrol.go)
+	// surveyDue: the agent hung up and the caller waits for the survey
+	// (survey.go).
+	surveyDue bool
 
 	viewMu  sync.Mutex
 	view    LiveCall
@@ -99,6 +102,7 @@ type recState struct {
 	done      bool
 	onDemand  bool
 	activated bool
+	meta      *store.Recording // as journaled, once finished (voicemail reads it)
 }
 
 type timerMsg struct {
@@ -495,7 +499,9 @@ func (c *call) talk(l *leg) (transferTo string) {
 			}
 			c.cdr.HangupCause = cause
 		}
-		c.hangupCaller(mediacore.CauseNormal, c.cdr.HangupSide)
+		if c.surveyDue = c.wantSurvey(l); !c.surveyDue {
+			c.hangupCaller(mediacore.CauseNormal, c.cdr.HangupSide)
+		}
 	} else if !l.ended {
 		c.hangupLeg(l, mediacore.CauseNormal)
 	}
@@ -560,6 +566,9 @@ func (c *call) dial(endpoint, kind string) *store.Target {
 		c.cdr.Outcome = store.OutcomeAbandoned
 		return nil
 	case l.ended:
+		if t := c.noAnswerVoicemail(endpoint, kind); t != nil {
+			return t
+		}
 		c.cdr.Outcome = store.OutcomeFailed
 		c.hangupCaller(mediacore.CauseUnavailable, store.SideSystem)
 		return nil
@@ -582,6 +591,7 @@ func (c *call) dial(endpoint, kind string) *store.Target {
 // finish ends what is left of the call, waits for its recording and
 // writes its CDR.
 func (c *call) finish() {
+	c.runSurvey()
 	for _, l := range c.legs {
 		c.hangupLeg(l, mediacore.CauseNormal)
 	}

@@ -97,6 +97,11 @@ type CallCenterOptions struct {
 	VoicemailMax time.Duration
 	// RoutingTimeout: see DefaultRoutingTimeout.
 	RoutingTimeout time.Duration
+	// Mailer e-mails new voicemail messages (smtpmail.Config); nil sends
+	// none.
+	Mailer VoicemailMailer
+	// VoicemailMediaDir: see DefaultVoicemailMediaDir.
+	VoicemailMediaDir string
 }
 
 // CallCenter is the call path: it turns inbound channels of the media core

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -88,7 +89,17 @@ func (m *memRecStore) Save(_ context.Context, id string, r io.Reader) (string, i
 	return p, int64(len(b)), nil
 }
 
-func (m *memRecStore) Open(string) (ReadSeekCloser, error) { return nil, store.ErrNotFound }
+func (m *memRecStore) Open(p string) (ReadSeekCloser, error) {
+	b := m.get(p)
+	if b == nil {
+		return nil, store.ErrNotFound
+	}
+	return nopCloser{bytes.NewReader(b)}, nil
+}
+
+type nopCloser struct{ *bytes.Reader }
+
+func (nopCloser) Close() error { return nil }
 
 func (m *memRecStore) get(p string) []byte {
 	m.mu.Lock()

@@ -77,6 +77,15 @@
 //     or barge mode, switched live; force hangup; recording on demand;
 //     supervisors act on the calls and agents of their team only.
 //
+//   - Voicemail and the post-call survey (voicemail.go, survey.go):
+//     boxes per agent or queue (store.VoicemailBox) picked by a voicemail
+//     target, by the queue of that name, or by the agent of an extension
+//     that did not answer; the message stored and e-mailed
+//     (CallCenterOptions.Mailer, off the call actor); the PIN-protected
+//     phone menu (store.TargetVoicemailAccess); a queue's or number's
+//     Survey keeps the caller after the agent hangs up and puts the 1-5
+//     score on the CDR.
+//
 // Subpackages: ivr (flow graphs), cti (the event hub behind the WebSocket),
 // spool (durable ordered hand-off), webhook (signed deliveries to CRMs),
 // reports (historical figures from the CDRs and the event log), crmhttp,

@@ -45,7 +45,7 @@ type nativeCenter struct {
 	agent string
 }
 
-func newNativeCenter(t *testing.T, mutate func(*native.Config)) *nativeCenter {
+func newNativeCenter(t *testing.T, mutate func(*native.Config), opts ...harnessOpt) *nativeCenter {
 	t.Helper()
 	ctx := t.Context()
 	st := memstore.New(nil)
@@ -79,8 +79,12 @@ func newNativeCenter(t *testing.T, mutate func(*native.Config)) *nativeCenter {
 		t.Fatal(err)
 	}
 	n := &nativeCenter{t: t, b: b, core: core, st: st, ctl: ctl, j: &memJournal{}, recs: &memRecStore{}}
-	cc, err := NewCallCenter(CallCenterOptions{Controller: ctl, Media: core, Journal: n.j, Recordings: n.recs,
-		BuiltinFlows: map[string]*ivr.Flow{"demo-800": ivr.DemoFlow()}})
+	o := CallCenterOptions{Controller: ctl, Media: core, Journal: n.j, Recordings: n.recs,
+		BuiltinFlows: map[string]*ivr.Flow{"demo-800": ivr.DemoFlow()}}
+	for _, f := range opts {
+		f(&o)
+	}
+	cc, err := NewCallCenter(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -173,51 +173,8 @@ func (c *call) recordingFinished(ev mediacore.Event) {
 	}
 	c.cc.opt.Journal.RecordingFinished(meta)
 	c.cdr.RecordingID = meta.ID
+	r.meta = &meta
 }
 
-// voicemail takes a message: a prompt and a beep, then the caller's voice
-// (mono, what the caller says) until the caller hangs up or
-// VoicemailMax, kept like any recording (R6) with the box in the CDR's
-// variables. The outcome is voicemail even when the caller hangs up
-// before speaking.
-func (c *call) voicemail(box string) *store.Target {
-	c.cdr.Outcome = store.OutcomeVoicemail
-	c.vars["voicemail_box"] = box
-	if err := c.answer(); err != nil {
-		c.log.Warn("answer", "err", err)
-	}
-	c.setView(func(v *LiveCall) { v.State = "voicemail" })
-	prompt := "请在提示音后留言，说完请挂机。"
-	if c.lang == "en" {
-		prompt = "Please leave a message after the tone, then hang up."
-	}
-	c.sayAndWait([]mediacore.Media{mediacore.TTS(c.voice(), prompt), mediacore.ToneFor(mediacore.ToneBeep, 0)})
-	if c.gone {
-		return nil
-	}
-	ctx, cancel := c.io()
-	id := mediacore.RecordingID("vm-" + c.id)
-	got, err := c.cc.media.Record(ctx, mediacore.ChannelTarget(c.ch), mediacore.RecordRequest{ID: id,
-		Source: mediacore.RecordRead, Name: "voicemail/" + box + "/" + c.id + ".wav"})
-	cancel()
-	if err != nil {
-		c.log.Error("voicemail not recorded", "err", err)
-		c.hangupCaller(mediacore.CauseFailure, store.SideSystem)
-		return nil
-	}
-	c.rec = &recState{id: got, kind: "voicemail", start: c.now(), activated: true}
-	c.cdr.RecordingID = string(got)
-	t := c.after(c.cc.opt.VoicemailMax, "voicemail-max")
-	for !c.gone {
-		m, ok := c.next()
-		if !ok {
-			return nil
-		}
-		if tm, isT := m.(timerMsg); isT && tm.id == t {
-			c.stopRecording()
-			c.hangupCaller(mediacore.CauseNormal, store.SideSystem)
-		}
-	}
-	c.stop(t)
-	return nil
-}
+// voicemail takes a message into a box (voicemail.go).
+func (c *call) voicemail(box string) *store.Target { return c.leaveVoicemail(box) }

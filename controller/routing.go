@@ -114,6 +114,8 @@ func (c *call) execute(t store.Target, prio int) *store.Target {
 		return c.executeControl(t)
 	case store.TargetConference:
 		return c.conference(t.Value)
+	case store.TargetVoicemailAccess:
+		return c.voicemailAccess(t.Value)
 	case store.TargetHangup, "":
 		if c.cdr.Outcome == "" {
 			c.cdr.Outcome = store.OutcomeRejected

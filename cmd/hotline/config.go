@@ -52,6 +52,8 @@ type config struct {
 	// (YAML only: the secrets belong in a file, not in argv).
 	Webhooks       []webhookConfig `yaml:"webhooks"`
 	BootstrapToken string          `yaml:"-"` // environment only: a secret does not belong in a file or argv
+	// SMTP e-mails new voicemail messages (YAML only; smtp.go).
+	SMTP *smtpConfig `yaml:"smtp"`
 }
 
 // mediaNode is one entry of media_nodes: a name unique among the nodes, a
@@ -310,6 +312,9 @@ func (c config) validate() error {
 		return err
 	}
 	if err := validateWebhooks(c.Webhooks); err != nil {
+		return err
+	}
+	if err := c.SMTP.validate(); err != nil {
 		return err
 	}
 	if c.ShutdownGrace <= 0 {

@@ -333,6 +333,7 @@ func startCallPath(cfg config, ctl *controller.Controller, media *mediacore.Core
 		Blacklist: controller.BlacklistAction(cfg.BlacklistAction),
 		Journal:   cs.journal, Recordings: cs.recordings, Directory: cs.directory, Flows: cs.flows,
 		Logger: logger.With("component", "calls"), Registerer: reg,
+		Mailer: cfg.SMTP.mailer(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("call path: %w", err)

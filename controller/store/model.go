@@ -209,6 +209,9 @@ type Queue struct {
 	// the time it first entered queueing, so it does not start again at the
 	// back (acd.QueueConfig.KeepEnteredAt).
 	KeepEnteredAt bool `json:"keep_entered_at"`
+	// Survey sends the caller to the post-call satisfaction survey when
+	// the agent hangs up (R2.6).
+	Survey bool `json:"survey,omitempty"`
 }
 
 // Number is an access number (DID) and where its calls go (R1.3, R1.4).
@@ -222,6 +225,8 @@ type Number struct {
 	ScheduleID string  `json:"schedule_id,omitempty"`
 	AfterHours *Target `json:"after_hours,omitempty"`
 	Greeting   string  `json:"greeting,omitempty"`
+	// Survey: see Queue.Survey (either one asks for it).
+	Survey bool `json:"survey,omitempty"`
 }
 
 // Transport is a SIP transport.

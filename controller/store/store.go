@@ -162,6 +162,10 @@ type Store interface {
 	CDRs() CDRRepo
 	QueueEvents() QueueEventRepo
 	Recordings() RecordingRepo
+	// VoicemailBoxes (configuration) and VoicemailMessages (left by the
+	// call path) are voicemail (voicemail.go).
+	VoicemailBoxes() VoicemailBoxRepo
+	VoicemailMessages() VoicemailMessageRepo
 
 	// ChangeFeed follows every committed configuration change (users,
 	// agents, skills, queues, numbers, trunks, schedules, lists, contacts,

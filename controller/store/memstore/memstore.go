@@ -34,6 +34,8 @@ type Store struct {
 	recs      *records
 
 	conferences *repo[store.Conference]
+	vmBoxes     *repo[store.VoicemailBox]
+	vmMessages  *repo[store.VoicemailMessage]
 
 	// feedMu guards changes and watchers.
 	feedMu   sync.Mutex
@@ -97,6 +99,7 @@ func New(now func() time.Time) *Store {
 	s.recs = newRecords(s)
 	s.conferences = newRepo(s, store.KindConference, func(c store.Conference) string { return c.Number },
 		func(c store.Conference) store.Conference { return c })
+	newVoicemailRepos(s)
 	return s
 }
 

@@ -99,6 +99,7 @@ var queueSuite = repoSuite[store.Queue]{
 			q.Members = []store.QueueMember{{AgentID: "a1", Penalty: 0}, {AgentID: "a2", Penalty: 2}}
 			q.RequiredSkills = []store.SkillLevel{{Skill: "billing", Level: 5}}
 			q.Overflow = &store.Target{Kind: store.TargetVoicemail, Value: "box-1"}
+			q.Survey = true
 		} else {
 			q.Members = []store.QueueMember{} // empty, not nil: must stay empty
 		}
@@ -133,6 +134,7 @@ var numberSuite = repoSuite[store.Number]{
 		if i%2 == 0 {
 			n.ScheduleID = "sched-1"
 			n.AfterHours = &store.Target{Kind: store.TargetVoicemail, Value: "after"}
+			n.Survey = true
 		}
 		return n
 	},

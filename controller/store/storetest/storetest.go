@@ -46,6 +46,9 @@ func Run(t *testing.T, open Open) {
 		{"Ping", testPing},
 		{"Changes", testChanges},
 		{"Conferences", func(t *testing.T, open Open) { runRepo(t, open, conferenceSuite) }},
+		{"VoicemailBoxes", func(t *testing.T, open Open) { runRepo(t, open, voicemailBoxSuite) }},
+		{"VoicemailMessages", func(t *testing.T, open Open) { runRepo(t, open, voicemailMessageSuite) }},
+		{"VoicemailListByBox", testVoicemailListByBox},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

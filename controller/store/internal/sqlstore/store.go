@@ -56,6 +56,8 @@ type Store struct {
 	recs      *recordingRepo
 
 	conferences *conferenceRepo
+	vmBoxes     *voicemailBoxRepo
+	vmMessages  *voicemailMessageRepo
 }
 
 var _ store.Store = (*Store)(nil)
@@ -83,6 +85,8 @@ func New(c Config) *Store {
 	s.qevents = &queueEventRepo{s: s}
 	s.recs = &recordingRepo{s: s}
 	s.conferences = &conferenceRepo{newRepo[store.Conference](s, conferenceTable)}
+	s.vmBoxes = &voicemailBoxRepo{newRepo[store.VoicemailBox](s, voicemailBoxTable)}
+	s.vmMessages = &voicemailMessageRepo{newRepo[store.VoicemailMessage](s, voicemailMessageTable)}
 	return s
 }
 

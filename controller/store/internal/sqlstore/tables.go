@@ -47,7 +47,7 @@ var queueTable = table[store.Queue]{
 	cols: []string{"name", "strategy", "members", "required_skills", "priority", "ring_timeout", "wrap_up",
 		"max_wait", "max_length", "no_answer_limit", "join_when_no_agents", "leave_when_no_agents",
 		"overflow", "music_on_hold", "announcements", "recording",
-		"keep_entered_at"},
+		"keep_entered_at", "survey"},
 	args: func(_ *Store, v *store.Queue) ([]any, error) {
 		j, err := jsonArgs(v.Members, v.RequiredSkills, v.Overflow, v.Announcements, v.Recording)
 		if err != nil {
@@ -56,29 +56,32 @@ var queueTable = table[store.Queue]{
 		return []any{v.Name, string(v.Strategy), j[0], j[1], v.Priority, v.RingTimeout, v.WrapUp,
 			v.MaxWait, v.MaxLength, v.NoAnswerLimit, v.JoinWhenNoAgents, v.LeaveWhenNoAgents,
 			j[2], v.MusicOnHold, j[3], j[4],
-			v.KeepEnteredAt}, nil
+			v.KeepEnteredAt, v.Survey}, nil
 	},
 	dest: func(v *store.Queue) []any {
 		return []any{&v.Name, &v.Strategy, jsonCol{&v.Members}, jsonCol{&v.RequiredSkills}, &v.Priority,
 			&v.RingTimeout, &v.WrapUp, &v.MaxWait, &v.MaxLength, &v.NoAnswerLimit, &v.JoinWhenNoAgents,
 			&v.LeaveWhenNoAgents, jsonCol{&v.Overflow}, &v.MusicOnHold, jsonCol{&v.Announcements},
 			jsonCol{&v.Recording},
-			&v.KeepEnteredAt}
+			&v.KeepEnteredAt, &v.Survey}
 	},
 }
 
 var numberTable = table[store.Number]{
 	name: "numbers", what: "number", kind: store.KindNumber,
-	cols: []string{"number", "name", "route", "schedule_id", "after_hours", "greeting"},
+	cols: []string{"number", "name", "route", "schedule_id", "after_hours", "greeting",
+		"survey"},
 	args: func(_ *Store, v *store.Number) ([]any, error) {
 		j, err := jsonArgs(v.Route, v.AfterHours)
 		if err != nil {
 			return nil, err
 		}
-		return []any{v.Number, v.Name, j[0], v.ScheduleID, j[1], v.Greeting}, nil
+		return []any{v.Number, v.Name, j[0], v.ScheduleID, j[1], v.Greeting,
+			v.Survey}, nil
 	},
 	dest: func(v *store.Number) []any {
-		return []any{&v.Number, &v.Name, jsonCol{&v.Route}, &v.ScheduleID, jsonCol{&v.AfterHours}, &v.Greeting}
+		return []any{&v.Number, &v.Name, jsonCol{&v.Route}, &v.ScheduleID, jsonCol{&v.AfterHours}, &v.Greeting,
+			&v.Survey}
 	},
 }
 
