@@ -516,6 +516,9 @@ func (c *call) destroyBridge() {
 // dial connects the caller to an extension or an external number (no
 // ACD): a transfer node, an extension or external route.
 func (c *call) dial(endpoint, kind string) *store.Target {
+	if t, done := c.pbxDial(endpoint, kind); done {
+		return t
+	}
 	if _, err := mediacore.ParseEndpoint(endpoint); err != nil {
 		c.log.Warn("bad transfer target", "endpoint", endpoint, "err", err)
 		c.cdr.Outcome = store.OutcomeFailed

@@ -97,6 +97,8 @@ type CallCenterOptions struct {
 	VoicemailMax time.Duration
 	// RoutingTimeout: see DefaultRoutingTimeout.
 	RoutingTimeout time.Duration
+	// ParkTimeout: see DefaultParkTimeout.
+	ParkTimeout time.Duration
 }
 
 // CallCenter is the call path: it turns inbound channels of the media core
@@ -120,6 +122,8 @@ type CallCenter struct {
 	m     *ccMetrics
 
 	agents *agentTable
+	// pbx is the PBX features' shared state (pbx.go).
+	pbx pbxState
 
 	// mu guards calls, byChan and closed.
 	mu     sync.Mutex
@@ -225,6 +229,7 @@ func (cc *CallCenter) HandleMedia(ev mediacore.Event) {
 	switch ev.Type {
 	case mediacore.EventEndpointRegistered, mediacore.EventEndpointUnregistered:
 		cc.log.Info(ev.Type.String(), "endpoint", ev.Endpoint, "contact", ev.Contact)
+		cc.pbxRegistration(ev)
 		return
 	case mediacore.EventBackendDown:
 		if ev.Err == "" {

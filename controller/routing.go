@@ -42,6 +42,9 @@ func (c *call) route() (*store.Target, int) {
 	}
 	n, ok := c.cc.ctl.routes.Lookup(c.in.Called)
 	if !ok {
+		if t, done := c.pbxRoute(); done {
+			return t, 0
+		}
 		c.reject("unknown_number", mediacore.CauseUnallocated)
 		return nil, 0
 	}
@@ -110,6 +113,8 @@ func (c *call) execute(t store.Target, prio int) *store.Target {
 		return c.dial(ep, "external")
 	case store.TargetVoicemail:
 		return c.voicemail(t.Value)
+	case store.TargetRingGroup:
+		return c.ringGroup(t.Value)
 	case store.TargetHangup, "":
 		if c.cdr.Outcome == "" {
 			c.cdr.Outcome = store.OutcomeRejected

@@ -97,6 +97,9 @@ type Agent struct {
 	// MobileNumber is rung too when follow-me is on (R1.7).
 	MobileNumber string `json:"mobile_number,omitempty"`
 	Disabled     bool   `json:"disabled"`
+	// PBX holds the extension's telephone features (forward, DND,
+	// follow-me, work number announcement); nil: none.
+	PBX *PBXSettings `json:"pbx,omitempty"`
 }
 
 // Skill is a named competence agents have and queues require.

@@ -172,4 +172,7 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Close releases the database.
 	Close() error
+
+	// RingGroups is configuration (its writes are in the change feed).
+	RingGroups() RingGroupRepo
 }

@@ -32,6 +32,7 @@ type Store struct {
 	contacts  *repo[store.Contact]
 	ivrFlows  *repo[store.IVRFlow]
 	recs      *records
+	rings     *repo[store.RingGroup]
 
 	// feedMu guards changes and watchers.
 	feedMu   sync.Mutex
@@ -49,6 +50,7 @@ func New(now func() time.Time) *Store {
 	s.users = newRepo(s, store.KindUser, func(u store.User) string { return u.Username }, func(u store.User) store.User { return u })
 	s.agents = newRepo(s, store.KindAgent, func(a store.Agent) string { return a.Extension }, func(a store.Agent) store.Agent {
 		a.Skills = slices.Clone(a.Skills)
+		a.PBX = clonePtr(a.PBX)
 		return a
 	})
 	s.skills = newRepo(s, store.KindSkill, func(k store.Skill) string { return k.Name }, func(k store.Skill) store.Skill { return k })
@@ -93,6 +95,7 @@ func New(now func() time.Time) *Store {
 		return f
 	})
 	s.recs = newRecords(s)
+	s.rings = newRepo(s, store.KindRingGroup, func(g store.RingGroup) string { return g.Number }, cloneRingGroup)
 	return s
 }
 

@@ -54,6 +54,7 @@ type Store struct {
 	cdrs      *cdrRepo
 	qevents   *queueEventRepo
 	recs      *recordingRepo
+	rings     *ringGroupRepo
 }
 
 var _ store.Store = (*Store)(nil)
@@ -80,6 +81,7 @@ func New(c Config) *Store {
 	s.cdrs = &cdrRepo{s: s}
 	s.qevents = &queueEventRepo{s: s}
 	s.recs = &recordingRepo{s: s}
+	s.rings = &ringGroupRepo{newRepo[store.RingGroup](s, ringGroupTable)}
 	return s
 }
 
