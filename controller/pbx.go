@@ -65,11 +65,11 @@ var (
 // their call.
 type pbxState struct {
 	mu      sync.Mutex
-	regs    map[string]int       // extension -> registered contacts
-	waits   map[string]*pbxWait  // call id -> what the call waits for (ringing, parked)
-	slots   map[string]*pbxWait  // park slot -> the parked call
-	fmTimer map[fmKey]fmPending  // sequential follow-me timers of queue offers
-	talking map[string]int       // extension -> extension calls it talks on
+	regs    map[string]int      // extension -> registered contacts
+	waits   map[string]*pbxWait // call id -> what the call waits for (ringing, parked)
+	slots   map[string]*pbxWait // park slot -> the parked call
+	fmTimer map[fmKey]fmPending // sequential follow-me timers of queue offers
+	talking map[string]int      // extension -> extension calls it talks on
 }
 
 type fmKey struct {

@@ -1,0 +1,296 @@
+package controller
+
+import (
+	"context"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"hotline/acd"
+	"hotline/controller/store"
+	"hotline/controller/store/memstore"
+	"hotline/internal/sipdigest"
+	"hotline/mediacore"
+	"hotline/mediacore/audio"
+	"hotline/mediacore/mediatest/sippeer"
+	"hotline/mediacore/native"
+	"hotline/mediacore/native/registrar"
+)
+
+// pbxCenter is the call path over the native core on loopback for the
+// PBX tests: agents 1001..1004 of team "blue" (1004 of team "red") with
+// SIP passwords, a queue "sales" of 1001 and the number 801 routed to it.
+type pbxCenter struct {
+	*nativeCenter
+	ids map[string]string // extension -> agent id
+}
+
+func newPBXCenter(t *testing.T, opts ...harnessOpt) *pbxCenter {
+	t.Helper()
+	ctx := t.Context()
+	st := memstore.New(nil)
+	b, err := native.New(native.Config{Listen: "127.0.0.1:0", MediaDir: t.TempDir(), AllowUnknownSources: true,
+		Credentials: AgentCredentials{Agents: st.Agents()}, SetupTimeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ccp atomic.Pointer[CallCenter]
+	core, err := mediacore.New(b, mediacore.Options{Handler: func(ev mediacore.Event) {
+		if c := ccp.Load(); c != nil {
+			c.HandleMedia(ev)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := core.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ctl, err := New(ctx, Options{Store: st, Media: core, OnACDEvents: func(evs []acd.Event) {
+		if c := ccp.Load(); c != nil {
+			c.HandleACD(evs)
+		}
+	}, ACDOptions: []acd.Option{acd.WithRand(rand.New(rand.NewPCG(1, 2)))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &nativeCenter{t: t, b: b, core: core, st: st, ctl: ctl, j: &memJournal{}, recs: &memRecStore{}}
+	o := CallCenterOptions{Controller: ctl, Media: core, Journal: n.j, Recordings: n.recs}
+	for _, f := range opts {
+		f(&o)
+	}
+	cc, err := NewCallCenter(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ccp.Store(cc)
+	n.cc = cc
+	t.Cleanup(func() {
+		cc.Close()
+		_ = ctl.Close()
+		_ = core.Close()
+	})
+	p := &pbxCenter{nativeCenter: n, ids: map[string]string{}}
+	for _, ext := range []string{"1001", "1002", "1003", "1004"} {
+		team := "blue"
+		if ext == "1004" {
+			team = "red"
+		}
+		ag := store.Agent{Name: "Agent " + ext, Extension: ext, Team: team,
+			SIPHA1MD5:    sipdigest.HA1(sipdigest.MD5, ext, registrar.DefaultRealm, e2ePassword),
+			SIPHA1SHA256: sipdigest.HA1(sipdigest.SHA256, ext, registrar.DefaultRealm, e2ePassword)}
+		if err := ctl.Agents().Create(ctx, &ag); err != nil {
+			t.Fatal(err)
+		}
+		p.ids[ext] = ag.ID
+	}
+	n.agent = p.ids["1001"]
+	q := store.Queue{Name: "sales", Strategy: store.StrategyLongestIdle, RingTimeout: 20, WrapUp: 1,
+		JoinWhenNoAgents: true, Members: []store.QueueMember{{AgentID: n.agent}}}
+	if err := ctl.Queues().Create(ctx, &q); err != nil {
+		t.Fatal(err)
+	}
+	if err := ctl.Numbers().Create(ctx, &store.Number{Number: "801",
+		Route: store.Target{Kind: store.TargetQueue, Value: q.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// settings stores an extension's PBX settings (and mobile number).
+func (p *pbxCenter) settings(ext, mobile string, s store.PBXSettings) {
+	p.t.Helper()
+	ctx := p.t.Context()
+	a, err := p.ctl.Agents().Get(ctx, p.ids[ext])
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	a.PBX, a.MobileNumber = &s, mobile
+	if err := p.ctl.Agents().Update(ctx, &a); err != nil {
+		p.t.Fatal(err)
+	}
+	// The live copy (storedAgent) follows the change feed.
+	eventually(p.t, "settings applied", 5*time.Second, func() bool {
+		got, ok, _ := p.ctl.storedAgent(ctx, p.ids[ext])
+		return ok && got.PBX != nil && *got.PBX == s && got.MobileNumber == mobile
+	})
+}
+
+// phone starts a sippeer phone for ext, registered unless cfg says
+// otherwise, and waits until the call path knows it registered.
+func (p *pbxCenter) phone(ext string, register bool, cfg sippeer.Config) *sippeer.Phone {
+	p.t.Helper()
+	cfg.User = ext
+	ph, err := sippeer.New(cfg)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.t.Cleanup(ph.Close)
+	if register {
+		ctx, cancel := context.WithTimeout(p.t.Context(), 10*time.Second)
+		defer cancel()
+		if code, err := ph.Register(ctx, p.b.Addr().String(), e2ePassword, 300); err != nil || code != 200 {
+			p.t.Fatalf("register %s: %d, %v", ext, code, err)
+		}
+		eventually(p.t, ext+" registered", 5*time.Second, func() bool { return p.cc.registered(ext) })
+	}
+	return ph
+}
+
+// ringing never answers (the caller or the call path cancels first).
+var ringing = sippeer.Config{AnswerDelay: time.Hour}
+
+func incoming(t *testing.T, ph *sippeer.Phone, what string) *sippeer.Call {
+	t.Helper()
+	select {
+	case c := <-ph.Incoming():
+		return c
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s: no call answered", what)
+		return nil
+	}
+}
+
+func noIncoming(t *testing.T, ph *sippeer.Phone, what string) {
+	t.Helper()
+	select {
+	case <-ph.Incoming():
+		t.Fatalf("%s: a call was answered", what)
+	default:
+	}
+}
+
+// hears waits until call hears the tone.
+func hears(t *testing.T, who string, c *sippeer.Call, freq float64) {
+	t.Helper()
+	eventually(t, who+" hears "+strconv.FormatFloat(freq, 'f', 0, 64)+" Hz", 10*time.Second, func() bool {
+		return audio.HasTone(c.Heard(time.Second), audio.SampleRate, freq)
+	})
+}
+
+// talkBoth checks that two connected phones hear each other's tones.
+func talkBoth(t *testing.T, a, b *sippeer.Call, fa, fb float64) {
+	t.Helper()
+	a.SetTone(fa)
+	b.SetTone(fb)
+	hears(t, "a", a, fb)
+	hears(t, "b", b, fa)
+}
+
+func (p *pbxCenter) cdrWhere(f func(store.CDR) bool) func() bool {
+	return func() bool { return slices.ContainsFunc(p.j.CDRs(), f) }
+}
+
+func (p *pbxCenter) dial(ph *sippeer.Phone, number string) *sippeer.Call {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.t.Context(), 30*time.Second)
+	defer cancel()
+	c, err := ph.Dial(ctx, p.uri(number))
+	if err != nil {
+		p.t.Fatalf("dial %s: %v", number, err)
+	}
+	return c
+}
+
+// dialAsync dials without waiting for the answer.
+func (p *pbxCenter) dialAsync(ph *sippeer.Phone, number string) <-chan sippeer.DialResult {
+	return ph.DialAsync(p.t.Context(), p.uri(number))
+}
+
+// A registered phone dials another extension: it rings, answers, each
+// hears the other; the CDR is an internal call answered by 1002.
+func TestPBXExtensionCall(t *testing.T) {
+	p := newPBXCenter(t)
+	a := p.phone("1001", true, sippeer.Config{})
+	b := p.phone("1002", true, sippeer.Config{})
+	ca := p.dial(a, "1002")
+	cb := incoming(t, b, "1002")
+	if from := cb.HeaderValue("From"); !strings.Contains(from, "1001") {
+		t.Errorf("1002 sees caller %q", from)
+	}
+	talkBoth(t, ca, cb, 600, 1400)
+	if err := ca.Hangup(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	<-cb.Done()
+	eventually(t, "CDR", 10*time.Second, p.cdrWhere(func(c store.CDR) bool {
+		return c.Direction == "internal" && c.Outcome == store.OutcomeAnswered && c.Extension == "1002" &&
+			c.Caller == "1001" && c.Called == "1002" && c.HangupSide == store.SideCaller
+	}))
+}
+
+// Forward and do-not-disturb: 1002's phone answers busy (486) and the
+// call goes to its busy forward 1003; with DND 1002 does not ring at all
+// (forwarded, or refused busy without a forward); forward always skips
+// 1002; no answer after the timeout goes to the no-answer forward.
+func TestPBXForwardAndDND(t *testing.T) {
+	p := newPBXCenter(t)
+	a := p.phone("1001", true, sippeer.Config{})
+	var rung atomic.Int32 // INVITEs 1002's phone received
+	p.phone("1002", true, sippeer.Config{Answer: func(*sip.Request) int { rung.Add(1); return 486 }})
+	c := p.phone("1003", true, sippeer.Config{})
+
+	t.Run("busy", func(t *testing.T) {
+		p.settings("1002", "", store.PBXSettings{ForwardBusy: "1003"})
+		ca := p.dial(a, "1002")
+		cc := incoming(t, c, "1003")
+		talkBoth(t, ca, cc, 700, 1300)
+		_ = ca.Hangup(t.Context())
+		<-cc.Done()
+		eventually(t, "CDR", 10*time.Second, p.cdrWhere(func(r store.CDR) bool {
+			return r.Extension == "1003" && len(r.Transfers) == 1 && r.Transfers[0].Kind == "forward-busy" &&
+				r.Transfers[0].From == "1002" && r.Transfers[0].Target == "1003"
+		}))
+	})
+	t.Run("dnd refuses busy", func(t *testing.T) {
+		p.settings("1002", "", store.PBXSettings{DND: true})
+		before := rung.Load()
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+		defer cancel()
+		_, err := a.Dial(ctx, p.uri("1002"))
+		if err == nil || !strings.Contains(err.Error(), "486") {
+			t.Fatalf("dial 1002 in DND: %v (want 486)", err)
+		}
+		if rung.Load() != before {
+			t.Errorf("1002 in DND was rung")
+		}
+	})
+	t.Run("dnd forwards", func(t *testing.T) {
+		p.settings("1002", "", store.PBXSettings{DND: true, ForwardBusy: "1003"})
+		ca := p.dial(a, "1002")
+		cc := incoming(t, c, "1003")
+		talkBoth(t, ca, cc, 700, 1300)
+		_ = ca.Hangup(t.Context())
+		<-cc.Done()
+	})
+	t.Run("always", func(t *testing.T) {
+		p.settings("1002", "", store.PBXSettings{ForwardAlways: "1003"})
+		before := rung.Load()
+		ca := p.dial(a, "1002")
+		cc := incoming(t, c, "1003")
+		talkBoth(t, ca, cc, 700, 1300)
+		if rung.Load() != before {
+			t.Errorf("1002 forwarded always was rung")
+		}
+		_ = ca.Hangup(t.Context())
+		<-cc.Done()
+	})
+	t.Run("no answer", func(t *testing.T) {
+		p.phone("1004", true, ringing)
+		p.settings("1004", "", store.PBXSettings{NoAnswerTimeout: 2, ForwardNoAnswer: "1003"})
+		ca := p.dial(a, "1004")
+		cc := incoming(t, c, "1003")
+		talkBoth(t, ca, cc, 700, 1300)
+		_ = ca.Hangup(t.Context())
+		<-cc.Done()
+		eventually(t, "CDR", 10*time.Second, p.cdrWhere(func(r store.CDR) bool {
+			return r.Extension == "1003" && len(r.Transfers) == 1 && r.Transfers[0].Kind == "forward-no-answer"
+		}))
+	})
+}
