@@ -294,3 +294,247 @@ func TestPBXForwardAndDND(t *testing.T) {
 		}))
 	})
 }
+
+// carrier is a sippeer phone playing the mobile network behind a stored
+// trunk: calls to tel/ numbers reach it.
+func (p *pbxCenter) carrier(cfg sippeer.Config) *sippeer.Phone {
+	p.t.Helper()
+	cfg.User = "carrier"
+	ph, err := sippeer.New(cfg)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.t.Cleanup(ph.Close)
+	host, port, _ := strings.Cut(ph.Addr(), ":")
+	pn, _ := strconv.Atoi(port)
+	tr := store.Trunk{Name: "mobile", Host: host, Port: pn, Transport: store.TransportUDP, Enabled: true}
+	if err := p.ctl.Trunks().Create(p.t.Context(), &tr); err != nil {
+		p.t.Fatal(err)
+	}
+	return ph
+}
+
+// Follow-me (R1.7): agent 1001's queue offer rings its mobile through a
+// trunk (a sippeer "carrier"): only the mobile when the desk phone is not
+// registered; desk and mobile together (the desk is cancelled when the
+// mobile answers); or the desk first and the mobile after the delay.
+func TestPBXFollowMe(t *testing.T) {
+	const mobile = "+8613900000001"
+	for _, tc := range []struct {
+		name     string
+		mode     string
+		register bool
+	}{
+		{"desk unregistered rings only the mobile", store.FollowMeSimultaneous, false},
+		{"simultaneous", store.FollowMeSimultaneous, true},
+		{"sequential", store.FollowMeSequential, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPBXCenter(t)
+			carrier := p.carrier(sippeer.Config{AnswerDelay: 300 * time.Millisecond})
+			desk := p.phone("1001", tc.register, ringing)
+			p.settings("1001", mobile, store.PBXSettings{FollowMe: tc.mode, FollowMeDelay: 1})
+			if _, err := p.cc.SetAgentState(t.Context(), admin, p.agent, AgentStateRequest{State: "ready"}); err != nil {
+				t.Fatal(err)
+			}
+			caller, err := sippeer.New(sippeer.Config{User: "13800000001"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer caller.Close()
+			cc := p.dial(caller, "801")
+			cm := incoming(t, carrier, "mobile")
+			if to := cm.Request.Recipient.User; to != mobile {
+				t.Errorf("the carrier was asked for %q", to)
+			}
+			talkBoth(t, cc, cm, 600, 1400)
+			if tc.register {
+				eventually(t, "desk cancelled", 10*time.Second, func() bool { return desk.Cancelled() == 1 })
+			}
+			_ = cc.Hangup(t.Context())
+			<-cm.Done()
+			eventually(t, "CDR", 10*time.Second, func() bool { return len(p.j.CDRs()) == 1 })
+			cdr := p.j.CDRs()[0]
+			var roles []string
+			var deskStart, mobileStart time.Time
+			for _, l := range cdr.Legs[1:] {
+				roles = append(roles, l.Role+" "+l.Endpoint)
+				switch l.Role {
+				case "agent":
+					deskStart = l.Start
+				case "agent-mobile":
+					mobileStart = l.Start
+				}
+			}
+			want := []string{"agent user/1001", "agent-mobile tel/" + mobile}
+			if !tc.register {
+				want = want[1:]
+			}
+			if !slices.Equal(roles, want) || cdr.Outcome != store.OutcomeAnswered || cdr.AgentID != p.agent {
+				t.Errorf("CDR legs %q, outcome %s, agent %s", roles, cdr.Outcome, cdr.AgentID)
+			}
+			if tc.mode == store.FollowMeSequential && mobileStart.Sub(deskStart) < time.Second {
+				t.Errorf("the mobile rang %v after the desk (want the 1 s follow-me delay)", mobileStart.Sub(deskStart))
+			}
+		})
+	}
+}
+
+// Call pickup: 1001 calls 1002, whose phone rings; 1003 (same team)
+// dials *8 and talks with 1001, 1002's ringing is cancelled; **1002 from
+// 1004 (another team) picks up directly, while 1004's *8 finds nothing.
+func TestPBXPickup(t *testing.T) {
+	for _, tc := range []struct{ name, picker, code string }{
+		{"group", "1003", "*8"},
+		{"directed", "1004", "**1002"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPBXCenter(t)
+			a := p.phone("1001", true, sippeer.Config{})
+			b := p.phone("1002", true, ringing)
+			picker := p.phone(tc.picker, true, sippeer.Config{})
+			res := p.dialAsync(a, "1002")
+			eventually(t, "1002 rings", 10*time.Second, func() bool {
+				me, _, _ := p.ctl.storedAgent(t.Context(), p.ids["1004"])
+				return p.cc.findPickup(me, "1002") != nil
+			})
+			if tc.code == "**1002" {
+				// 1004 is of team red: group pickup does not reach 1002.
+				ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+				_, err := picker.Dial(ctx, p.uri("*8"))
+				cancel()
+				if err == nil || !strings.Contains(err.Error(), "404") {
+					t.Fatalf("*8 from another team: %v (want 404)", err)
+				}
+			}
+			cp := p.dial(picker, tc.code)
+			var ca *sippeer.Call
+			select {
+			case r := <-res:
+				if r.Err != nil {
+					t.Fatal(r.Err)
+				}
+				ca = r.Call
+			case <-time.After(10 * time.Second):
+				t.Fatal("1001's call not answered by the pickup")
+			}
+			talkBoth(t, ca, cp, 600, 1400)
+			eventually(t, "1002's ringing cancelled", 10*time.Second, func() bool { return b.Cancelled() == 1 })
+			_ = ca.Hangup(t.Context())
+			<-cp.Done()
+			eventually(t, "CDR", 10*time.Second, p.cdrWhere(func(r store.CDR) bool {
+				return r.Caller == "1001" && r.Outcome == store.OutcomeAnswered && r.Extension == tc.picker &&
+					r.Variables["pickup_by"] == tc.picker
+			}))
+		})
+	}
+}
+
+// Call parking: 1002 answers 1001 and transfers it to 700 (park on the
+// first free slot): 1001 hears music; 1003 dials the slot and talks with
+// 1001. Parked again and left there, the call rings back 1002 after the
+// park timeout.
+func TestPBXParkAndRetrieve(t *testing.T) {
+	p := newPBXCenter(t, func(o *CallCenterOptions) { o.ParkTimeout = 2 * time.Second })
+	a := p.phone("1001", true, sippeer.Config{})
+	b := p.phone("1002", true, sippeer.Config{})
+	c := p.phone("1003", true, sippeer.Config{})
+	park := func() *sippeer.Call {
+		t.Helper()
+		ca := p.dial(a, "1002")
+		cb := incoming(t, b, "1002")
+		talkBoth(t, ca, cb, 600, 1400)
+		if code, err := cb.Refer(t.Context(), p.uri(ParkAny)); err != nil || code != 202 {
+			t.Fatalf("REFER to the park: %d, %v", code, err)
+		}
+		<-cb.Done()
+		eventually(t, "parked", 10*time.Second, func() bool { return slices.Equal(p.cc.parkedSlots(), []string{"701"}) })
+		// Music on hold: the chime's two notes.
+		eventually(t, "music while parked", 10*time.Second, func() bool {
+			h := ca.Heard(2 * time.Second)
+			return audio.HasTone(h, audio.SampleRate, holdTone.Freqs[0]) && audio.HasTone(h, audio.SampleRate, holdTone.Freqs[1])
+		})
+		return ca
+	}
+	t.Run("retrieve", func(t *testing.T) {
+		ca := park()
+		cc := p.dial(c, "701")
+		talkBoth(t, ca, cc, 700, 1300)
+		if len(p.cc.parkedSlots()) != 0 {
+			t.Errorf("slots still taken: %v", p.cc.parkedSlots())
+		}
+		_ = ca.Hangup(t.Context())
+		<-cc.Done()
+		eventually(t, "CDR", 10*time.Second, p.cdrWhere(func(r store.CDR) bool {
+			return r.Variables["park_slot"] == "701" && r.Variables["retrieve_by"] == "1003" && r.Extension == "1003"
+		}))
+	})
+	t.Run("timeout back to the parker", func(t *testing.T) {
+		ca := park()
+		cb := incoming(t, b, "1002 rung back")
+		talkBoth(t, ca, cb, 800, 1200)
+		_ = ca.Hangup(t.Context())
+		<-cb.Done()
+		eventually(t, "CDR", 10*time.Second, p.cdrWhere(func(r store.CDR) bool {
+			return r.Variables["park_returned_to"] == "1002"
+		}))
+	})
+}
+
+// Ring groups: simultaneous rings 1002 and 1003 together (1003 answers,
+// 1002 is cancelled); sequential rings 1002 for the ring time, then
+// 1003. Reached by the group's number from a phone and as the route of a
+// number from outside.
+func TestPBXRingGroup(t *testing.T) {
+	for _, strategy := range []string{store.RingSimultaneous, store.RingSequential} {
+		t.Run(strategy, func(t *testing.T) {
+			p := newPBXCenter(t)
+			a := p.phone("1001", true, sippeer.Config{})
+			b := p.phone("1002", true, ringing)
+			c := p.phone("1003", true, sippeer.Config{AnswerDelay: 500 * time.Millisecond})
+			g := store.RingGroup{Name: "support", Number: "600", Strategy: strategy, Members: []string{"1002", "1003"},
+				RingTimeout: 2}
+			if err := p.ctl.RingGroups().Create(t.Context(), &g); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.ctl.Numbers().Create(t.Context(), &store.Number{Number: "802",
+				Route: store.Target{Kind: store.TargetRingGroup, Value: g.ID}}); err != nil {
+				t.Fatal(err)
+			}
+			outside, err := sippeer.New(sippeer.Config{User: "13800000001"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer outside.Close()
+			for i, dial := range []func() *sippeer.Call{
+				func() *sippeer.Call { return p.dial(a, "600") },
+				func() *sippeer.Call { return p.dial(outside, "802") },
+			} {
+				ca := dial()
+				cc := incoming(t, c, "1003")
+				talkBoth(t, ca, cc, 600, 1400)
+				eventually(t, "1002 cancelled", 10*time.Second, func() bool { return b.Cancelled() == i+1 })
+				_ = ca.Hangup(t.Context())
+				<-cc.Done()
+				eventually(t, "CDR", 10*time.Second, func() bool { return len(p.j.CDRs()) == i+1 })
+				cdr := p.j.CDRs()[i]
+				var b2, c3 store.CDRLeg
+				for _, l := range cdr.Legs {
+					switch l.Endpoint {
+					case "user/1002":
+						b2 = l
+					case "user/1003":
+						c3 = l
+					}
+				}
+				if cdr.Extension != "1003" || cdr.Variables["ring_group"] != "support" || b2.Role != "ring-group" {
+					t.Errorf("CDR %+v", cdr)
+				}
+				// Simultaneous: 1003 rang before 1002 stopped; sequential: after.
+				if together := c3.Start.Before(b2.End); together != (strategy == store.RingSimultaneous) {
+					t.Errorf("1002 rang %v-%v, 1003 from %v", b2.Start, b2.End, c3.Start)
+				}
+			}
+		})
+	}
+}
