@@ -205,6 +205,7 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, s.liveRoutes()...)
 	rs = append(rs, s.eventsRoute())
 	rs = append(rs, s.reportRoutes()...)
+	rs = append(rs, s.pbxRoutes()...)
 	return rs
 }
 

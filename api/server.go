@@ -47,6 +47,8 @@ type Controller interface {
 	Recordings() store.RecordingRepo
 	// Ping reports whether the database answers (for /readyz).
 	Ping(ctx context.Context) error
+	// RingGroups is configuration (pbx.go).
+	RingGroups() store.RingGroupRepo
 }
 
 // Options configure a Server. Controller is required; every other field

@@ -137,6 +137,7 @@ func oneOf[T ~string](field string, v T, valid []T) error {
 var targetKinds = []store.TargetKind{
 	store.TargetQueue, store.TargetIVR, store.TargetExtension, store.TargetExternal,
 	store.TargetVoicemail, store.TargetCallback, store.TargetHangup,
+	store.TargetRingGroup,
 }
 
 // checkTarget validates a destination per kind; selfQueue is the id of the
@@ -167,6 +168,13 @@ func (s *Server) checkTarget(ctx context.Context, field string, t store.Target, 
 		return checkID(vf, t.Value)
 	case store.TargetExternal:
 		return checkPhone(vf, t.Value)
+	case store.TargetRingGroup:
+		if err := checkID(vf, t.Value); err != nil {
+			return err
+		}
+		if _, err := s.st.RingGroups().Get(ctx, t.Value); err != nil {
+			return refErr(vf, err)
+		}
 	case store.TargetCallback, store.TargetHangup:
 		if t.Value != "" {
 			return invalidValue(vf, "must be empty for %s", t.Kind)

@@ -139,4 +139,8 @@ type LiveControl interface {
 	ResumeRecording(ctx context.Context, by Actor, callID string) error
 	// Events is the CTI hub the call path publishes to.
 	Events() *cti.Hub
+	// PickUp rings agentID's device for a ringing extension call and
+	// connects it on answer (pbx.go; ErrNothingToPickUp when the call
+	// does not ring).
+	PickUp(ctx context.Context, by Actor, callID, agentID string) error
 }
