@@ -452,8 +452,12 @@ func (c *call) talk(l *leg) (transferTo string) {
 		_, perr := mediacore.ParseEndpoint(ev.ReferTo)
 		accept := perr == nil && ev.Replaces == ""
 		ctx, cancel := c.io()
-		if err := c.cc.media.AnswerTransfer(ctx, l.ch, ev.Transfer, accept); err != nil {
-			c.log.Warn("answer a transfer request", "err", err)
+		// A transfer the controller asks for itself (pbx.go: Park) has no
+		// SIP request to answer.
+		if ev.Transfer != "" {
+			if err := c.cc.media.AnswerTransfer(ctx, l.ch, ev.Transfer, accept); err != nil {
+				c.log.Warn("answer a transfer request", "err", err)
+			}
 		}
 		cancel()
 		if !accept {

@@ -56,8 +56,13 @@ const (
 var (
 	// ErrNothingToPickUp: no call rings that the actor may pick up (404).
 	ErrNothingToPickUp = errors.New("controller: no ringing call to pick up")
-	// ErrSlotTaken: the park slot holds a call already (409).
+	// ErrSlotTaken: the park slot holds a call already, or none is free
+	// (409).
 	ErrSlotTaken = errors.New("controller: park slot taken")
+	// ErrInvalidSlot: not a park slot (400).
+	ErrInvalidSlot = errors.New("controller: invalid park slot")
+	// ErrNotTalking: the call is in no conversation to park (409).
+	ErrNotTalking = errors.New("controller: call is not talking")
 )
 
 // pbxState is what the call actors share about the PBX. mu guards every
@@ -821,15 +826,11 @@ func (c *call) park(want string) *store.Target {
 	c.cc.pbx.lockedInit()
 	slot := ""
 	if want != ParkAny {
-		if c.cc.pbx.slots[want] == nil {
+		if c.cc.pbx.slotFreeLocked(want, c) {
 			slot = want
 		}
 	} else {
-		for n := ParkFirst; n <= ParkLast && slot == ""; n++ {
-			if s := fmt.Sprint(n); c.cc.pbx.slots[s] == nil {
-				slot = s
-			}
-		}
+		slot = c.cc.pbx.freeSlotLocked(c)
 	}
 	if slot != "" {
 		w.slot = slot
@@ -1060,4 +1061,102 @@ func (cc *CallCenter) parkedSlots() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// slotFreeLocked: nothing is parked on slot, or only a reservation of c
+// (Park), or what is there belongs to an ended call (pbx.mu held).
+func (s *pbxState) slotFreeLocked(slot string, c *call) bool {
+	w := s.slots[slot]
+	return w == nil || w.c == c || w.c.ctx.Err() != nil
+}
+
+// freeSlotLocked returns the first free park slot, "" when all are taken
+// (pbx.mu held).
+func (s *pbxState) freeSlotLocked(c *call) string {
+	for n := ParkFirst; n <= ParkLast; n++ {
+		if slot := fmt.Sprint(n); s.slotFreeLocked(slot, c) {
+			return slot
+		}
+	}
+	return ""
+}
+
+// Park implements LiveControl (POST /api/v1/calls/{id}/park): the slot is
+// reserved, then the call's actor carries the park out as a blind
+// transfer of the agent's leg to the slot (the same path as a phone's
+// transfer to 700). An agent parks its own call; a supervisor or admin
+// any.
+func (cc *CallCenter) Park(ctx context.Context, by Actor, callID, slot string) (string, error) {
+	if slot != "" && !isParkSlot(slot) {
+		return "", fmt.Errorf("%w: %q (want %d-%d)", ErrInvalidSlot, slot, ParkFirst, ParkLast)
+	}
+	c := cc.call(callID)
+	if c == nil {
+		return "", fmt.Errorf("%w: %q", ErrNoSuchCall, callID)
+	}
+	v := c.snapshot()
+	switch by.Role {
+	case store.RoleAdmin, store.RoleSupervisor:
+	case store.RoleAgent:
+		if by.AgentID == "" || v.AgentID != by.AgentID {
+			return "", fmt.Errorf("%w: not the agent of call %q", ErrForbidden, callID)
+		}
+	default:
+		return "", fmt.Errorf("%w: %s may not park calls", ErrForbidden, by.Role)
+	}
+	cc.pbx.mu.Lock()
+	cc.pbx.lockedInit()
+	switch {
+	case slot == "":
+		slot = cc.pbx.freeSlotLocked(c)
+	case !cc.pbx.slotFreeLocked(slot, c):
+		slot = ""
+	}
+	if slot != "" {
+		cc.pbx.slots[slot] = &pbxWait{c: c, since: cc.clk.Now(), slot: slot}
+	}
+	cc.pbx.mu.Unlock()
+	if slot == "" {
+		return "", fmt.Errorf("%w: no free slot", ErrSlotTaken)
+	}
+	release := func() {
+		cc.pbx.mu.Lock()
+		if w := cc.pbx.slots[slot]; w != nil && w.c == c && cc.pbx.waits[c.id] != w {
+			delete(cc.pbx.slots, slot)
+		}
+		cc.pbx.mu.Unlock()
+	}
+	done := make(chan error, 1)
+	if !c.box.put(cmdMsg(func(t *call) {
+		var l *leg
+		for _, x := range t.legs {
+			if x.answered && !x.ended && (l == nil || x.agent == by.AgentID) {
+				l = x
+			}
+		}
+		if t.gone || t.bridge == "" || l == nil {
+			done <- fmt.Errorf("%w: %q", ErrNotTalking, callID)
+			return
+		}
+		// talk takes it like a phone's blind transfer to the slot.
+		t.box.put(mediacore.Event{Type: mediacore.EventTransferRequested, Channel: l.ch, ReferTo: "user/" + slot,
+			Time: t.now()})
+		done <- nil
+	})) {
+		release()
+		return "", fmt.Errorf("%w: %q", ErrNoSuchCall, callID)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			release()
+			return "", err
+		}
+		return slot, nil
+	case <-c.ctx.Done():
+		release()
+		return "", fmt.Errorf("%w: %q ended", ErrNoSuchCall, callID)
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
 }

@@ -143,4 +143,7 @@ type LiveControl interface {
 	// connects it on answer (pbx.go; ErrNothingToPickUp when the call
 	// does not ring).
 	PickUp(ctx context.Context, by Actor, callID, agentID string) error
+	// Park parks a talking call's caller on slot ("" = the first free
+	// one) and returns the slot; the agent's leg ends (pbx.go).
+	Park(ctx context.Context, by Actor, callID, slot string) (string, error)
 }
