@@ -246,9 +246,57 @@ func (s *Server) handlePickup(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
+// parkBody is the body of POST /api/v1/calls/{id}/park.
+type parkBody struct {
+	// Slot is a park slot (701-719); empty parks on the first free one.
+	Slot string `json:"slot,omitempty"`
+}
+
+// parkResult says where the call is parked: dialling the slot from any
+// phone retrieves it.
+type parkResult struct {
+	Slot string `json:"slot"`
+}
+
+func (s *Server) handlePark(c *gin.Context) {
+	lc, ok := s.liveOr503(c)
+	if !ok {
+		return
+	}
+	id := c.Param("id")
+	if !validRecordID(id) {
+		s.abortWith(c, liveError(controller.ErrNoSuchCall))
+		return
+	}
+	data, err := readBody(c)
+	if err != nil {
+		s.abortWith(c, err)
+		return
+	}
+	var b parkBody
+	if len(data) > 0 {
+		if err := decodeStrict(data, &b); err != nil {
+			s.abortWith(c, err)
+			return
+		}
+	}
+	slot, err := lc.Park(c.Request.Context(), actorOf(c), id, b.Slot)
+	if err != nil {
+		s.abortWith(c, pbxError(err))
+		return
+	}
+	c.JSON(http.StatusOK, parkResult{Slot: slot})
+}
+
 // pbxError maps the PBX sentinels, then the live ones.
 func pbxError(err error) error {
 	switch {
+	case errors.Is(err, controller.ErrInvalidSlot):
+		return invalidValue("slot", "%s", err.Error())
+	case errors.Is(err, controller.ErrSlotTaken):
+		return &apiError{Status: http.StatusConflict, Code: codeConflict, Field: "slot", Message: "the park slot is taken"}
+	case errors.Is(err, controller.ErrNotTalking):
+		return &apiError{Status: http.StatusConflict, Code: "not_talking", Message: "the call is in no conversation to park"}
 	case errors.Is(err, controller.ErrNothingToPickUp):
 		return &apiError{Status: http.StatusNotFound, Code: codeNotFound, Message: "the call is not ringing"}
 	case errors.Is(err, store.ErrNotFound):
@@ -277,5 +325,10 @@ func (s *Server) pbxRoutes() []route {
 			summary: "Pick up a ringing extension call: the agent's device rings and takes the call on answer " +
 				"(an agent: calls ringing its team)", tag: "pbx", access: self, resource: "calls", action: "pickup",
 			req: reflect.TypeFor[pickupBody](), respKind: respNone, status: http.StatusNoContent, handler: s.handlePickup},
+		route{method: http.MethodPost, path: "/api/v1/calls/:id/park",
+			summary: "Park a talking call on a slot (any phone dialling the slot retrieves it; it rings back the " +
+				"agent after the park timeout; an agent: its own call)", tag: "pbx", access: self, resource: "calls",
+			action: "park", req: reflect.TypeFor[parkBody](), resp: reflect.TypeFor[parkResult](), status: http.StatusOK,
+			handler: s.handlePark},
 	)
 }

@@ -14,6 +14,14 @@ func (f *fakeLive) PickUp(_ context.Context, by controller.Actor, _, _ string) e
 	return f.ask(by)
 }
 
+// Park makes fakeLive a LiveControl with the PBX's park.
+func (f *fakeLive) Park(_ context.Context, by controller.Actor, _, slot string) (string, error) {
+	if slot == "" {
+		slot = "701"
+	}
+	return slot, f.ask(by)
+}
+
 func TestRingGroupsCRUD(t *testing.T) {
 	e := newEnv(t)
 	agentID, _ := e.seed()
@@ -143,5 +151,39 @@ func TestPickupRoute(t *testing.T) {
 		if r := e.do(req{method: "POST", path: "/api/v1/calls/c1/pickup", token: agentTok}); r.Code != tc.code {
 			t.Errorf("%v: %d, want %d: %s", tc.err, r.Code, tc.code, r.Body)
 		}
+	}
+}
+
+func TestParkRoute(t *testing.T) {
+	live := &fakeLive{}
+	e := newEnvOpt(t, func(o *Options) { o.Live = live })
+	agentID, _ := e.seed()
+	_, agentTok := e.userToken("ann", store.RoleAgent, agentID)
+	_, repTok := e.userToken("rita", store.RoleReporter, "")
+	var r parkResult
+	e.must(req{method: "POST", path: "/api/v1/calls/c1/park", token: agentTok}, http.StatusOK, &r)
+	if r.Slot != "701" {
+		t.Fatalf("parked on %q", r.Slot)
+	}
+	e.must(req{method: "POST", path: "/api/v1/calls/c1/park", token: agentTok, body: map[string]any{"slot": "705"}}, http.StatusOK, &r)
+	if r.Slot != "705" {
+		t.Fatalf("parked on %q", r.Slot)
+	}
+	wantField(t, e.do(req{method: "POST", path: "/api/v1/calls/c1/park", token: repTok}), http.StatusForbidden, "")
+	wantField(t, e.do(req{method: "POST", path: "/api/v1/calls/c1/park", token: agentTok, body: map[string]any{"slot": 5}}),
+		http.StatusBadRequest, "slot")
+	for _, tc := range []struct {
+		err   error
+		code  int
+		field string
+	}{
+		{controller.ErrInvalidSlot, http.StatusBadRequest, "slot"},
+		{controller.ErrSlotTaken, http.StatusConflict, "slot"},
+		{controller.ErrNotTalking, http.StatusConflict, ""},
+		{controller.ErrNoSuchCall, http.StatusNotFound, ""},
+		{controller.ErrForbidden, http.StatusForbidden, ""},
+	} {
+		live.err = tc.err
+		wantField(t, e.do(req{method: "POST", path: "/api/v1/calls/c1/park", token: agentTok}), tc.code, tc.field)
 	}
 }

@@ -2,10 +2,16 @@ package controller
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -33,10 +39,21 @@ type pbxCenter struct {
 
 func newPBXCenter(t *testing.T, opts ...harnessOpt) *pbxCenter {
 	t.Helper()
+	return newPBXCenterWith(t, nil, opts...)
+}
+
+// newPBXCenterWith is newPBXCenter with the native node's configuration
+// changed by mutate.
+func newPBXCenterWith(t *testing.T, mutate func(*native.Config), opts ...harnessOpt) *pbxCenter {
+	t.Helper()
 	ctx := t.Context()
 	st := memstore.New(nil)
-	b, err := native.New(native.Config{Listen: "127.0.0.1:0", MediaDir: t.TempDir(), AllowUnknownSources: true,
-		Credentials: AgentCredentials{Agents: st.Agents()}, SetupTimeout: 30 * time.Second})
+	cfg := native.Config{Listen: "127.0.0.1:0", MediaDir: t.TempDir(), AllowUnknownSources: true,
+		Credentials: AgentCredentials{Agents: st.Agents()}, SetupTimeout: 30 * time.Second}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	b, err := native.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -537,4 +554,143 @@ func TestPBXRingGroup(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Pickup and park over the live control (the REST surface's calls): 1001
+// calls 1002, whose phone rings; PickUp for 1003 rings 1003's phone,
+// which takes the call (1002 is cancelled; 1004 of another team may not);
+// Park then parks 1001 on the first free slot, 1003's leg ends, 1001
+// hears music, and 1002 dialling the slot talks with 1001.
+func TestPBXLivePickupAndPark(t *testing.T) {
+	p := newPBXCenter(t)
+	a := p.phone("1001", true, sippeer.Config{})
+	b := p.phone("1002", true, ringing)
+	c := p.phone("1003", true, sippeer.Config{})
+	res := p.dialAsync(a, "1002")
+	var id string
+	eventually(t, "1002 rings", 10*time.Second, func() bool {
+		calls, _ := p.cc.Calls(t.Context(), admin)
+		if len(calls) == 1 && calls[0].State == "ringing" {
+			id = calls[0].ID
+		}
+		me, _, _ := p.ctl.storedAgent(t.Context(), p.ids["1003"])
+		return id != "" && p.cc.findPickup(me, "1002") != nil
+	})
+	red := Actor{UserID: "u4", Role: store.RoleAgent, AgentID: p.ids["1004"]}
+	if err := p.cc.PickUp(t.Context(), red, id, ""); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("pickup by another team: %v", err)
+	}
+	blue := Actor{UserID: "u3", Role: store.RoleAgent, AgentID: p.ids["1003"]}
+	if err := p.cc.PickUp(t.Context(), blue, id, ""); err != nil {
+		t.Fatal(err)
+	}
+	cc := incoming(t, c, "1003")
+	r := <-res
+	if r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	ca := r.Call
+	talkBoth(t, ca, cc, 600, 1400)
+	eventually(t, "1002 cancelled", 10*time.Second, func() bool { return b.Cancelled() == 1 })
+	if err := p.cc.PickUp(t.Context(), blue, id, ""); !errors.Is(err, ErrNothingToPickUp) {
+		t.Errorf("pickup of a talking call: %v", err)
+	}
+
+	if _, err := p.cc.Park(t.Context(), red, id, ""); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("park by another agent: %v", err)
+	}
+	if _, err := p.cc.Park(t.Context(), blue, id, "799"); !errors.Is(err, ErrInvalidSlot) {
+		t.Fatalf("park on 799: %v", err)
+	}
+	slot, err := p.cc.Park(t.Context(), blue, id, "")
+	if err != nil || slot != "701" {
+		t.Fatalf("park: %q, %v", slot, err)
+	}
+	<-cc.Done()
+	eventually(t, "music while parked", 10*time.Second, func() bool {
+		h := ca.Heard(2 * time.Second)
+		return audio.HasTone(h, audio.SampleRate, holdTone.Freqs[0]) && audio.HasTone(h, audio.SampleRate, holdTone.Freqs[1])
+	})
+	cb := p.dial(b, "701") // 1002 retrieves from its phone
+	talkBoth(t, ca, cb, 700, 1300)
+	_ = ca.Hangup(t.Context())
+	<-cb.Done()
+	eventually(t, "CDR", 10*time.Second, p.cdrWhere(func(r store.CDR) bool {
+		return r.ID == id && r.Variables["pickup_by"] == "1003" && r.Variables["park_slot"] == "701" &&
+			r.Variables["retrieve_by"] == "1002"
+	}))
+}
+
+// toneTTS speaks every text as a 900 Hz tone of 1.5 s and remembers the
+// texts: the announcement is heard as audio and its words are checked.
+type toneTTS struct {
+	dir   string
+	mu    sync.Mutex
+	texts []string
+}
+
+func (tt *toneTTS) Synthesize(_ context.Context, voice, text string) (string, error) {
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	tt.texts = append(tt.texts, voice+":"+text)
+	path := filepath.Join(tt.dir, fmt.Sprintf("tts-%d.wav", len(tt.texts)))
+	f, err := os.Create(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	w, err := audio.NewWAVWriter(f, 1, audio.SampleRate)
+	if err != nil {
+		return "", err
+	}
+	pcm := make([]int16, audio.SampleRate*3/2)
+	for i := range pcm {
+		pcm[i] = int16(0.3 * 32767 * math.Sin(2*math.Pi*900*float64(i)/audio.SampleRate))
+	}
+	if err := w.WriteFrame(pcm); err != nil {
+		return "", err
+	}
+	return path, w.Close()
+}
+
+func (tt *toneTTS) said() []string {
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	return slices.Clone(tt.texts)
+}
+
+// The work number announcement (座席工号播报): when agent 1001 answers a
+// queue call, the caller hears "工号 1 2 3 4 为您服务" before the agent
+// (the TTS plays a tone for it), and only then the two are bridged.
+func TestPBXWorkNumberAnnouncement(t *testing.T) {
+	tts := &toneTTS{dir: t.TempDir()}
+	p := newPBXCenterWith(t, func(c *native.Config) { c.TTS = tts })
+	desk := p.phone("1001", true, sippeer.Config{})
+	p.settings("1001", "", store.PBXSettings{AnnounceWorkNumber: true, WorkNumber: "1234"})
+	if _, err := p.cc.SetAgentState(t.Context(), admin, p.agent, AgentStateRequest{State: "ready"}); err != nil {
+		t.Fatal(err)
+	}
+	caller, err := sippeer.New(sippeer.Config{User: "13800000001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer caller.Close()
+	cc := p.dial(caller, "801")
+	cc.SetTone(600)
+	ca := incoming(t, desk, "1001")
+	ca.SetTone(1400)
+	eventually(t, "the caller hears the announcement", 10*time.Second, func() bool {
+		return audio.HasTone(cc.Heard(300*time.Millisecond), audio.SampleRate, 900)
+	})
+	if audio.HasTone(ca.Heard(300*time.Millisecond), audio.SampleRate, 600) {
+		t.Error("the agent hears the caller during the announcement")
+	}
+	hears(t, "the caller", cc, 1400)
+	hears(t, "the agent", ca, 600)
+	if said := tts.said(); !slices.Contains(said, "zh:工号 1 2 3 4 为您服务。") {
+		t.Errorf("TTS said %q", said)
+	}
+	_ = cc.Hangup(t.Context())
+	<-ca.Done()
+	eventually(t, "CDR", 10*time.Second, p.cdrWhere(func(r store.CDR) bool { return r.Variables["work_number"] == "1234" }))
 }
