@@ -45,6 +45,7 @@ func Run(t *testing.T, open Open) {
 		{"TimesUTC", testTimesUTC},
 		{"Ping", testPing},
 		{"Changes", testChanges},
+		{"RingGroups", func(t *testing.T, open Open) { runRepo(t, open, ringGroupSuite) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
