@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"hotline/acd"
+	"hotline/controller/cti"
 	"hotline/controller/store"
 	"hotline/mediacore"
 )
@@ -503,6 +504,14 @@ func (c *call) ring(dests []ringDest) ringResult {
 					continue
 				}
 				c.ringExt(w, d, true)
+				// The team sees it too (its supervisor; a pickup over REST
+				// names the call).
+				aud := cti.Audience{Agents: []string{d.agent}}
+				if d.team != "" {
+					aud.Teams = []string{d.team}
+				}
+				c.publish("call.ringing", d.agent, &aud, map[string]any{"caller": c.in.Caller,
+					"caller_name": c.in.CallerName, "endpoint": d.endpoint, "extension": d.ext, "role": d.role})
 				soon(d.stop)
 			case legs[i] == nil:
 				soon(d.start)

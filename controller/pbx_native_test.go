@@ -19,6 +19,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"hotline/acd"
+	"hotline/controller/cti"
 	"hotline/controller/store"
 	"hotline/controller/store/memstore"
 	"hotline/internal/sipdigest"
@@ -566,6 +567,15 @@ func TestPBXLivePickupAndPark(t *testing.T) {
 	a := p.phone("1001", true, sippeer.Config{})
 	b := p.phone("1002", true, ringing)
 	c := p.phone("1003", true, sippeer.Config{})
+	// The team's CTI stream (its supervisor) sees the ringing call, with the
+	// id a pickup over REST names.
+	sub, err := p.cc.Events().Subscribe(func(e *cti.Event) bool {
+		return e.Type == "call.ringing" && slices.Contains(e.Audience.Teams, "blue")
+	}, cti.Live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
 	res := p.dialAsync(a, "1002")
 	var id string
 	eventually(t, "1002 rings", 10*time.Second, func() bool {
@@ -576,6 +586,12 @@ func TestPBXLivePickupAndPark(t *testing.T) {
 		me, _, _ := p.ctl.storedAgent(t.Context(), p.ids["1003"])
 		return id != "" && p.cc.findPickup(me, "1002") != nil
 	})
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	ev, err := sub.Next(ctx)
+	cancel()
+	if err != nil || ev.CallID != id || !strings.Contains(string(ev.Payload), `"extension":"1002"`) {
+		t.Fatalf("call.ringing to the team: %+v, %v", ev, err)
+	}
 	red := Actor{UserID: "u4", Role: store.RoleAgent, AgentID: p.ids["1004"]}
 	if err := p.cc.PickUp(t.Context(), red, id, ""); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("pickup by another team: %v", err)
