@@ -710,3 +710,27 @@ func TestPBXWorkNumberAnnouncement(t *testing.T) {
 	<-ca.Done()
 	eventually(t, "CDR", 10*time.Second, p.cdrWhere(func(r store.CDR) bool { return r.Variables["work_number"] == "1234" }))
 }
+
+// Follow-me of an extension call: 1002's desk phone is not registered,
+// so 1001 calling 1002 rings only 1002's mobile through the trunk.
+func TestPBXFollowMeExtensionCall(t *testing.T) {
+	const mobile = "+8613900000002"
+	p := newPBXCenter(t)
+	// The carrier on its own loopback address: the trunk is known by its
+	// source address, and the phones' calls must not look like its.
+	carrier := p.carrier(sippeer.Config{IP: "127.0.0.2"})
+	a := p.phone("1001", true, sippeer.Config{})
+	p.settings("1002", mobile, store.PBXSettings{FollowMe: store.FollowMeSequential, FollowMeDelay: 30})
+	ca := p.dial(a, "1002")
+	cm := incoming(t, carrier, "mobile")
+	if to := cm.Request.Recipient.User; to != mobile {
+		t.Errorf("the carrier was asked for %q", to)
+	}
+	talkBoth(t, ca, cm, 600, 1400)
+	_ = ca.Hangup(t.Context())
+	<-cm.Done()
+	eventually(t, "CDR", 10*time.Second, p.cdrWhere(func(r store.CDR) bool {
+		return r.Direction == "internal" && len(r.Legs) == 2 && r.Legs[1].Role == "mobile" &&
+			r.Legs[1].Endpoint == "tel/"+mobile && r.Outcome == store.OutcomeAnswered
+	}))
+}
