@@ -534,6 +534,12 @@ func (c *call) ring(dests []ringDest) ringResult {
 		if ended == len(dests) {
 			return ringResult{busy: busy > 0 && busy == ended}
 		}
+		if pullForward(dests, legs, over, el) {
+			// Nothing rings now (the last phone refused or is
+			// unreachable): the next ones start at once rather than
+			// leaving the caller in silence until their turn.
+			continue
+		}
 		c.stop(tid)
 		tid = 0
 		if next >= 0 {
@@ -554,6 +560,32 @@ func (c *call) ring(dests []ringDest) ringResult {
 			}
 		}
 	}
+}
+
+// pullForward moves the schedule of the destinations not started yet
+// earlier, so that the first of them starts now, when none rings (all
+// started ones are over). It reports whether it moved anything.
+func pullForward(dests []ringDest, legs []*leg, over []bool, el time.Duration) bool {
+	first := time.Duration(-1)
+	for i, d := range dests {
+		switch {
+		case legs[i] != nil && !over[i]:
+			return false // one rings
+		case legs[i] == nil && !over[i] && (first < 0 || d.start < first):
+			first = d.start
+		}
+	}
+	if first <= el {
+		return false
+	}
+	shift := first - el
+	for i := range dests {
+		if legs[i] == nil && !over[i] {
+			dests[i].start -= shift
+			dests[i].stop -= shift
+		}
+	}
+	return true
 }
 
 // ringExt notes an extension that starts or stops ringing for pickup.
@@ -953,6 +985,7 @@ func (c *call) pbxOffer(ev acd.Event, a store.Agent, dev string) bool {
 	deskUp := dev != "user/"+a.Extension || c.cc.registered(a.Extension)
 	if deskUp {
 		ring("agent", dev)
+		deskUp = rang > 0
 	}
 	switch {
 	case !deskUp || s.FollowMe == store.FollowMeSimultaneous:
@@ -961,6 +994,11 @@ func (c *call) pbxOffer(ev acd.Event, a store.Agent, dev string) bool {
 		id := c.after(followMeDelay(s), "followme")
 		c.cc.pbx.mu.Lock()
 		c.cc.pbx.lockedInit()
+		for k := range c.cc.pbx.fmTimer {
+			if k.c.ctx.Err() != nil {
+				delete(c.cc.pbx.fmTimer, k) // its call ended before the timer
+			}
+		}
 		c.cc.pbx.fmTimer[fmKey{c, id}] = fmPending{c: c, agent: agent, dest: mobile}
 		c.cc.pbx.mu.Unlock()
 		rang++

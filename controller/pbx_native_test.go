@@ -734,3 +734,26 @@ func TestPBXFollowMeExtensionCall(t *testing.T) {
 			r.Legs[1].Endpoint == "tel/"+mobile && r.Outcome == store.OutcomeAnswered
 	}))
 }
+
+// A sequential ring group goes on to the next member at once when one
+// refuses busy, rather than after its ring time (30 s here: the test
+// would wait for 1003 in vain).
+func TestPBXRingGroupSkipsABusyMember(t *testing.T) {
+	p := newPBXCenter(t)
+	a := p.phone("1001", true, sippeer.Config{})
+	p.phone("1002", true, sippeer.Config{Answer: func(*sip.Request) int { return 486 }})
+	c := p.phone("1003", true, sippeer.Config{})
+	g := store.RingGroup{Name: "support", Number: "600", Strategy: store.RingSequential,
+		Members: []string{"1002", "1003"}, RingTimeout: 30}
+	if err := p.ctl.RingGroups().Create(t.Context(), &g); err != nil {
+		t.Fatal(err)
+	}
+	ca := p.dial(a, "600")
+	cc := incoming(t, c, "1003")
+	talkBoth(t, ca, cc, 600, 1400)
+	_ = ca.Hangup(t.Context())
+	<-cc.Done()
+	eventually(t, "CDR", 10*time.Second, p.cdrWhere(func(r store.CDR) bool {
+		return r.Extension == "1003" && len(r.Legs) == 3 && r.Legs[1].Cause == "busy"
+	}))
+}
