@@ -935,7 +935,7 @@ func (c *call) park(want string) *store.Target {
 		return c.connectExtension(w.taken)
 	}
 	unpark()
-	c.publish("call.park-timeout", parker, nil, map[string]any{"slot": slot, "by": parker})
+	c.publish("call.park_timeout", parker, nil, map[string]any{"slot": slot, "by": parker})
 	a, ok, _ := c.cc.ctl.storedAgent(c.ctx, parker)
 	if !ok {
 		c.cdr.Outcome = store.OutcomeAbandoned
