@@ -413,6 +413,10 @@ func (c *call) connectExtension(l *leg) *store.Target {
 	return nil
 }
 
+// ringbackTone is what an answered caller hears while an extension rings
+// (450 Hz, 1 s on, 4 s off: the Chinese ringback cadence).
+var ringbackTone = mediacore.Tone{Freqs: []float64{450}, On: time.Second, Off: 4 * time.Second}
+
 // talking counts an extension's extension calls in progress (busy).
 func (c *call) talking(ext string, d int) {
 	if ext == "" {
@@ -456,6 +460,15 @@ func (c *call) ring(dests []ringDest) ringResult {
 		delete(c.cc.pbx.waits, c.id)
 		c.cc.pbx.mu.Unlock()
 	}()
+	if c.answered && !c.gone {
+		// An answered caller (after an IVR, a park) hears no 180: it
+		// hears a ringback tone until someone answers.
+		rb, err := c.play([]mediacore.Media{mediacore.ToneFor(ringbackTone, 0)}, true)
+		if err != nil {
+			c.log.Debug("ringback", "err", err)
+		}
+		defer c.stopPlayback(rb)
+	}
 	start := c.now()
 	legs := make([]*leg, len(dests))
 	over := make([]bool, len(dests))
