@@ -451,9 +451,9 @@ func TestPBXPickup(t *testing.T) {
 // Call parking: 1002 answers 1001 and transfers it to 700 (park on the
 // first free slot): 1001 hears music; 1003 dials the slot and talks with
 // 1001. Parked again and left there, the call rings back 1002 after the
-// park timeout.
+// park timeout (5 s: long enough to hear the music first).
 func TestPBXParkAndRetrieve(t *testing.T) {
-	p := newPBXCenter(t, func(o *CallCenterOptions) { o.ParkTimeout = 2 * time.Second })
+	p := newPBXCenter(t, func(o *CallCenterOptions) { o.ParkTimeout = 5 * time.Second })
 	a := p.phone("1001", true, sippeer.Config{})
 	b := p.phone("1002", true, sippeer.Config{})
 	c := p.phone("1003", true, sippeer.Config{})
