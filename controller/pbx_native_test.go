@@ -757,3 +757,32 @@ func TestPBXRingGroupSkipsABusyMember(t *testing.T) {
 		return r.Extension == "1003" && len(r.Legs) == 3 && r.Legs[1].Cause == "busy"
 	}))
 }
+
+// Sequential follow-me of a queue offer whose desk phone refuses busy:
+// the mobile rings at once instead of after the delay (30 s here: the
+// test would wait for the carrier in vain), and the offer stands.
+func TestPBXFollowMeDeskBusy(t *testing.T) {
+	const mobile = "+8613900000003"
+	p := newPBXCenter(t)
+	carrier := p.carrier(sippeer.Config{IP: "127.0.0.2"})
+	p.phone("1001", true, sippeer.Config{Answer: func(*sip.Request) int { return 486 }})
+	p.settings("1001", mobile, store.PBXSettings{FollowMe: store.FollowMeSequential, FollowMeDelay: 30})
+	if _, err := p.cc.SetAgentState(t.Context(), admin, p.agent, AgentStateRequest{State: "ready"}); err != nil {
+		t.Fatal(err)
+	}
+	caller, err := sippeer.New(sippeer.Config{User: "13800000001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer caller.Close()
+	cc := p.dial(caller, "801")
+	cm := incoming(t, carrier, "mobile")
+	talkBoth(t, cc, cm, 600, 1400)
+	_ = cc.Hangup(t.Context())
+	<-cm.Done()
+	eventually(t, "CDR", 10*time.Second, func() bool { return len(p.j.CDRs()) == 1 })
+	if cdr := p.j.CDRs()[0]; cdr.AgentID != p.agent || cdr.Outcome != store.OutcomeAnswered || len(cdr.Legs) != 3 ||
+		cdr.Legs[1].Cause != "busy" || cdr.Legs[2].Role != "agent-mobile" {
+		t.Errorf("CDR %+v", cdr)
+	}
+}
