@@ -109,6 +109,9 @@ func (s *Server) buildAgent(ctx context.Context, b *agentBody, old *store.Agent)
 			return a, err
 		}
 	}
+	if err := s.checkPBX(ctx, "pbx", a.PBX, a.Extension); err != nil {
+		return a, err
+	}
 	a.Skills = nonNil(a.Skills)
 	switch {
 	case b.SIPPassword != nil:

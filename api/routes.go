@@ -210,6 +210,7 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, s.realtimeRoutes()...)
 	rs = append(rs, s.conferenceRoutes()...)
 	rs = append(rs, s.voicemailRoutes()...)
+	rs = append(rs, s.pbxRoutes()...)
 	return rs
 }
 

@@ -52,6 +52,8 @@ type Controller interface {
 	// Voicemail boxes (configuration) and messages (voicemail.go).
 	VoicemailBoxes() store.VoicemailBoxRepo
 	VoicemailMessages() store.VoicemailMessageRepo
+	// RingGroups is configuration (pbx.go).
+	RingGroups() store.RingGroupRepo
 }
 
 // Options configure a Server. Controller is required; every other field

@@ -139,6 +139,7 @@ var targetKinds = []store.TargetKind{
 	store.TargetVoicemail, store.TargetCallback, store.TargetHangup,
 	store.TargetConference,
 	store.TargetVoicemailAccess,
+	store.TargetRingGroup,
 }
 
 // checkTarget validates a destination per kind; selfQueue is the id of the
@@ -173,6 +174,13 @@ func (s *Server) checkTarget(ctx context.Context, field string, t store.Target, 
 		// The phone menu; a value fixes the box (only the PIN is asked).
 		if t.Value != "" {
 			return checkID(vf, t.Value)
+		}
+	case store.TargetRingGroup:
+		if err := checkID(vf, t.Value); err != nil {
+			return err
+		}
+		if _, err := s.st.RingGroups().Get(ctx, t.Value); err != nil {
+			return refErr(vf, err)
 		}
 	case store.TargetCallback, store.TargetHangup:
 		if t.Value != "" {

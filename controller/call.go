@@ -466,8 +466,12 @@ func (c *call) talk(l *leg) (transferTo string) {
 		_, perr := mediacore.ParseEndpoint(ev.ReferTo)
 		accept := perr == nil && ev.Replaces == ""
 		ctx, cancel := c.io()
-		if err := c.cc.media.AnswerTransfer(ctx, l.ch, ev.Transfer, accept); err != nil {
-			c.log.Warn("answer a transfer request", "err", err)
+		// A transfer the controller asks for itself (pbx.go: Park) has no
+		// SIP request to answer.
+		if ev.Transfer != "" {
+			if err := c.cc.media.AnswerTransfer(ctx, l.ch, ev.Transfer, accept); err != nil {
+				c.log.Warn("answer a transfer request", "err", err)
+			}
 		}
 		cancel()
 		if !accept {
@@ -533,6 +537,9 @@ func (c *call) destroyBridge() {
 // dial connects the caller to an extension or an external number (no
 // ACD): a transfer node, an extension or external route.
 func (c *call) dial(endpoint, kind string) *store.Target {
+	if t, done := c.pbxDial(endpoint, kind); done {
+		return t
+	}
 	if _, err := mediacore.ParseEndpoint(endpoint); err != nil {
 		c.log.Warn("bad transfer target", "endpoint", endpoint, "err", err)
 		c.cdr.Outcome = store.OutcomeFailed

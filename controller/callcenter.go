@@ -102,6 +102,8 @@ type CallCenterOptions struct {
 	Mailer VoicemailMailer
 	// VoicemailMediaDir: see DefaultVoicemailMediaDir.
 	VoicemailMediaDir string
+	// ParkTimeout: see DefaultParkTimeout.
+	ParkTimeout time.Duration
 }
 
 // CallCenter is the call path: it turns inbound channels of the media core
@@ -126,6 +128,8 @@ type CallCenter struct {
 
 	agents *agentTable
 	recent recentCDRs // for dispositions during wrap-up (callcontrol.go)
+	// pbx is the PBX features' shared state (pbx.go).
+	pbx pbxState
 
 	// mu guards calls, byChan and closed.
 	mu     sync.Mutex
@@ -235,6 +239,7 @@ func (cc *CallCenter) HandleMedia(ev mediacore.Event) {
 	switch ev.Type {
 	case mediacore.EventEndpointRegistered, mediacore.EventEndpointUnregistered:
 		cc.log.Info(ev.Type.String(), "endpoint", ev.Endpoint, "contact", ev.Contact)
+		cc.pbxRegistration(ev)
 		return
 	case mediacore.EventBackendDown:
 		if ev.Err == "" {

@@ -86,6 +86,16 @@
 //     Survey keeps the caller after the agent hangs up and puts the 1-5
 //     score on the CDR.
 //
+//   - PBX features (pbx.go, R1.6, R1.7): extension-to-extension calls,
+//     forward (always, busy, no answer) and do-not-disturb per extension
+//     (store.Agent.PBX), follow-me of queue offers and extension calls to
+//     the agent's mobile through a trunk, ring groups (simultaneous,
+//     sequential), group and directed pickup (*8, **<ext>, PickUp), call
+//     parking on slots 701-719 with retrieve and timeout back to the
+//     parker (a transfer to 700, Park), and the work number announcement
+//     on answer. The call path reaches them through small hooks (route,
+//     execute, dial, offer, connectAgent, HandleMedia).
+//
 // Subpackages: ivr (flow graphs), cti (the event hub behind the WebSocket),
 // spool (durable ordered hand-off), webhook (signed deliveries to CRMs),
 // reports (historical figures from the CDRs and the event log), crmhttp,

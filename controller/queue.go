@@ -92,6 +92,7 @@ func (c *call) runQueue(idOrName string, prio int, skills []ivr.SkillReq) *store
 				c.announce(w)
 				w.announce = c.after(time.Duration(q.Announcements.PositionEvery)*time.Second, "announce")
 			}
+			c.pbxQueueTimer(v)
 		case mediacore.Event:
 			if next, done := c.queueMedia(w, v); done {
 				return next
@@ -157,6 +158,9 @@ func (c *call) queueMedia(w *queueWait, ev mediacore.Event) (*store.Target, bool
 			return nil, false
 		}
 		l.offerLive = false
+		if c.pbxOfferLegEnded(l) {
+			return nil, false
+		}
 		reason := ev.Cause.String()
 		if ev.Cause == mediacore.CauseNoAnswer {
 			reason = acd.ReasonNoAnswer
@@ -390,6 +394,9 @@ func (c *call) offer(ev acd.Event) {
 		"caller": c.in.Caller, "caller_name": c.in.CallerName, "called": c.in.Called, "number": c.cdr.Number,
 		"queue": q.ID, "queue_name": q.Name, "vars": c.vars, "customer": cu, "device": dev, "until": ev.Until,
 	})
+	if c.pbxOffer(ev, a, dev) {
+		return
+	}
 	l := c.newLeg("agent", dev, agent)
 	l.offerLive = true
 	// A phone number (tel/, a mobile agent) is never asked to answer by itself.
@@ -428,6 +435,7 @@ func (c *call) connectAgent(l *leg) {
 			c.hangupLeg(o, mediacore.CauseCancelled)
 		}
 	}
+	c.pbxAnnounce(a)
 	if err := c.connectLeg(l); err != nil {
 		c.log.Error("bridge caller and agent", "agent_id", l.agent, "err", err)
 	}

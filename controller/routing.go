@@ -42,6 +42,9 @@ func (c *call) route() (*store.Target, int) {
 	}
 	n, ok := c.cc.ctl.routes.Lookup(c.in.Called)
 	if !ok {
+		if t, done := c.pbxRoute(); done {
+			return t, 0
+		}
 		c.reject("unknown_number", mediacore.CauseUnallocated)
 		return nil, 0
 	}
@@ -116,6 +119,8 @@ func (c *call) execute(t store.Target, prio int) *store.Target {
 		return c.conference(t.Value)
 	case store.TargetVoicemailAccess:
 		return c.voicemailAccess(t.Value)
+	case store.TargetRingGroup:
+		return c.ringGroup(t.Value)
 	case store.TargetHangup, "":
 		if c.cdr.Outcome == "" {
 			c.cdr.Outcome = store.OutcomeRejected

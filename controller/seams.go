@@ -154,4 +154,11 @@ type LiveControl interface {
 	MuteConferenceMember(ctx context.Context, by Actor, roomID, memberID string, mute bool) (ConferenceMember, error)
 	KickConferenceMember(ctx context.Context, by Actor, roomID, memberID string) error
 	DialConference(ctx context.Context, by Actor, roomID string, req ConferenceDialRequest) (ConferenceMember, error)
+	// PickUp rings agentID's device for a ringing extension call and
+	// connects it on answer (pbx.go; ErrNothingToPickUp when the call
+	// does not ring).
+	PickUp(ctx context.Context, by Actor, callID, agentID string) error
+	// Park parks a talking call's caller on slot ("" = the first free
+	// one) and returns the slot; the agent's leg ends (pbx.go).
+	Park(ctx context.Context, by Actor, callID, slot string) (string, error)
 }

@@ -100,6 +100,9 @@ type Agent struct {
 	// AutoAnswer makes the agent's phone answer offers by itself (a
 	// headset agent): the offer asks the phone to (Answer-Mode: Auto).
 	AutoAnswer bool `json:"auto_answer"`
+	// PBX holds the extension's telephone features (forward, DND,
+	// follow-me, work number announcement); nil: none.
+	PBX *PBXSettings `json:"pbx,omitempty"`
 }
 
 // Skill is a named competence agents have and queues require.

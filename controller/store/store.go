@@ -180,4 +180,6 @@ type Store interface {
 	// Conferences stores conference rooms (configuration: their writes
 	// are in the change feed).
 	Conferences() ConferenceRepo
+	// RingGroups is configuration (its writes are in the change feed).
+	RingGroups() RingGroupRepo
 }

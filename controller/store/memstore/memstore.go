@@ -32,6 +32,7 @@ type Store struct {
 	contacts  *repo[store.Contact]
 	ivrFlows  *repo[store.IVRFlow]
 	recs      *records
+	rings     *repo[store.RingGroup]
 
 	conferences *repo[store.Conference]
 	vmBoxes     *repo[store.VoicemailBox]
@@ -53,6 +54,7 @@ func New(now func() time.Time) *Store {
 	s.users = newRepo(s, store.KindUser, func(u store.User) string { return u.Username }, func(u store.User) store.User { return u })
 	s.agents = newRepo(s, store.KindAgent, func(a store.Agent) string { return a.Extension }, func(a store.Agent) store.Agent {
 		a.Skills = slices.Clone(a.Skills)
+		a.PBX = clonePtr(a.PBX)
 		return a
 	})
 	s.skills = newRepo(s, store.KindSkill, func(k store.Skill) string { return k.Name }, func(k store.Skill) store.Skill { return k })
@@ -100,6 +102,7 @@ func New(now func() time.Time) *Store {
 	s.conferences = newRepo(s, store.KindConference, func(c store.Conference) string { return c.Number },
 		func(c store.Conference) store.Conference { return c })
 	newVoicemailRepos(s)
+	s.rings = newRepo(s, store.KindRingGroup, func(g store.RingGroup) string { return g.Number }, cloneRingGroup)
 	return s
 }
 

@@ -51,6 +51,7 @@ var agentSuite = repoSuite[store.Agent]{
 		}
 		if i%2 == 0 {
 			a.Skills = []store.SkillLevel{{Skill: "billing", Level: 3}, {Skill: "普通话", Level: 10}}
+			a.PBX = agentPBX()
 		}
 		return a
 	},
@@ -58,6 +59,11 @@ var agentSuite = repoSuite[store.Agent]{
 		v.Name += "+"
 		v.Skills = append(append([]store.SkillLevel(nil), v.Skills...), store.SkillLevel{Skill: "english", Level: 1})
 		v.MobileNumber = ""
+		if v.PBX == nil {
+			v.PBX = agentPBX()
+		} else {
+			v.PBX = nil
+		}
 	},
 	setKey: func(v *store.Agent, from store.Agent) { v.Extension = from.Extension },
 	getByKey: func(ctx context.Context, s store.Store, like store.Agent) (store.Agent, error) {

@@ -49,6 +49,7 @@ func Run(t *testing.T, open Open) {
 		{"VoicemailBoxes", func(t *testing.T, open Open) { runRepo(t, open, voicemailBoxSuite) }},
 		{"VoicemailMessages", func(t *testing.T, open Open) { runRepo(t, open, voicemailMessageSuite) }},
 		{"VoicemailListByBox", testVoicemailListByBox},
+		{"RingGroups", func(t *testing.T, open Open) { runRepo(t, open, ringGroupSuite) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

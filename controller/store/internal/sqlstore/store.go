@@ -58,6 +58,7 @@ type Store struct {
 	conferences *conferenceRepo
 	vmBoxes     *voicemailBoxRepo
 	vmMessages  *voicemailMessageRepo
+	rings       *ringGroupRepo
 }
 
 var _ store.Store = (*Store)(nil)
@@ -87,6 +88,7 @@ func New(c Config) *Store {
 	s.conferences = &conferenceRepo{newRepo[store.Conference](s, conferenceTable)}
 	s.vmBoxes = &voicemailBoxRepo{newRepo[store.VoicemailBox](s, voicemailBoxTable)}
 	s.vmMessages = &voicemailMessageRepo{newRepo[store.VoicemailMessage](s, voicemailMessageTable)}
+	s.rings = &ringGroupRepo{newRepo[store.RingGroup](s, ringGroupTable)}
 	return s
 }
 

@@ -22,16 +22,23 @@ var userTable = table[store.User]{
 
 var agentTable = table[store.Agent]{
 	name: "agents", what: "agent", kind: store.KindAgent,
-	cols: []string{"name", "extension", "sip_ha1_md5", "sip_ha1_sha256", "skills", "team", "mobile_number", "disabled", "auto_answer"},
+	cols: []string{"name", "extension", "sip_ha1_md5", "sip_ha1_sha256", "skills", "team", "mobile_number", "disabled",
+		"pbx", "auto_answer"},
 	args: func(_ *Store, v *store.Agent) ([]any, error) {
 		skills, err := jsonArg(v.Skills)
 		if err != nil {
 			return nil, err
 		}
-		return []any{v.Name, v.Extension, v.SIPHA1MD5, v.SIPHA1SHA256, skills, v.Team, v.MobileNumber, v.Disabled, v.AutoAnswer}, nil
+		pbx, err := jsonArg(v.PBX)
+		if err != nil {
+			return nil, err
+		}
+		return []any{v.Name, v.Extension, v.SIPHA1MD5, v.SIPHA1SHA256, skills, v.Team, v.MobileNumber, v.Disabled,
+			pbx, v.AutoAnswer}, nil
 	},
 	dest: func(v *store.Agent) []any {
-		return []any{&v.Name, &v.Extension, &v.SIPHA1MD5, &v.SIPHA1SHA256, jsonCol{&v.Skills}, &v.Team, &v.MobileNumber, &v.Disabled, &v.AutoAnswer}
+		return []any{&v.Name, &v.Extension, &v.SIPHA1MD5, &v.SIPHA1SHA256, jsonCol{&v.Skills}, &v.Team, &v.MobileNumber, &v.Disabled,
+			jsonCol{&v.PBX}, &v.AutoAnswer}
 	},
 }
 
