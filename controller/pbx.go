@@ -280,6 +280,10 @@ func (c *call) dialExtension(a store.Agent, hops int) *store.Target {
 	if s.ForwardNoAnswer != "" && hops < maxForwards {
 		return c.forward(a, s.ForwardNoAnswer, "no-answer", hops)
 	}
+	// Without a forward, the agent's voicemail box takes the call.
+	if t := c.noAnswerVoicemail("user/"+a.Extension, "extension"); t != nil {
+		return t
+	}
 	c.cdr.Outcome = store.OutcomeAbandoned
 	c.hangupCaller(mediacore.CauseNoAnswer, store.SideSystem)
 	return nil
@@ -289,6 +293,12 @@ func (c *call) dialExtension(a store.Agent, hops int) *store.Target {
 func (c *call) busy(a store.Agent, s store.PBXSettings, hops int) *store.Target {
 	if s.ForwardBusy != "" && hops < maxForwards {
 		return c.forward(a, s.ForwardBusy, "busy", hops)
+	}
+	// Without a forward, the agent's voicemail box takes the call (as on
+	// no answer; DND counts as busy).
+	if t := c.noAnswerVoicemail("user/"+a.Extension, "extension"); t != nil {
+		c.vars["voicemail_reason"] = "busy"
+		return t
 	}
 	c.cdr.Outcome = store.OutcomeRejected
 	c.vars["extension_busy"] = a.Extension

@@ -293,7 +293,7 @@ func TestNativeVoicemailOnNoAnswer(t *testing.T) {
 		t.Fatalf("agent's CTI event = %+v, %v", ev, err)
 	}
 	eventually(t, "the CDR", 20*time.Second, func() bool { return len(n.j.CDRs()) == 1 })
-	if cdr := n.j.CDRs()[0]; cdr.Outcome != store.OutcomeVoicemail || cdr.Variables["voicemail_reason"] != "no-answer" ||
+	if cdr := n.j.CDRs()[0]; cdr.Outcome != store.OutcomeVoicemail || cdr.Variables["voicemail_reason"] != "busy" ||
 		len(cdr.Legs) != 2 || cdr.Legs[1].SIPCode != 486 {
 		t.Errorf("CDR = %+v", cdr)
 	}
