@@ -139,8 +139,9 @@ type center struct {
 	recs  *recStore
 	nodes map[string]node // by kind
 
-	mu  sync.Mutex
-	cti []cti.Event
+	mu    sync.Mutex
+	cti   []cti.Event
+	media []mediacore.Event // endpoint events, as the call center got them
 
 	agents map[string]string // extension -> id
 }
@@ -192,6 +193,11 @@ func newCenter(t *testing.T, kinds []string, extensions ...string) *center {
 	}
 	var ccp atomic.Pointer[controller.CallCenter]
 	core, err := mediacore.NewNodes(nodes, mediacore.Options{Logger: testLogger("core"), Handler: func(ev mediacore.Event) {
+		if ev.Type == mediacore.EventEndpointRegistered || ev.Type == mediacore.EventEndpointUnregistered {
+			c.mu.Lock()
+			c.media = append(c.media, ev)
+			c.mu.Unlock()
+		}
 		if cc := ccp.Load(); cc != nil {
 			cc.HandleMedia(ev)
 		}
@@ -291,6 +297,18 @@ func (c *center) events() []cti.Event {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.cti)
+}
+
+// registered waits until node reports user registered.
+func (c *center) registered(node, user string) {
+	c.t.Helper()
+	eventually(c.t, user+" registered on "+node, 15*time.Second, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return slices.ContainsFunc(c.media, func(ev mediacore.Event) bool {
+			return ev.Type == mediacore.EventEndpointRegistered && ev.Node == node && ev.Endpoint == "user/"+user
+		})
+	})
 }
 
 func payload(t *testing.T, ev cti.Event) map[string]any {
