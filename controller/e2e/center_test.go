@@ -26,6 +26,8 @@ import (
 	"hotline/controller/store/memstore"
 	"hotline/internal/sipdigest"
 	"hotline/mediacore"
+	"hotline/mediacore/audio"
+	"hotline/mediacore/mediatest/sippeer"
 	"hotline/mediacore/native"
 	"hotline/mediacore/native/registrar"
 )
@@ -359,4 +361,24 @@ func splitStereo(wav []byte) (l, r []int16, rate float64, ok bool) {
 		p += 8 + size + size&1
 	}
 	return nil, nil, 0, false
+}
+
+// hears waits until call hears freq (the last second of audio), or fails
+// saying what it heard instead: its level and the share of freq and of the
+// hold chime.
+func hears(t *testing.T, what string, d time.Duration, call *sippeer.Call, freq float64) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		heard := call.Heard(time.Second)
+		if audio.HasTone(heard, audio.SampleRate, freq) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v Hz not heard within %v; heard %.1f dBm0, %v Hz ratio %.2f, hold chime ratios %.2f/%.2f", what, freq, d,
+				audio.LevelDBm0(heard), freq, audio.ToneRatio(heard, audio.SampleRate, freq),
+				audio.ToneRatio(heard, audio.SampleRate, holdChime[0]), audio.ToneRatio(heard, audio.SampleRate, holdChime[1]))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -93,12 +93,8 @@ func inboundFullPath(t *testing.T, kind string) {
 		v := calls()
 		return len(v) == 1 && v[0].State == "talking"
 	})
-	eventually(t, "the caller hears the agent", 10*time.Second, func() bool {
-		return audio.HasTone(call.Heard(time.Second), audio.SampleRate, agentTone)
-	})
-	eventually(t, "the agent hears the caller", 10*time.Second, func() bool {
-		return audio.HasTone(agentCall.Heard(time.Second), audio.SampleRate, callerTone)
-	})
+	hears(t, "the caller hears the agent", 10*time.Second, call, agentTone)
+	hears(t, "the agent hears the caller", 10*time.Second, agentCall, callerTone)
 	// Two seconds of both tones for the recording (its length, not a
 	// settle).
 	time.Sleep(2 * time.Second)

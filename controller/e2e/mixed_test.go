@@ -100,12 +100,8 @@ func TestMixedCenter(t *testing.T) {
 			t.Errorf("agent %s got From %q, want the caller through %s (%s): not arrival order", a.ext, from, cl.kind, cl.number)
 		}
 		a.call.SetTone(a.tone)
-		eventually(t, fmt.Sprintf("caller through %s hears agent %s", cl.kind, a.ext), 15*time.Second, func() bool {
-			return audio.HasTone(cl.call.Heard(time.Second), audio.SampleRate, a.tone)
-		})
-		eventually(t, fmt.Sprintf("agent %s hears the caller through %s", a.ext, cl.kind), 10*time.Second, func() bool {
-			return audio.HasTone(a.call.Heard(time.Second), audio.SampleRate, cl.tone)
-		})
+		hears(t, fmt.Sprintf("caller through %s hears agent %s", cl.kind, a.ext), 15*time.Second, cl.call, a.tone)
+		hears(t, fmt.Sprintf("agent %s hears the caller through %s", a.ext, cl.kind), 10*time.Second, a.call, cl.tone)
 		if q := queued(); q != len(callers)-i-1 {
 			t.Errorf("after %d answered, %d queued", i+1, q)
 		}
