@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,6 +59,13 @@ func TestMain(m *testing.M) {
 		if in.mediaDir != "" {
 			_ = os.RemoveAll(in.mediaDir)
 		}
+		if code == 0 {
+			// Keep the switch's logs of a failed run only.
+			_ = os.RemoveAll(filepath.Join(peersDir(), "run", in.name))
+			if in.rundir != filepath.Join(peersDir(), "run", in.name) {
+				_ = os.RemoveAll(in.rundir)
+			}
+		}
 	}
 	switches.mu.Unlock()
 	os.Exit(code)
@@ -75,12 +84,22 @@ func peersDir() string {
 }
 
 // freePort is a port free on 127.0.0.1 for both UDP and TCP (SIP listens
-// on both).
+// on both), below the kernel's ephemeral range (32768 and up) and the RTP
+// blocks peers.sh hands out (16384 and up): a port from the ephemeral
+// range can be handed to any client socket (the test phones' own) between
+// this check and the switch's bind, and FreeSWITCH then never starts its
+// SIP profile.
 func freePort(t testing.TB) int {
 	t.Helper()
-	for range 20 {
-		p := testenv.FreeTCPPort(t)
-		if c, err := netListenUDP(p); err == nil {
+	for range 200 {
+		p := 10000 + rand.IntN(6000)
+		l, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		c, err := netListenUDP(p)
+		l.Close()
+		if err == nil {
 			c.Close()
 			return p
 		}
@@ -103,6 +122,12 @@ func startSwitch(t testing.TB, kind string) *switchInstance {
 		testenv.Unavailable(t, err.Error())
 	}
 	in, err := launch(t, kind)
+	if err != nil {
+		// A port taken between the check and the bind: once more on
+		// other ports.
+		t.Logf("starting %s again: %v", kind, err)
+		in, err = launch(t, kind)
+	}
 	if err != nil {
 		switches.errs[kind] = err
 		testenv.Unavailable(t, err.Error())
@@ -149,7 +174,7 @@ func launch(t testing.TB, kind string) (*switchInstance, error) {
 			"--overlay", filepath.Join(root, "deploy", "asterisk", "test"),
 			"--var", "AGENT_PASSWORD=" + agentPassword}
 	}
-	cmd := exec.Command(script, append(args, "--timeout", "60")...)
+	cmd := exec.Command(script, append(args, "--timeout", "40")...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if _, err := cmd.Output(); err != nil {
