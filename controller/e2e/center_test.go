@@ -363,6 +363,17 @@ func splitStereo(wav []byte) (l, r []int16, rate float64, ok bool) {
 	return nil, nil, 0, false
 }
 
+// musicStopped fails when call still hears the hold chime (the last
+// second of what it heard).
+func musicStopped(t *testing.T, what string, call *sippeer.Call) {
+	t.Helper()
+	heard := call.Heard(time.Second)
+	if audio.HasTone(heard, audio.SampleRate, holdChime[0]) || audio.HasTone(heard, audio.SampleRate, holdChime[1]) {
+		t.Errorf("%s still hears the music on hold (ratios %.2f/%.2f)", what,
+			audio.ToneRatio(heard, audio.SampleRate, holdChime[0]), audio.ToneRatio(heard, audio.SampleRate, holdChime[1]))
+	}
+}
+
 // hears waits until call hears freq (the last second of audio), or fails
 // saying what it heard instead: its level and the share of freq and of the
 // hold chime.

@@ -95,6 +95,7 @@ func inboundFullPath(t *testing.T, kind string) {
 	})
 	hears(t, "the caller hears the agent", 10*time.Second, call, agentTone)
 	hears(t, "the agent hears the caller", 10*time.Second, agentCall, callerTone)
+	musicStopped(t, "the caller", call)
 	// Two seconds of both tones for the recording (its length, not a
 	// settle).
 	time.Sleep(2 * time.Second)

@@ -102,6 +102,7 @@ func TestMixedCenter(t *testing.T) {
 		a.call.SetTone(a.tone)
 		hears(t, fmt.Sprintf("caller through %s hears agent %s", cl.kind, a.ext), 15*time.Second, cl.call, a.tone)
 		hears(t, fmt.Sprintf("agent %s hears the caller through %s", a.ext, cl.kind), 10*time.Second, a.call, cl.tone)
+		musicStopped(t, "the caller through "+cl.kind, cl.call)
 		if q := queued(); q != len(callers)-i-1 {
 			t.Errorf("after %d answered, %d queued", i+1, q)
 		}
