@@ -301,6 +301,21 @@ func (c *center) events() []cti.Event {
 	return slices.Clone(c.cti)
 }
 
+// register registers phone (user ext, password agentPassword) at the
+// node and unregisters it when the test ends: the switches outlive a test,
+// and a later test's phone must not inherit a stale contact.
+func (c *center) register(ctx context.Context, phone *sippeer.Phone, n node) {
+	c.t.Helper()
+	if code, err := phone.Register(ctx, n.sip, agentPassword, 300); err != nil || code != 200 {
+		c.t.Fatalf("register at %s (%s): %d, %v", n.name, n.sip, code, err)
+	}
+	c.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, _ = phone.Register(ctx, n.sip, agentPassword, 0)
+	})
+}
+
 // registered waits until node reports user registered.
 func (c *center) registered(node, user string) {
 	c.t.Helper()

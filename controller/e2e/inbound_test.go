@@ -46,10 +46,8 @@ func inboundFullPath(t *testing.T, kind string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer phone.Close()
-	if code, err := phone.Register(ctx, n.sip, agentPassword, 300); err != nil || code != 200 {
-		t.Fatalf("register at %s: %d, %v", n.sip, code, err)
-	}
+	t.Cleanup(phone.Close) // after the unregistration (cleanups run last first)
+	c.register(ctx, phone, n)
 	callerPhone, err := sippeer.New(sippeer.Config{User: "13800000001"})
 	if err != nil {
 		t.Fatal(err)

@@ -44,12 +44,10 @@ func TestMixedCenter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer p.Close()
+		t.Cleanup(p.Close) // after the unregistration (cleanups run last first)
 		a.phone = p
 		n := c.nodes[a.kind]
-		if code, err := p.Register(ctx, n.sip, agentPassword, 300); err != nil || code != 200 {
-			t.Fatalf("%s: register at %s (%s): %d, %v", a.ext, n.name, n.sip, code, err)
-		}
+		c.register(ctx, p, n)
 		c.registered(n.name, a.ext)
 	}
 

@@ -22,8 +22,8 @@ import (
 )
 
 // The switches of this test process: one FreeSWITCH and one Asterisk,
-// started by peers.sh on first use (free loopback ports, RTP ranges picked
-// by peers.sh apart from the running instances) with the project's deploy/
+// started by peers.sh on first use (free loopback ports, RTP ranges of
+// their own) with the project's deploy/
 // overlays and their test users, and stopped by TestMain.
 
 // agentPassword is the SIP password of the test users 1001, 1002, 1101,
@@ -174,6 +174,15 @@ func launch(t testing.TB, kind string) (*switchInstance, error) {
 			"--overlay", filepath.Join(root, "deploy", "asterisk", "test"),
 			"--var", "AGENT_PASSWORD=" + agentPassword}
 	}
+	// RTP ranges of our own, above the kernel's ephemeral ports and away
+	// from peers.sh's automatic blocks (16384-32767), which two starts in
+	// parallel test binaries (the adapters') could both pick; FreeSWITCH
+	// does not probe its RTP ports.
+	rtp := 61000 + (os.Getpid()%10)*200
+	if kind == "asterisk" {
+		rtp += 2000
+	}
+	args = append(args, "--rtp-min", strconv.Itoa(rtp), "--rtp-max", strconv.Itoa(rtp+199))
 	cmd := exec.Command(script, append(args, "--timeout", "40")...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
