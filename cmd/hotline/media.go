@@ -20,6 +20,10 @@ import (
 
 	// The native media core registers itself as backend "native".
 	_ "hotline/mediacore/native"
+	// The FreeSWITCH and Asterisk adapters register "freeswitch" and
+	// "asterisk", so media_nodes can list them beside native ones.
+	_ "hotline/adapters/asterisk"
+	_ "hotline/adapters/freeswitch"
 )
 
 // defaultNodeName names the one media node made from the flags.
