@@ -167,7 +167,8 @@ func startMedia(ctx context.Context, cfg config, st store.Store, logger *slog.Lo
 		built = append(built, mediacore.Node{Name: node.Name, Backend: backend})
 	}
 	path.log = log
-	core, err := mediacore.NewNodes(built, mediacore.Options{Logger: log, Registerer: reg, Handler: path.handleMedia})
+	core, err := mediacore.NewNodes(built, mediacore.Options{Logger: log, Registerer: reg, Handler: path.handleMedia,
+		TTS: coreTTS(cfg, log)})
 	if err != nil {
 		return nil, errors.Join(err, closeAll())
 	}

@@ -194,7 +194,10 @@ func newCenter(t *testing.T, kinds []string, extensions ...string) *center {
 		nodes = append(nodes, mediacore.Node{Name: n.name, Backend: b})
 	}
 	var ccp atomic.Pointer[controller.CallCenter]
-	core, err := mediacore.NewNodes(nodes, mediacore.Options{Logger: testLogger("core"), Handler: func(ev mediacore.Event) {
+	// The daemon's TTS fallback (cmd/hotline): espeak-ng prompts uploaded to
+	// the nodes that cannot speak.
+	tts := native.CoreTTS{TTS: native.NewEspeak(t.TempDir(), testLogger("tts"))}
+	core, err := mediacore.NewNodes(nodes, mediacore.Options{Logger: testLogger("core"), TTS: tts, Handler: func(ev mediacore.Event) {
 		if ev.Type == mediacore.EventEndpointRegistered || ev.Type == mediacore.EventEndpointUnregistered {
 			c.mu.Lock()
 			c.media = append(c.media, ev)
