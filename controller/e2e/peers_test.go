@@ -175,9 +175,10 @@ func launch(t testing.TB, kind string) (*switchInstance, error) {
 			"--var", "AGENT_PASSWORD=" + agentPassword}
 	}
 	// RTP ranges of our own, above the kernel's ephemeral ports and away
-	// from peers.sh's automatic blocks (16384-32767), which two starts in
-	// parallel test binaries (the adapters') could both pick; FreeSWITCH
-	// does not probe its RTP ports.
+	// from peers.sh's automatic blocks and the native core's default range
+	// (both 16384-32767): FreeSWITCH does not probe its RTP ports, so a
+	// port a native node (ours, or another test binary's) holds, or one two
+	// parallel starts both picked, breaks its calls' audio.
 	rtp := 61000 + (os.Getpid()%10)*200
 	if kind == "asterisk" {
 		rtp += 2000
