@@ -188,6 +188,9 @@ func launch(t testing.TB, kind string) (*switchInstance, error) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if _, err := cmd.Output(); err != nil {
+		if in.mediaDir != "" {
+			_ = os.RemoveAll(in.mediaDir)
+		}
 		return nil, fmt.Errorf("peers.sh start %s: %v: %s", in.name, err, strings.TrimSpace(stderr.String()))
 	}
 	in.rundir = filepath.Join(peersDir(), "run", in.name)
