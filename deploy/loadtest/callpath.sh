@@ -82,6 +82,9 @@ media_nodes:
     config:
       listen: 127.0.0.1:$sip_port
       allow_unknown_sources: true
+      # One SIPp is every caller: the per-source INVITE limit (5/s) is
+      # for strangers, not for the load generator.
+      invite_rate: -1
       rtp_port_min: 20000
       rtp_port_max: 29999
 EOF
