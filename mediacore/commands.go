@@ -151,6 +151,7 @@ func (c *Core) Originate(ctx context.Context, req OriginateRequest) (ChannelID, 
 
 	breq := req
 	breq.ChannelID, breq.Near, breq.Node = id, "", ""
+	breq.Endpoint = c.reachFrom(n, req.Endpoint)
 	var got ChannelID
 	err = c.do(ctx, "originate", func(ctx context.Context) error {
 		var err error

@@ -95,6 +95,7 @@ type Core struct {
 	recs    map[RecordingID]*recEntry // Core recording id -> entry
 	members map[ChannelID]BridgeID    // bridge membership (Core ids)
 	holds   map[ChannelID]*softHold   // Hold fallback state per channel
+	regs    registrations             // registered contacts per endpoint and node (reach.go)
 	closed  bool
 	// stopping: Close is waiting for the drainers; new events are dropped.
 	stopping bool
@@ -366,6 +367,8 @@ func (c *Core) apply(ev Event) {
 		if ev.Channel != "" && ev.Bridge != "" {
 			c.leaveBridge(ev.Channel, ev.Bridge)
 		}
+	case EventEndpointRegistered, EventEndpointUnregistered:
+		c.observeRegistration(ev)
 	}
 }
 

@@ -58,6 +58,10 @@
 // else the node of req.Near (the leg will be bridged to that channel), else
 // Options.Placement, by default LeastLoaded: the up node with the fewest live
 // channels. A node that is down is never used (ErrBackendUnavailable).
+// A user/ endpoint that other nodes report registered but the chosen node
+// does not is dialled from the chosen node at its registered contact
+// (reach.go), so an agent registered on any node can be rung near a caller
+// on any other.
 // Core.Nodes reports each node's kind, up/down and live channel count
 // (also the metrics hotline_media_node_up and hotline_media_node_channels).
 //

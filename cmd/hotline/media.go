@@ -20,6 +20,10 @@ import (
 
 	// The native media core registers itself as backend "native".
 	_ "hotline/mediacore/native"
+	// The FreeSWITCH and Asterisk adapters register "freeswitch" and
+	// "asterisk", so media_nodes can list them beside native ones.
+	_ "hotline/adapters/asterisk"
+	_ "hotline/adapters/freeswitch"
 )
 
 // defaultNodeName names the one media node made from the flags.
@@ -163,7 +167,8 @@ func startMedia(ctx context.Context, cfg config, st store.Store, logger *slog.Lo
 		built = append(built, mediacore.Node{Name: node.Name, Backend: backend})
 	}
 	path.log = log
-	core, err := mediacore.NewNodes(built, mediacore.Options{Logger: log, Registerer: reg, Handler: path.handleMedia})
+	core, err := mediacore.NewNodes(built, mediacore.Options{Logger: log, Registerer: reg, Handler: path.handleMedia,
+		TTS: coreTTS(cfg, log)})
 	if err != nil {
 		return nil, errors.Join(err, closeAll())
 	}

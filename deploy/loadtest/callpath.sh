@@ -13,6 +13,10 @@
 #   HOLD=5           seconds each caller stays connected
 #   DAEMON_CPU=0 SIPP_CPU=1  cores for the daemon and for both SIPps
 #   RECORD=none      the queue's recording mode (none, all)
+#   NODE=native      the media node the calls go through: native, or a real
+#                    freeswitch or asterisk started with ../shared/peers/peers.sh
+#                    (PEERS_SH) on loopback; the callers dial it and it dials
+#                    the agents, Hotline drives it over ESL or ARI
 #   OUT=/tmp/hotline-callpath-<time>
 set -euo pipefail
 
@@ -25,6 +29,8 @@ HOLD=${HOLD:-5}
 DAEMON_CPU=${DAEMON_CPU:-0}
 SIPP_CPU=${SIPP_CPU:-1}
 RECORD=${RECORD:-none}
+NODE=${NODE:-native}
+PEERS_SH=${PEERS_SH:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/peers/peers.sh}
 OUT=${OUT:-/tmp/hotline-callpath-$(date -u +%Y%m%dT%H%M%SZ)}
 
 for tool in sipp sox taskset curl go python3; do
@@ -43,7 +49,13 @@ cleanup() {
 	done
 	rm -rf "$work"
 }
-trap cleanup EXIT
+peer=""
+stop_peer() {
+	if [ -n "$peer" ]; then
+		"$PEERS_SH" stop "$peer" >/dev/null 2>&1 || :
+	fi
+}
+trap 'cleanup; stop_peer' EXIT
 log() { echo "callpath.sh: $*" >&2; }
 
 log "building the daemon and the port helper"
@@ -60,20 +72,54 @@ token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 api="http://127.0.0.1:$http_port/api/v1"
 auth=(-H "Authorization: Bearer $token")
 
-cat >"$work/hotline.yaml" <<EOF
+node_port=$sip_port # where the callers dial
+case "$NODE" in
+native)
+	cat >"$work/hotline.yaml" <<EOF
 media_nodes:
   - name: native
     kind: native
     config:
       listen: 127.0.0.1:$sip_port
       allow_unknown_sources: true
+      # One SIPp is every caller: the per-source INVITE limit (5/s) is
+      # for strangers, not for the load generator.
+      invite_rate: -1
       rtp_port_min: 20000
       rtp_port_max: 29999
 EOF
+	;;
+freeswitch | asterisk)
+	peer="hlload$$"
+	node_port=$("$OUT/harness" freeport -n 1)
+	ctl_port=$("$OUT/harness" freeport -n 1)
+	pw="load-$(head -c 9 /dev/urandom | base64 | tr -d '/+=')"
+	log "starting $NODE $peer (SIP $node_port)"
+	if [ "$NODE" = freeswitch ]; then
+		"$PEERS_SH" start freeswitch "$peer" --sip-port "$node_port" --esl-port "$ctl_port" --esl-password "$pw" \
+			--rtp-min 40000 --rtp-max 44999 --overlay "$repo/deploy/freeswitch/conf" >/dev/null
+		printf 'media_nodes:\n  - name: fs\n    kind: freeswitch\n    config: {address: "127.0.0.1:%s", password: "%s"}\n' \
+			"$ctl_port" "$pw" >"$work/hotline.yaml"
+	else
+		"$PEERS_SH" start asterisk "$peer" --sip-port "$node_port" --http-port "$ctl_port" --ari-password "$pw" \
+			--rtp-min 40000 --rtp-max 44999 --overlay "$repo/deploy/asterisk" >/dev/null
+		printf 'media_nodes:\n  - name: ast\n    kind: asterisk\n    config: {url: "http://127.0.0.1:%s/ari", user: hotline, password: "%s"}\n' \
+			"$ctl_port" "$pw" >"$work/hotline.yaml"
+	fi
+	;;
+*)
+	echo "callpath.sh: NODE must be native, freeswitch or asterisk" >&2
+	exit 2
+	;;
+esac
 log "starting the daemon on core $DAEMON_CPU (SIP $sip_port, HTTP $http_port)"
 HOTLINE_BOOTSTRAP_TOKEN=$token taskset -c "$DAEMON_CPU" "$OUT/hotline" serve --config "$work/hotline.yaml" \
 	--data "$work/data" --http "127.0.0.1:$http_port" --log-level warn >"$OUT/daemon.out" 2>&1 &
 pids+=($!)
+daemon=$!
+# cpu PID: the process's user+system CPU time so far, in clock ticks.
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+peer_pid() { "$PEERS_SH" status "$peer" 2>/dev/null | awk 'NR > 1 {print $3}'; }
 for _ in $(seq 100); do
 	curl -sf "http://127.0.0.1:$http_port/healthz" >/dev/null && break
 	sleep 0.1
@@ -84,7 +130,7 @@ log "starting the SIPp answerer (the agents' devices) on $uas_port"
 	-p "$uas_port" -mp "$uas_mp" -nostdin -trace_err -error_file "$OUT/uas_errors.log" >"$OUT/uas.out" 2>&1) &
 pids+=($!)
 
-post() { curl -sf -X "$1" "$api/$2" "${auth[@]}" -d "$3"; }
+post() { curl -sf -X "$1" "$api/$2" "${auth[@]}" -H "Content-Type: application/json" -d "$3"; }
 log "configuring $AGENTS agents, the queue and the number 900"
 ids=()
 for i in $(seq "$AGENTS"); do
@@ -103,14 +149,21 @@ done
 
 log "calling 900: $CALLS calls at $RATE/s, $HOLD s each"
 start=$SECONDS
+daemon_cpu0=$(cpu "$daemon")
+[ -z "$peer" ] || peer_cpu0=$(cpu "$(peer_pid)")
 (cd "$work" && exec taskset -c "$SIPP_CPU" sipp -sf "$here/uac.xml" -i 127.0.0.1 -mi 127.0.0.1 -mp "$uac_mp" \
-	-s 900 "127.0.0.1:$sip_port" -m "$CALLS" -r "$RATE" -d "$((HOLD * 1000))" -nostdin \
+	-s 900 "127.0.0.1:$node_port" -m "$CALLS" -r "$RATE" -d "$((HOLD * 1000))" -nostdin \
 	-trace_stat -stf "$OUT/uac_stats.csv" -trace_err -error_file "$OUT/uac_errors.log" >"$OUT/uac.out" 2>&1) || :
 elapsed=$((SECONDS - start))
 sleep 2
+hz=$(getconf CLK_TCK)
+daemon_cpu=$(awk -v a="$daemon_cpu0" -v b="$(cpu "$daemon")" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
+[ -z "$peer" ] || peer_cpu=$(awk -v a="$peer_cpu0" -v b="$(cpu "$(peer_pid)")" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
 
 {
-	echo "agents=$AGENTS rate=$RATE calls=$CALLS hold=${HOLD}s record=$RECORD elapsed=${elapsed}s"
+	echo "node=$NODE agents=$AGENTS rate=$RATE calls=$CALLS hold=${HOLD}s record=$RECORD elapsed=${elapsed}s"
+	echo "daemon cpu: ${daemon_cpu}s ($(awk -v c="$daemon_cpu" -v n="$CALLS" 'BEGIN {printf "%.1f", 1000 * c / n}') ms per call)"
+	[ -z "$peer" ] || echo "$NODE cpu: ${peer_cpu}s ($(awk -v c="$peer_cpu" -v n="$CALLS" -v h="$HOLD" 'BEGIN {printf "%.5f", c / (n * h)}') s per call-second)"
 	tail -n 1 "$OUT/uac_stats.csv" | awk -F';' '{print "sipp: successful " $16 ", failed " $18}' 2>/dev/null || :
 	curl -sf "$api/cdrs?limit=500" "${auth[@]}" | python3 -c '
 import collections, json, sys
