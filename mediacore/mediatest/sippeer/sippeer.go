@@ -324,6 +324,16 @@ func (p *Phone) dial(ctx context.Context, uri string, onEarly func(*Call), heade
 	}
 	if err := sess.WaitAnswer(ctx, opts); err != nil {
 		c.end()
+		if r := sess.InviteResponse; r != nil && r.IsSuccess() {
+			// The 200 crossed our CANCEL (RFC 3261 §9.1): the call was
+			// answered, so it must be acknowledged and ended with a BYE,
+			// or the far end keeps it until its ACK timer runs out.
+			bctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if sess.Ack(bctx) == nil {
+				_ = sess.Bye(bctx)
+			}
+			cancel()
+		}
 		var de *sipgo.ErrDialogResponse
 		if errors.As(err, &de) {
 			return nil, &StatusError{Code: de.Res.StatusCode}
