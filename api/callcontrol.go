@@ -17,7 +17,7 @@ import (
 // cancel, conference), disposition; and click-to-dial on POST
 // /api/v1/calls. The LiveControl carries out each action on the call's
 // actor and checks who may: an agent acts on its own calls only (403 on
-// another agent's), supervisors and admins on any. Every action answers
+// another agent's), supervisors on their team's calls, admins on any. Every action answers
 // the call's live view (the disposition, which may come after the call
 // ended, answers 204).
 

@@ -105,7 +105,7 @@ func TestCallControlRoutes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	var a, b store.Agent
-	e.admin("POST", "/api/v1/agents", map[string]any{"name": "Ann", "extension": "1001"}, http.StatusCreated, &a)
+	e.admin("POST", "/api/v1/agents", map[string]any{"name": "Ann", "extension": "1001", "team": "blue"}, http.StatusCreated, &a)
 	e.admin("POST", "/api/v1/agents", map[string]any{"name": "Bob", "extension": "1002"}, http.StatusCreated, &b)
 	var q store.Queue
 	e.admin("POST", "/api/v1/queues", map[string]any{"name": "support", "wrap_up": 120,
@@ -114,7 +114,15 @@ func TestCallControlRoutes(t *testing.T) {
 		http.StatusCreated, nil)
 	_, tokA := e.userToken("ann", store.RoleAgent, a.ID)
 	_, tokB := e.userToken("bob", store.RoleAgent, b.ID)
-	_, tokSup := e.userToken("sam", store.RoleSupervisor, "")
+	supToken := func(name, team string) string {
+		var u store.User
+		e.admin("POST", "/api/v1/users", map[string]any{"username": name, "role": store.RoleSupervisor, "team": team,
+			"password": "password-1"}, http.StatusCreated, &u)
+		var tok tokenCreated
+		e.admin("POST", "/api/v1/tokens", map[string]any{"name": "t-" + name, "user_id": u.ID}, http.StatusCreated, &tok)
+		return tok.Secret
+	}
+	tokSup, tokRed := supToken("sam", "blue"), supToken("rex", "red")
 
 	phoneA, err := sippeer.New(sippeer.Config{User: "1001"})
 	if err != nil {
@@ -184,7 +192,9 @@ func TestCallControlRoutes(t *testing.T) {
 	// Agent B is logged out: it cannot dial.
 	wantField(t, e.do(req{method: "POST", path: "/api/v1/calls", token: tokB, body: map[string]any{"number": "+8613900000000"}}), http.StatusConflict, "agent_id")
 
-	// A supervisor may act on any call.
+	// A supervisor acts on the calls of its team (a forced action), not
+	// on another team's.
+	e.must(req{method: "POST", path: base + "/mute", token: tokRed}, http.StatusForbidden, nil)
 	e.must(req{method: "POST", path: base + "/mute", token: tokSup}, http.StatusOK, nil)
 	e.must(req{method: "POST", path: base + "/unmute", token: tokSup}, http.StatusOK, nil)
 	var v controller.LiveCall

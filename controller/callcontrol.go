@@ -192,7 +192,8 @@ func (r *recentCDRs) put(cdr store.CDR) {
 }
 
 // mayControl: an agent acts on the calls it talks on; a supervisor or an
-// admin on any call.
+// admin on any call (the actor narrows a supervisor to its team's calls:
+// control).
 func mayControl(by Actor, agentID, callID string) error {
 	switch by.Role {
 	case store.RoleAdmin, store.RoleSupervisor:
@@ -304,6 +305,13 @@ func targetEndpoint(t TransferTarget) (string, error) {
 
 // control runs one action on the actor.
 func (c *call) control(by Actor, req CallControlRequest) error {
+	if by.Role == store.RoleSupervisor {
+		// A supervisor's action (a forced transfer or hangup, ...) is for
+		// the calls of its team (supervise.go).
+		if err := c.mayActOnCall(by); err != nil {
+			return err
+		}
+	}
 	x := &c.cctl
 	switch req.Action {
 	case ActionDisposition:

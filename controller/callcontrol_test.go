@@ -269,7 +269,12 @@ func TestCallControlHoldRetrieve(t *testing.T) {
 		t.Errorf("hold twice: %v", err)
 	}
 	time.Sleep(time.Second) // a measurable stretch on hold
-	e.do(agentActor(e.a), id, CallControlRequest{Action: ActionRetrieve})
+	// A supervisor acts on the calls of its team only.
+	red := Actor{UserID: "u-sup-red", Role: store.RoleSupervisor, Team: "red"}
+	if _, err := e.cc.ControlCall(e.ctx, red, id, CallControlRequest{Action: ActionRetrieve}); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("another team's supervisor retrieves: %v", err)
+	}
+	e.do(Actor{UserID: "u-sup-blue", Role: store.RoleSupervisor, Team: "blue"}, id, CallControlRequest{Action: ActionRetrieve})
 	e.waitHearsOnly(caller, "the retrieved caller hears the agent, no music", []float64{toneAgentA}, holdNotes)
 	e.waitHears(agent, "the agent hears the caller again", toneCaller)
 	e.waitCTI("call.retrieved", func(ev cti.Event, _ map[string]any) bool { return ev.CallID == id })
