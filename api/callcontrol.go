@@ -155,11 +155,25 @@ func (s *Server) handleClickToDial(c *gin.Context) {
 		s.abortWith(c, err)
 		return
 	}
-	if err := checkPhone("number", b.Number); err != nil {
+	p, _ := principalOf(c)
+	if b.Device != "" {
+		// A supervisor or admin calls an agent from its own phone.
+		if p.User.Role != store.RoleAdmin && p.User.Role != store.RoleSupervisor {
+			s.abortWith(c, errForbidden())
+			return
+		}
+		if b.Number != "" {
+			s.abortWith(c, invalidValue("number", "not with device: the agent's phone is the one dialled"))
+			return
+		}
+		if err := checkDevice("device", b.Device); err != nil {
+			s.abortWith(c, err)
+			return
+		}
+	} else if err := checkPhone("number", b.Number); err != nil {
 		s.abortWith(c, err)
 		return
 	}
-	p, _ := principalOf(c)
 	switch {
 	case b.AgentID == "" && p.User.Role != store.RoleAgent:
 		s.abortWith(c, invalidValue("agent_id", "is required"))
@@ -205,7 +219,7 @@ func (s *Server) callControlRoutes() []route {
 	disp.resp, disp.respKind, disp.status = nil, respNone, http.StatusNoContent
 	return []route{
 		{method: http.MethodPost, path: "/api/v1/calls",
-			summary: "Click-to-dial: ring the agent's device, then the number (through a trunk, with its caller id)",
+			summary: "Click-to-dial: ring the agent's device, then the number (through a trunk, with its caller id); with device instead of number, a supervisor or admin calls the agent (device rings first, then the agent)",
 			tag:     "live", access: who, resource: "calls", action: "dial",
 			req: reflect.TypeFor[controller.ClickToDialRequest](), resp: call, status: http.StatusCreated,
 			handler: s.handleClickToDial},

@@ -189,6 +189,10 @@ func TestCallControlRoutes(t *testing.T) {
 	wantField(t, e.do(req{method: "POST", path: "/api/v1/calls", token: tokA, body: map[string]any{"number": "abc"}}), http.StatusBadRequest, "number")
 	wantField(t, e.do(req{method: "POST", path: "/api/v1/calls", token: tokSup, body: map[string]any{"number": "+8613900000000"}}), http.StatusBadRequest, "agent_id")
 	wantField(t, e.do(req{method: "POST", path: "/api/v1/calls", token: tokB, body: map[string]any{"agent_id": a.ID, "number": "+8613900000000"}}), http.StatusForbidden, "")
+	// Calling an agent from a device is a supervisor's (or admin's).
+	wantField(t, e.do(req{method: "POST", path: "/api/v1/calls", token: tokA, body: map[string]any{"agent_id": a.ID, "device": "user/1009"}}), http.StatusForbidden, "")
+	wantField(t, e.do(req{method: "POST", path: "/api/v1/calls", token: tokSup, body: map[string]any{"agent_id": a.ID, "device": "user/1009", "number": "1001"}}), http.StatusBadRequest, "number")
+	wantField(t, e.do(req{method: "POST", path: "/api/v1/calls", token: tokSup, body: map[string]any{"agent_id": a.ID, "device": "bad\ndevice"}}), http.StatusBadRequest, "device")
 	// Agent B is logged out: it cannot dial.
 	wantField(t, e.do(req{method: "POST", path: "/api/v1/calls", token: tokB, body: map[string]any{"number": "+8613900000000"}}), http.StatusConflict, "agent_id")
 

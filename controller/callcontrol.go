@@ -121,9 +121,15 @@ type CallControlRequest struct {
 
 // ClickToDialRequest is the body of POST /api/v1/calls: ring the agent's
 // device, then Number. AgentID may be empty for an agent (itself).
+//
+// With Device instead of Number, a supervisor (of the agent's team) or an
+// admin calls the agent: Device (the supervisor's phone, a neutral
+// endpoint) rings first, then the agent's device; the agent is busy for
+// the ACD meanwhile.
 type ClickToDialRequest struct {
 	AgentID string `json:"agent_id,omitempty"`
-	Number  string `json:"number"`
+	Number  string `json:"number,omitempty"`
+	Device  string `json:"device,omitempty"`
 }
 
 // Internal route target kinds: a transfer to an agent (reserved), and the
@@ -892,8 +898,16 @@ func (cc *CallCenter) ClickToDial(ctx context.Context, by Actor, req ClickToDial
 	if err := mayActOn(by, req.AgentID); err != nil {
 		return LiveCall{}, err
 	}
+	callAgent := req.Device != ""
 	ep := callbackEndpoint(req.Number)
-	if _, err := mediacore.ParseEndpoint(ep); err != nil || req.Number == "" {
+	if callAgent {
+		if by.Role != store.RoleAdmin && by.Role != store.RoleSupervisor {
+			return LiveCall{}, fmt.Errorf("%w: %s may not call an agent from a device", ErrForbidden, by.Role)
+		}
+		if _, err := mediacore.ParseEndpoint(req.Device); err != nil {
+			return LiveCall{}, fmt.Errorf("%w: device %q: %w", ErrInvalidDevice, req.Device, err)
+		}
+	} else if _, err := mediacore.ParseEndpoint(ep); err != nil || req.Number == "" {
 		return LiveCall{}, fmt.Errorf("%w: %q", ErrInvalidNumber, req.Number)
 	}
 	a, ok, err := cc.ctl.storedAgent(ctx, req.AgentID)
@@ -902,6 +916,13 @@ func (cc *CallCenter) ClickToDial(ctx context.Context, by Actor, req ClickToDial
 	}
 	if !ok {
 		return LiveCall{}, fmt.Errorf("%w: agent %q", store.ErrNotFound, req.AgentID)
+	}
+	if callAgent {
+		if err := mayActOnTeam(by, a); err != nil {
+			return LiveCall{}, err
+		}
+		// The agent's phone is the second leg, its extension the number.
+		ep, req.Number = cc.agents.deviceOf(a.ID, a.Extension), a.Extension
 	}
 	if err := cc.ctl.acd.Do(ctx, func(e *acd.Engine) ([]acd.Event, error) {
 		return e.BeginInternal(acd.AgentID(a.ID), originOf(by, a.ID))
@@ -921,11 +942,13 @@ func (cc *CallCenter) ClickToDial(ctx context.Context, by Actor, req ClickToDial
 	})
 	cc.wg.Add(1)
 	cc.mu.Unlock()
-	go c.runClickToDial(a, ep, req.Number, by)
+	go c.runClickToDial(a, req.Device, ep, req.Number, by)
 	return c.snapshot(), nil
 }
 
-func (c *call) runClickToDial(a store.Agent, ep, number string, by Actor) {
+// runClickToDial rings first (the agent's device when empty; a
+// supervisor's calling the agent), then ep.
+func (c *call) runClickToDial(a store.Agent, first, ep, number string, by Actor) {
 	defer c.cc.wg.Done()
 	c.agentRec = a
 	c.in = mediacore.Event{Caller: a.Extension, Called: number}
@@ -937,8 +960,14 @@ func (c *call) runClickToDial(a store.Agent, ep, number string, by Actor) {
 	c.vars["click_to_dial"], c.vars["dialled_by"] = "true", by.UserID
 	c.gone = true // no customer on the line until it is dialled
 	c.publish("call.dialing", a.ID, nil, map[string]any{"number": number, "agent_id": a.ID, "by": by.UserID})
-	dev := c.cc.agents.deviceOf(a.ID, a.Extension)
-	agent := c.newLeg("agent", dev, a.ID)
+	dev, role, legAgent := c.cc.agents.deviceOf(a.ID, a.Extension), "agent", a.ID
+	if first != "" {
+		dev, role, legAgent = first, "supervisor", ""
+		c.vars["call_agent"] = a.ID
+		c.cdr.Direction = "internal"
+		c.cdr.Legs[0].Role = "agent"
+	}
+	agent := c.newLeg(role, dev, legAgent)
 	ctx, cancel := c.io()
 	_, err := c.cc.media.Originate(ctx, mediacore.OriginateRequest{ChannelID: agent.ch, Endpoint: dev,
 		CallerIDNumber: number, Timeout: 30 * time.Second})

@@ -663,3 +663,51 @@ func TestCallControlTransferKeepsEntryTime(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A supervisor calls an agent of its team (R5.2 "call any agent"): the
+// supervisor's phone rings first, then the agent's; each hears the other;
+// the agent is busy for the ACD meanwhile and ready again after. Agents
+// and another team's supervisor may not.
+func TestSupervisorCallsAgent(t *testing.T) {
+	const toneSup = 2600.0
+	e := newCtlCenter(t)
+	e.seat(e.a, e.phoneA, "1001")
+	supPhone, err := sippeer.New(sippeer.Config{User: "sup"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer supPhone.Close()
+	dev := "sip:sup@" + supPhone.Addr()
+	if _, err := e.cc.ClickToDial(e.ctx, agentActor(e.a), ClickToDialRequest{AgentID: e.a, Device: dev}); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("an agent rings a device: %v", err)
+	}
+	red := Actor{UserID: "u-red", Role: store.RoleSupervisor, Team: "red"}
+	if _, err := e.cc.ClickToDial(e.ctx, red, ClickToDialRequest{AgentID: e.a, Device: dev}); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("another team's supervisor calls agent A: %v", err)
+	}
+	blue := Actor{UserID: "u-blue", Role: store.RoleSupervisor, Team: "blue"}
+	v, err := e.cc.ClickToDial(e.ctx, blue, ClickToDialRequest{AgentID: e.a, Device: dev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup := e.ring(supPhone, toneSup, "the supervisor")
+	agent := e.ring(e.phoneA, toneAgentA, "agent A")
+	e.waitHears(agent, "the agent hears the supervisor", toneSup)
+	e.waitHears(sup, "the supervisor hears the agent", toneAgentA)
+	if s, _ := e.cc.AgentState(e.ctx, admin, e.a); s.State == "ready" {
+		t.Errorf("agent A is %s while the supervisor talks to it", s.State)
+	}
+	if err := sup.Hangup(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, e.ctx, agent, "agent")
+	cdr := e.cdr()
+	if cdr.ID != v.ID || cdr.Direction != "internal" || cdr.Outcome != store.OutcomeAnswered || cdr.AgentID != e.a ||
+		cdr.Called != "1001" {
+		t.Errorf("CDR = %+v", cdr)
+	}
+	eventually(t, "agent A ready again", 10*time.Second, func() bool {
+		s, _ := e.cc.AgentState(e.ctx, admin, e.a)
+		return s.State == "ready"
+	})
+}
