@@ -30,6 +30,10 @@ DAEMON_CPU=${DAEMON_CPU:-0}
 SIPP_CPU=${SIPP_CPU:-1}
 RECORD=${RECORD:-none}
 NODE=${NODE:-native}
+# DIRECT=1 (with NODE=freeswitch or asterisk): the switch's own dialplan
+# bridges each call straight to the answerer (number 901), Hotline idle:
+# the baseline that "the switch driven by Hotline" is compared with.
+DIRECT=${DIRECT:-0}
 PEERS_SH=${PEERS_SH:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/peers/peers.sh}
 OUT=${OUT:-/tmp/hotline-callpath-$(date -u +%Y%m%dT%H%M%SZ)}
 
@@ -95,14 +99,30 @@ freeswitch | asterisk)
 	ctl_port=$("$OUT/harness" freeport -n 1)
 	pw="load-$(head -c 9 /dev/urandom | base64 | tr -d '/+=')"
 	log "starting $NODE $peer (SIP $node_port)"
+	direct=()
+	if [ "$DIRECT" = 1 ]; then
+		mkdir -p "$work/direct/dialplan/public" "$work/direct/extensions.d"
+		cat >"$work/direct/dialplan/public/00_direct.xml" <<'EOF'
+<include>
+  <extension name="direct">
+    <condition field="destination_number" expression="^901$">
+      <action application="bridge" data="sofia/hotline/agent1@127.0.0.1:@UAS_PORT@"/>
+    </condition>
+  </extension>
+</include>
+EOF
+		printf '[from-hotline]\nexten => 901,1,Dial(PJSIP/hotline/sip:agent1@127.0.0.1:@UAS_PORT@)\n same => n,Hangup()\n' \
+			>"$work/direct/extensions.d/10-direct.conf"
+		direct=(--overlay "$work/direct" --var "UAS_PORT=$uas_port")
+	fi
 	if [ "$NODE" = freeswitch ]; then
 		"$PEERS_SH" start freeswitch "$peer" --sip-port "$node_port" --esl-port "$ctl_port" --esl-password "$pw" \
-			--rtp-min 40000 --rtp-max 44999 --overlay "$repo/deploy/freeswitch/conf" >/dev/null
+			--rtp-min 40000 --rtp-max 44999 --overlay "$repo/deploy/freeswitch/conf" "${direct[@]}" >/dev/null
 		printf 'media_nodes:\n  - name: fs\n    kind: freeswitch\n    config: {address: "127.0.0.1:%s", password: "%s"}\n' \
 			"$ctl_port" "$pw" >"$work/hotline.yaml"
 	else
 		"$PEERS_SH" start asterisk "$peer" --sip-port "$node_port" --http-port "$ctl_port" --ari-password "$pw" \
-			--rtp-min 40000 --rtp-max 44999 --overlay "$repo/deploy/asterisk" >/dev/null
+			--rtp-min 40000 --rtp-max 44999 --overlay "$repo/deploy/asterisk" "${direct[@]}" >/dev/null
 		printf 'media_nodes:\n  - name: ast\n    kind: asterisk\n    config: {url: "http://127.0.0.1:%s/ari", user: hotline, password: "%s"}\n' \
 			"$ctl_port" "$pw" >"$work/hotline.yaml"
 	fi
@@ -147,12 +167,14 @@ for i in "${!ids[@]}"; do
 	post PUT "agents/${ids[$i]}/state" "{\"state\":\"ready\",\"device\":\"sip:agent$((i + 1))@127.0.0.1:$uas_port\"}" >/dev/null
 done
 
-log "calling 900: $CALLS calls at $RATE/s, $HOLD s each"
+dialled=900
+[ "$DIRECT" = 1 ] && dialled=901
+log "calling $dialled: $CALLS calls at $RATE/s, $HOLD s each"
 start=$SECONDS
 daemon_cpu0=$(cpu "$daemon")
 [ -z "$peer" ] || peer_cpu0=$(cpu "$(peer_pid)")
 (cd "$work" && exec taskset -c "$SIPP_CPU" sipp -sf "$here/uac.xml" -i 127.0.0.1 -mi 127.0.0.1 -mp "$uac_mp" \
-	-s 900 "127.0.0.1:$node_port" -m "$CALLS" -r "$RATE" -d "$((HOLD * 1000))" -nostdin \
+	-s "$dialled" "127.0.0.1:$node_port" -m "$CALLS" -r "$RATE" -d "$((HOLD * 1000))" -nostdin \
 	-trace_stat -stf "$OUT/uac_stats.csv" -trace_err -error_file "$OUT/uac_errors.log" >"$OUT/uac.out" 2>&1) || :
 elapsed=$((SECONDS - start))
 sleep 2
@@ -161,7 +183,7 @@ daemon_cpu=$(awk -v a="$daemon_cpu0" -v b="$(cpu "$daemon")" -v hz="$hz" 'BEGIN 
 [ -z "$peer" ] || peer_cpu=$(awk -v a="$peer_cpu0" -v b="$(cpu "$(peer_pid)")" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
 
 {
-	echo "node=$NODE agents=$AGENTS rate=$RATE calls=$CALLS hold=${HOLD}s record=$RECORD elapsed=${elapsed}s"
+	echo "node=$NODE direct=$DIRECT agents=$AGENTS rate=$RATE calls=$CALLS hold=${HOLD}s record=$RECORD elapsed=${elapsed}s"
 	echo "daemon cpu: ${daemon_cpu}s ($(awk -v c="$daemon_cpu" -v n="$CALLS" 'BEGIN {printf "%.1f", 1000 * c / n}') ms per call)"
 	[ -z "$peer" ] || echo "$NODE cpu: ${peer_cpu}s ($(awk -v c="$peer_cpu" -v n="$CALLS" -v h="$HOLD" 'BEGIN {printf "%.5f", c / (n * h)}') s per call-second)"
 	tail -n 1 "$OUT/uac_stats.csv" | awk -F';' '{print "sipp: successful " $16 ", failed " $18}' 2>/dev/null || :
