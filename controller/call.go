@@ -381,9 +381,7 @@ func (c *call) answer() error {
 	if c.answered || c.gone {
 		return nil
 	}
-	ctx, cancel := c.io()
-	defer cancel()
-	if err := c.cc.media.Answer(ctx, c.ch); err != nil {
+	if err := c.answerRetrying(); err != nil {
 		return err
 	}
 	if !c.answered {
@@ -392,6 +390,46 @@ func (c *call) answer() error {
 		c.cdr.Legs[0].Answer = &t
 	}
 	return nil
+}
+
+// answerBackoff spaces the attempts of answerRetrying.
+var answerBackoff = []time.Duration{50 * time.Millisecond, 250 * time.Millisecond}
+
+// answerRetrying answers the caller's channel, trying again when the
+// backend was unreachable for a moment (a switch's HTTP server refusing a
+// session, a control connection being re-established): answering is
+// idempotent, and a caller left unanswered would ring until it gives up
+// while the call went on as if it had been answered.
+func (c *call) answerRetrying() error {
+	for i := 0; ; i++ {
+		ctx, cancel := c.io()
+		err := c.cc.media.Answer(ctx, c.ch)
+		cancel()
+		if err == nil || !errors.Is(err, mediacore.ErrBackendUnavailable) || i == len(answerBackoff) {
+			return err
+		}
+		t := time.NewTimer(answerBackoff[i])
+		select {
+		case <-t.C:
+		case <-c.ctx.Done():
+			t.Stop()
+			return err
+		}
+	}
+}
+
+// answerOrFail answers the caller before it waits in a queue or an IVR,
+// where it must hear what is played; if it cannot be answered the call
+// fails now (outcome failed, the caller released) rather than ringing on
+// unanswered.
+func (c *call) answerOrFail() bool {
+	if err := c.answer(); err != nil {
+		c.log.Error("answer", "err", err)
+		c.cdr.Outcome = store.OutcomeFailed
+		c.hangupCaller(mediacore.CauseFailure, store.SideSystem)
+		return false
+	}
+	return true
 }
 
 // newLeg registers a channel the call is about to originate.

@@ -40,8 +40,8 @@ func (c *call) runQueue(idOrName string, prio int, skills []ivr.SkillReq) *store
 	if prio == 0 {
 		prio = q.Priority
 	}
-	if err := c.answer(); err != nil {
-		c.log.Warn("answer", "err", err)
+	if !c.answerOrFail() {
+		return nil
 	}
 	now := c.now()
 	c.cdr.Queue, c.cdr.QueueName = q.ID, q.Name

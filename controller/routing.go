@@ -159,8 +159,8 @@ func (c *call) runIVR(flowID string, prio int) *store.Target {
 		c.hangupCaller(mediacore.CauseFailure, store.SideSystem)
 		return nil
 	}
-	if err := c.answer(); err != nil {
-		c.log.Warn("answer", "err", err)
+	if !c.answerOrFail() {
+		return nil
 	}
 	c.lang = f.Language
 	c.setView(func(v *LiveCall) { v.State = "ivr" })

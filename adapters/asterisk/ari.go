@@ -156,11 +156,20 @@ func redact(err error) error {
 	return err
 }
 
+// maxARIConns bounds the client's connections to one Asterisk. Asterisk's
+// HTTP server refuses sessions beyond http.conf's sessionlimit (100 by
+// default) by closing the connection, which the client sees as EOF on a
+// request Asterisk never ran: at 40 new calls per second an unbounded pool
+// opened over 100 and answers and dials failed. Requests beyond the bound
+// wait for a free connection instead (their context still bounds them).
+const maxARIConns = 48
+
 // newHTTP is the client for ARI requests: its own pool (the default
 // transport is shared with the rest of the process); deadlines come from
 // each request's context.
 func newHTTP() *http.Client {
-	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16, IdleConnTimeout: 30 * time.Second}}
+	return &http.Client{Transport: &http.Transport{MaxConnsPerHost: maxARIConns,
+		MaxIdleConnsPerHost: maxARIConns, IdleConnTimeout: 30 * time.Second}}
 }
 
 // seg escapes one path segment.
