@@ -17,7 +17,9 @@
 #                    freeswitch or asterisk started with ../shared/peers/peers.sh
 #                    (PEERS_SH) on loopback; the callers dial it and it dials
 #                    the agents, Hotline drives it over ESL or ARI
+#   DIRECT=0         1: the switch's own dialplan bridges the calls (number 901), Hotline idle
 #   OUT=/tmp/hotline-callpath-<time>
+# A caller that waits over 120 s for an answer is counted failed (SIPp -recv_timeout).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -174,7 +176,7 @@ start=$SECONDS
 daemon_cpu0=$(cpu "$daemon")
 [ -z "$peer" ] || peer_cpu0=$(cpu "$(peer_pid)")
 (cd "$work" && exec taskset -c "$SIPP_CPU" sipp -sf "$here/uac.xml" -i 127.0.0.1 -mi 127.0.0.1 -mp "$uac_mp" \
-	-s "$dialled" "127.0.0.1:$node_port" -m "$CALLS" -r "$RATE" -d "$((HOLD * 1000))" -nostdin \
+	-s "$dialled" "127.0.0.1:$node_port" -m "$CALLS" -r "$RATE" -d "$((HOLD * 1000))" -recv_timeout 120000 -nostdin \
 	-trace_stat -stf "$OUT/uac_stats.csv" -trace_err -error_file "$OUT/uac_errors.log" >"$OUT/uac.out" 2>&1) || :
 elapsed=$((SECONDS - start))
 sleep 2
