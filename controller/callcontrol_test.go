@@ -301,10 +301,13 @@ func TestCallControlHangupDTMFMute(t *testing.T) {
 	if _, err := e.cc.ControlCall(e.ctx, agentActor(e.a), id, CallControlRequest{Action: ActionDTMF, Digits: "x"}); !errors.Is(err, ErrInvalidDigits) {
 		t.Errorf("bad digits: %v", err)
 	}
+	e.waitCTI("call.dtmf-sent", func(ev cti.Event, _ map[string]any) bool { return ev.CallID == id })
 	e.do(agentActor(e.a), id, CallControlRequest{Action: ActionMute})
+	e.waitCTI("call.muted", func(ev cti.Event, _ map[string]any) bool { return ev.CallID == id && ev.AgentID == e.a })
 	e.waitHearsOnly(caller, "the caller does not hear the muted agent", nil, []float64{toneAgentA})
 	e.waitHears(agent, "the muted agent still hears the caller", toneCaller)
 	e.do(agentActor(e.a), id, CallControlRequest{Action: ActionUnmute})
+	e.waitCTI("call.unmuted", func(ev cti.Event, _ map[string]any) bool { return ev.CallID == id && ev.AgentID == e.a })
 	e.waitHears(caller, "the caller hears the unmuted agent", toneAgentA)
 	e.do(agentActor(e.a), id, CallControlRequest{Action: ActionHangup})
 	waitDone(t, e.ctx, caller, "caller")
@@ -378,6 +381,9 @@ func TestCallControlBlindTransferExternal(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitDone(t, e.ctx, ext, "external")
+	e.waitCTI("call.transferred", func(ev cti.Event, p map[string]any) bool {
+		return ev.CallID == id && p["kind"] == "blind" && p["target_kind"] == TransferExternal && p["target"] == "+8613900000000"
+	})
 	cdr := e.cdr()
 	if len(cdr.Transfers) != 1 || !slices.ContainsFunc(cdr.Transfers, func(x store.CDRTransfer) bool {
 		return x.Kind == "blind" && x.Target == "external:+8613900000000" && x.From == e.a
@@ -399,7 +405,13 @@ func TestCallControlConsultComplete(t *testing.T) {
 	e.waitHearsOnly(agentB, "B hears A, not the caller", []float64{toneAgentA}, []float64{toneCaller})
 	e.waitHearsOnly(caller, "the caller hears only music", holdNotes, []float64{toneAgentA, toneAgentB})
 	e.waitCTI("call.offered", func(ev cti.Event, p map[string]any) bool { return ev.AgentID == e.b && p["transfer_from"] == e.a })
+	e.waitCTI("call.consult", func(ev cti.Event, p map[string]any) bool {
+		return ev.CallID == id && p["target_kind"] == TransferAgent && p["target"] == e.b
+	})
 	e.do(agentActor(e.a), id, CallControlRequest{Action: ActionConsultComplete})
+	e.waitCTI("call.transferred", func(ev cti.Event, p map[string]any) bool {
+		return ev.CallID == id && p["kind"] == "attended" && p["target_agent"] == e.b
+	})
 	waitDone(t, e.ctx, agentA, "agent A")
 	e.waitHearsOnly(caller, "the caller hears B", []float64{toneAgentB}, []float64{holdNotes[0], holdNotes[1], toneAgentA})
 	e.waitHears(agentB, "B hears the caller", toneCaller)
@@ -431,6 +443,9 @@ func TestCallControlConsultCancel(t *testing.T) {
 	waitDone(t, e.ctx, ext, "the consulted party")
 	e.waitHearsOnly(caller, "the caller hears A again", []float64{toneAgentA}, []float64{holdNotes[0], holdNotes[1], toneCarrier})
 	e.waitHearsOnly(agentA, "A hears the caller again", []float64{toneCaller}, []float64{toneCarrier})
+	e.waitCTI("call.consult", func(ev cti.Event, p map[string]any) bool {
+		return ev.CallID == id && p["target_kind"] == TransferExternal
+	})
 	e.waitCTI("call.consult-ended", func(ev cti.Event, p map[string]any) bool { return p["reason"] == "cancelled" })
 	if err := caller.Hangup(e.ctx); err != nil {
 		t.Fatal(err)
@@ -457,7 +472,7 @@ func TestCallControlConference(t *testing.T) {
 		[]float64{toneCaller, holdNotes[0], holdNotes[1]})
 	e.waitHearsOnly(agentA, "A hears the caller and B, not itself", []float64{toneCaller, toneAgentB}, []float64{toneAgentA})
 	e.waitHearsOnly(agentB, "B hears the caller and A, not itself", []float64{toneCaller, toneAgentA}, []float64{toneAgentB})
-	e.waitCTI("call.conferenced", nil)
+	e.waitCTI("call.conferenced", func(ev cti.Event, _ map[string]any) bool { return ev.CallID == id })
 	if err := agentA.Hangup(e.ctx); err != nil {
 		t.Fatal(err)
 	}
