@@ -363,13 +363,19 @@ func TestCallControlBlindTransferToAgent(t *testing.T) {
 	})
 }
 
-// Blind transfer to an external number: out through the trunk to the
-// carrier, who talks with the caller.
+// Blind transfer to an external number, forced by the agent's team's
+// supervisor (another team's gets 403): out through the trunk to the
+// carrier, who talks with the caller; the CTI event and the CDR name the
+// supervisor.
 func TestCallControlBlindTransferExternal(t *testing.T) {
 	e := newCtlCenter(t)
 	caller, agentA, id := e.connect()
-	e.do(agentActor(e.a), id, CallControlRequest{Action: ActionTransfer,
-		Target: TransferTarget{Kind: TransferExternal, Value: "+8613900000000"}})
+	transfer := CallControlRequest{Action: ActionTransfer, Target: TransferTarget{Kind: TransferExternal, Value: "+8613900000000"}}
+	red := Actor{UserID: "u-sup-red", Role: store.RoleSupervisor, Team: "red"}
+	if _, err := e.cc.ControlCall(e.ctx, red, id, transfer); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("forced transfer by another team's supervisor: %v", err)
+	}
+	e.do(Actor{UserID: "u-sup-blue", Role: store.RoleSupervisor, Team: "blue"}, id, transfer)
 	ext := e.ring(e.carrier, toneCarrier, "the external number")
 	if to := ext.HeaderValue("To"); !strings.Contains(to, "+8613900000000") {
 		t.Errorf("the carrier was asked for %q", to)
@@ -382,11 +388,12 @@ func TestCallControlBlindTransferExternal(t *testing.T) {
 	}
 	waitDone(t, e.ctx, ext, "external")
 	e.waitCTI("call.transferred", func(ev cti.Event, p map[string]any) bool {
-		return ev.CallID == id && p["kind"] == "blind" && p["target_kind"] == TransferExternal && p["target"] == "+8613900000000"
+		return ev.CallID == id && p["kind"] == "blind" && p["target_kind"] == TransferExternal && p["target"] == "+8613900000000" &&
+			p["by"] == "u-sup-blue"
 	})
 	cdr := e.cdr()
 	if len(cdr.Transfers) != 1 || !slices.ContainsFunc(cdr.Transfers, func(x store.CDRTransfer) bool {
-		return x.Kind == "blind" && x.Target == "external:+8613900000000" && x.From == e.a
+		return x.Kind == "blind" && x.Target == "external:+8613900000000" && x.From == e.a && x.By == "u-sup-blue"
 	}) {
 		t.Errorf("CDR transfers %+v", cdr.Transfers)
 	}
