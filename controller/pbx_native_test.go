@@ -831,6 +831,10 @@ func TestPBXPickupQueueOffer(t *testing.T) {
 				}
 				return w != nil
 			})
+			// Over REST a queue offer is not picked up (by phone only).
+			if err := p.cc.PickUp(ctx, admin, id, pickerID); !errors.Is(err, ErrNothingToPickUp) {
+				t.Fatalf("REST pickup of a queue offer: %v", err)
+			}
 			cp := p.dial(picker, tc.code)
 			talkBoth(t, cc, cp, 600, 1400)
 			eventually(t, "1001's ringing cancelled", 10*time.Second, func() bool { return desk.Cancelled() == 1 })
