@@ -218,16 +218,62 @@ func (e *Engine) OfferAccepted(cid CallID, aid AgentID) ([]Event, error) {
 	if err != nil {
 		return e.fail(err)
 	}
+	e.accept(c, a, ReasonAnswered, Origin{Kind: BySystem})
+	e.finish()
+	return e.out, nil
+}
+
+// PickUp gives a ringing inbound call to agent by, who picked it up from
+// its own phone (group or directed pickup: the call rang another agent of
+// its pickup group). The offer moves to by in one step: the ringing
+// agents are cancelled with ReasonPickedUp and become ready with no
+// no-answer counted (they did not fail to answer), and by is connected
+// as if it had answered the offer. by may be ready, not-ready (it goes
+// back to its reason after the call and its wrap-up) or in wrap-up (which
+// ends); it need not be a member of the call's queue: the controller
+// decides who may pick up. A pickup by an agent the call rings is an
+// OfferAccepted.
+func (e *Engine) PickUp(cid CallID, by AgentID, o Origin) ([]Event, error) {
+	e.begin()
+	c, err := e.call(cid)
+	if err != nil {
+		return e.fail(err)
+	}
+	b, err := e.agent(by)
+	if err != nil {
+		return e.fail(err)
+	}
+	if c.state != csOffered || c.kind != CallInbound {
+		return e.fail(fmt.Errorf("%w: pickup of call %q, which rings nobody", ErrNotOffered, cid))
+	}
+	if !slices.Contains(c.ringing, b) {
+		if err := b.check(cmdPickUp); err != nil {
+			return e.fail(err)
+		}
+		e.disarm(&b.tm) // a wrap-up ends
+		if b.state == StateNotReady {
+			b.pending = b.reason
+		}
+		b.call = c
+	}
+	e.accept(c, b, ReasonPickedUp, o)
+	e.finish()
+	return e.out, nil
+}
+
+// accept connects offered call c to agent a; the other ringing agents
+// are cancelled for reason and become ready.
+func (e *Engine) accept(c *call, a *agent, reason string, o Origin) {
 	e.disarm(&c.tm)
-	for _, o := range c.ringing {
-		if o == a {
+	for _, r := range c.ringing {
+		if r == a {
 			continue
 		}
-		ev := e.callEv(EventOfferCancelled, c, o)
-		ev.Reason = ReasonAnswered
+		ev := e.callEv(EventOfferCancelled, c, r)
+		ev.Reason = reason
 		e.emit(ev)
-		o.call = nil
-		e.setState(o, StateReady, BusyNone, "", Origin{Kind: BySystem})
+		r.call = nil
+		e.setState(r, StateReady, BusyNone, "", Origin{Kind: BySystem})
 	}
 	c.ringing = c.ringing[:0]
 	c.state, c.agent = csConnected, a
@@ -240,9 +286,7 @@ func (e *Engine) OfferAccepted(cid CallID, aid AgentID) ([]Event, error) {
 	if c.kind != CallInbound {
 		busy = BusyOutbound
 	}
-	e.setState(a, StateBusy, busy, "", Origin{Kind: BySystem})
-	e.finish()
-	return e.out, nil
+	e.setState(a, StateBusy, busy, "", o)
 }
 
 // OfferFailed reports that the offer of call to agent failed (rejected,

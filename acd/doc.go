@@ -46,7 +46,7 @@
 // commands ([Engine.Login], [Engine.SetReady], [Engine.SetNotReady],
 // [Engine.Logout], [Engine.BeginInternal], [Engine.EndInternal], each with an
 // [Origin]) and call events ([Engine.EnqueueCall], [Engine.Abandon],
-// [Engine.OfferAccepted], [Engine.OfferFailed], [Engine.CallEnded],
+// [Engine.OfferAccepted], [Engine.PickUp], [Engine.OfferFailed], [Engine.CallEnded],
 // [Engine.RequestCallback], [Engine.RequestOutboundAgent]). Execute the
 // decisions in the returned events: EventOffer (ring the agent; the engine's
 // ring timeout ends it with EventOfferTimeout unless the controller reports

@@ -279,9 +279,15 @@ func (m *model) randomStep() {
 		}); c != nil {
 			m.record(e.RequestCallback(c.id, "+199"))
 		}
-	case n < 42:
+	case n < 39:
 		if c := m.pickCall(func(c *call) bool { return c.state == csOffered }); c != nil {
 			m.record(e.OfferAccepted(c.id, c.ringing[r.IntN(len(c.ringing))].id))
+		}
+	case n < 42:
+		// Any agent picks up a ringing caller: legal from ready,
+		// not-ready and wrap-up; otherwise refused with nothing changed.
+		if c := m.pickCall(func(c *call) bool { return c.state == csOffered && c.kind == CallInbound }); c != nil {
+			m.agentCmd(a, true, func() ([]Event, error) { return e.PickUp(c.id, a, Origin{Kind: ByAgent, By: string(a)}) })
 		}
 	case n < 47:
 		if c := m.pickCall(func(c *call) bool { return c.state == csOffered }); c != nil {

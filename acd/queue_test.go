@@ -589,3 +589,89 @@ func TestAbandonAtHangupTime(t *testing.T) {
 		}
 	}
 }
+
+// Pickup: the call rings a; b (not ringing) picks it up. The offer moves
+// to b in one command: a is cancelled (picked-up), ready again with no
+// no-answer counted, and at once free for the next caller; b is busy with
+// the call, and a not-ready b returns to its reason after the call.
+func TestPickUpMovesTheOffer(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		bState string // "ready", "not-ready", "wrap-up"
+		after  State
+	}{
+		{"ready picker", "ready", StateReady},
+		{"not-ready picker keeps its reason", "not-ready", StateNotReady},
+		{"picker in wrap-up", "wrap-up", StateReady},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.agents("a", "b", "x")
+			// b is no member of q: the pickup group (the controller's
+			// choice) is not the queue.
+			h.queue(QueueConfig{ID: "q", Members: members("a"), NoAnswerLimit: 1})
+			h.queue(QueueConfig{ID: "other", Members: members("b"), WrapUp: time.Minute})
+			switch tc.bState {
+			case "ready":
+				h.ready("b")
+			case "not-ready":
+				h.do(h.e.Login("b", Origin{}))
+				h.do(h.e.SetNotReady("b", "training", Origin{}))
+			case "wrap-up":
+				h.ready("b")
+				h.enqueue(Call{ID: "w", Queue: "other"})
+				h.serve("w", "b")
+				h.wantState("b", StateWrapUp)
+			}
+			h.ready("a")
+			wantOffers(t, h.enqueue(Call{ID: "c1", Queue: "q"}), "c1>a")
+			h.enqueue(Call{ID: "c2", Queue: "q"})
+			evs := h.do(h.e.PickUp("c1", "b", Origin{Kind: ByAgent, By: "b"}))
+			if c := kinds(evs, EventOfferCancelled); len(c) != 1 || c[0].Agent != "a" || c[0].Reason != ReasonPickedUp {
+				t.Fatalf("cancel events %+v", c)
+			}
+			if acc := kinds(evs, EventOfferAccepted); len(acc) != 1 || acc[0].Agent != "b" || acc[0].Call != "c1" {
+				t.Fatalf("accept events %+v", acc)
+			}
+			// a is freed without a no-answer (NoAnswerLimit 1 would
+			// have made it not-ready) and takes the next caller.
+			wantOffers(t, evs, "c2>a")
+			if s, _ := h.e.Agent("a"); s.NoAnswers != 0 || s.Call != "c2" {
+				t.Fatalf("a after the pickup: %+v", s)
+			}
+			if s, _ := h.e.Agent("b"); s.State != StateBusy || s.Busy != BusyInbound || s.Call != "c1" {
+				t.Fatalf("b after the pickup: %+v", s)
+			}
+			h.fail(ErrNotOffered)(h.e.OfferAccepted("c1", "a"))
+			h.do(h.e.CallEnded("c1"))
+			// q has no wrap-up: b is at once back where it was.
+			h.wantState("b", tc.after)
+			if s, _ := h.e.Agent("b"); tc.after == StateNotReady && s.Reason != "training" {
+				t.Fatalf("b after the call: %+v", s)
+			}
+		})
+	}
+}
+
+func TestPickUpRefused(t *testing.T) {
+	h := newHarness(t)
+	h.agents("a", "b", "c", "off")
+	h.queue(QueueConfig{ID: "q", Members: members("a", "c")})
+	h.ready("a")
+	h.enqueue(Call{ID: "c1", Queue: "q"})
+	h.enqueue(Call{ID: "w", Queue: "q"}) // waits: a rings with c1
+	h.fail(ErrNotOffered)(h.e.PickUp("w", "b", Origin{}))
+	h.fail(ErrUnknownCall)(h.e.PickUp("nope", "b", Origin{}))
+	h.fail(ErrUnknownAgent)(h.e.PickUp("c1", "nope", Origin{}))
+	h.fail(ErrIllegalTransition)(h.e.PickUp("c1", "off", Origin{})) // logged out
+	h.ready("c")                                                    // rings with w
+	h.fail(ErrIllegalTransition)(h.e.PickUp("c1", "c", Origin{}))   // reserved for w
+	h.wantState("a", StateReserved)
+	// The ringing agent itself picking up is an answer.
+	evs := h.do(h.e.PickUp("c1", "a", Origin{}))
+	if acc := kinds(evs, EventOfferAccepted); len(acc) != 1 || acc[0].Agent != "a" {
+		t.Fatalf("events %+v", evs)
+	}
+	h.ready("b")
+	h.fail(ErrNotOffered)(h.e.PickUp("c1", "b", Origin{})) // answered already
+}

@@ -17,11 +17,13 @@ const (
 	cmdRelease
 	cmdEndCall
 	cmdWrapEnd
+	cmdPickUp
 	numCommands
 )
 
 var commandNames = [...]string{"login", "logout", "ready", "not-ready", "begin-internal", "end-internal",
-	"offer", "accept", "release", "end-call", "wrap-up-end"}
+	"offer", "accept", "release", "end-call", "wrap-up-end",
+	"pick-up"}
 
 func (c command) String() string { return commandNames[c] }
 
@@ -39,7 +41,7 @@ func legalFrom(c command) uint8 {
 		return bit(StateNotReady) | bit(StateWrapUp)
 	case cmdNotReady:
 		return bit(StateReady) | bit(StateNotReady) | bit(StateWrapUp) | bit(StateReserved) | bit(StateBusy)
-	case cmdBeginInternal:
+	case cmdBeginInternal, cmdPickUp:
 		return bit(StateReady) | bit(StateNotReady) | bit(StateWrapUp)
 	case cmdEndInternal, cmdEndCall:
 		return bit(StateBusy)

@@ -39,6 +39,8 @@ type SkillReq struct {
 //	wrap-up timer: wrap-up -> ready, or not-ready(pending)
 //	BeginInternal: ready | not-ready | wrap-up -> busy(internal)
 //	EndInternal:   busy(internal) -> ready, or not-ready(reason held before)
+//	PickUp:        ready | not-ready | wrap-up -> busy(inbound); the agents
+//	               the call rang -> ready
 type State uint8
 
 // Agent states.
@@ -92,6 +94,7 @@ const (
 	ReasonQueueFull   = "queue-full"   // overflow: MaxLen callers already waiting
 	ReasonNoAgents    = "no-agents"    // overflow: join/leave-when-empty policy
 	ReasonAnswered    = "answered"     // offer cancelled: another agent answered (ring-all)
+	ReasonPickedUp    = "picked-up"    // offer cancelled: another agent picked the call up (PickUp)
 	ReasonAbandoned   = "abandoned"    // offer cancelled: the caller hung up
 	ReasonAgentLeft   = "agent-left"   // offer cancelled: agent logged out or went not-ready
 	ReasonRingTimeout = "ring-timeout" // offer timed out

@@ -301,10 +301,13 @@ func TestCallControlHangupDTMFMute(t *testing.T) {
 	if _, err := e.cc.ControlCall(e.ctx, agentActor(e.a), id, CallControlRequest{Action: ActionDTMF, Digits: "x"}); !errors.Is(err, ErrInvalidDigits) {
 		t.Errorf("bad digits: %v", err)
 	}
+	e.waitCTI("call.dtmf-sent", func(ev cti.Event, _ map[string]any) bool { return ev.CallID == id })
 	e.do(agentActor(e.a), id, CallControlRequest{Action: ActionMute})
+	e.waitCTI("call.muted", func(ev cti.Event, _ map[string]any) bool { return ev.CallID == id && ev.AgentID == e.a })
 	e.waitHearsOnly(caller, "the caller does not hear the muted agent", nil, []float64{toneAgentA})
 	e.waitHears(agent, "the muted agent still hears the caller", toneCaller)
 	e.do(agentActor(e.a), id, CallControlRequest{Action: ActionUnmute})
+	e.waitCTI("call.unmuted", func(ev cti.Event, _ map[string]any) bool { return ev.CallID == id && ev.AgentID == e.a })
 	e.waitHears(caller, "the caller hears the unmuted agent", toneAgentA)
 	e.do(agentActor(e.a), id, CallControlRequest{Action: ActionHangup})
 	waitDone(t, e.ctx, caller, "caller")
@@ -360,13 +363,19 @@ func TestCallControlBlindTransferToAgent(t *testing.T) {
 	})
 }
 
-// Blind transfer to an external number: out through the trunk to the
-// carrier, who talks with the caller.
+// Blind transfer to an external number, forced by the agent's team's
+// supervisor (another team's gets 403): out through the trunk to the
+// carrier, who talks with the caller; the CTI event and the CDR name the
+// supervisor.
 func TestCallControlBlindTransferExternal(t *testing.T) {
 	e := newCtlCenter(t)
 	caller, agentA, id := e.connect()
-	e.do(agentActor(e.a), id, CallControlRequest{Action: ActionTransfer,
-		Target: TransferTarget{Kind: TransferExternal, Value: "+8613900000000"}})
+	transfer := CallControlRequest{Action: ActionTransfer, Target: TransferTarget{Kind: TransferExternal, Value: "+8613900000000"}}
+	red := Actor{UserID: "u-sup-red", Role: store.RoleSupervisor, Team: "red"}
+	if _, err := e.cc.ControlCall(e.ctx, red, id, transfer); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("forced transfer by another team's supervisor: %v", err)
+	}
+	e.do(Actor{UserID: "u-sup-blue", Role: store.RoleSupervisor, Team: "blue"}, id, transfer)
 	ext := e.ring(e.carrier, toneCarrier, "the external number")
 	if to := ext.HeaderValue("To"); !strings.Contains(to, "+8613900000000") {
 		t.Errorf("the carrier was asked for %q", to)
@@ -378,9 +387,13 @@ func TestCallControlBlindTransferExternal(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitDone(t, e.ctx, ext, "external")
+	e.waitCTI("call.transferred", func(ev cti.Event, p map[string]any) bool {
+		return ev.CallID == id && p["kind"] == "blind" && p["target_kind"] == TransferExternal && p["target"] == "+8613900000000" &&
+			p["by"] == "u-sup-blue"
+	})
 	cdr := e.cdr()
 	if len(cdr.Transfers) != 1 || !slices.ContainsFunc(cdr.Transfers, func(x store.CDRTransfer) bool {
-		return x.Kind == "blind" && x.Target == "external:+8613900000000" && x.From == e.a
+		return x.Kind == "blind" && x.Target == "external:+8613900000000" && x.From == e.a && x.By == "u-sup-blue"
 	}) {
 		t.Errorf("CDR transfers %+v", cdr.Transfers)
 	}
@@ -399,7 +412,13 @@ func TestCallControlConsultComplete(t *testing.T) {
 	e.waitHearsOnly(agentB, "B hears A, not the caller", []float64{toneAgentA}, []float64{toneCaller})
 	e.waitHearsOnly(caller, "the caller hears only music", holdNotes, []float64{toneAgentA, toneAgentB})
 	e.waitCTI("call.offered", func(ev cti.Event, p map[string]any) bool { return ev.AgentID == e.b && p["transfer_from"] == e.a })
+	e.waitCTI("call.consult", func(ev cti.Event, p map[string]any) bool {
+		return ev.CallID == id && p["target_kind"] == TransferAgent && p["target"] == e.b
+	})
 	e.do(agentActor(e.a), id, CallControlRequest{Action: ActionConsultComplete})
+	e.waitCTI("call.transferred", func(ev cti.Event, p map[string]any) bool {
+		return ev.CallID == id && p["kind"] == "attended" && p["target_agent"] == e.b
+	})
 	waitDone(t, e.ctx, agentA, "agent A")
 	e.waitHearsOnly(caller, "the caller hears B", []float64{toneAgentB}, []float64{holdNotes[0], holdNotes[1], toneAgentA})
 	e.waitHears(agentB, "B hears the caller", toneCaller)
@@ -431,6 +450,9 @@ func TestCallControlConsultCancel(t *testing.T) {
 	waitDone(t, e.ctx, ext, "the consulted party")
 	e.waitHearsOnly(caller, "the caller hears A again", []float64{toneAgentA}, []float64{holdNotes[0], holdNotes[1], toneCarrier})
 	e.waitHearsOnly(agentA, "A hears the caller again", []float64{toneCaller}, []float64{toneCarrier})
+	e.waitCTI("call.consult", func(ev cti.Event, p map[string]any) bool {
+		return ev.CallID == id && p["target_kind"] == TransferExternal
+	})
 	e.waitCTI("call.consult-ended", func(ev cti.Event, p map[string]any) bool { return p["reason"] == "cancelled" })
 	if err := caller.Hangup(e.ctx); err != nil {
 		t.Fatal(err)
@@ -457,7 +479,7 @@ func TestCallControlConference(t *testing.T) {
 		[]float64{toneCaller, holdNotes[0], holdNotes[1]})
 	e.waitHearsOnly(agentA, "A hears the caller and B, not itself", []float64{toneCaller, toneAgentB}, []float64{toneAgentA})
 	e.waitHearsOnly(agentB, "B hears the caller and A, not itself", []float64{toneCaller, toneAgentA}, []float64{toneAgentB})
-	e.waitCTI("call.conferenced", nil)
+	e.waitCTI("call.conferenced", func(ev cti.Event, _ map[string]any) bool { return ev.CallID == id })
 	if err := agentA.Hangup(e.ctx); err != nil {
 		t.Fatal(err)
 	}

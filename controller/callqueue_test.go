@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"hotline/controller/cti"
 	"hotline/controller/ivr"
 	"hotline/controller/ivr/ivrhttp"
 	"hotline/controller/store"
@@ -380,6 +381,29 @@ func TestAgentStateControl(t *testing.T) {
 		t.Fatalf("not-ready: %+v, %v", v, err)
 	}
 	sup := Actor{UserID: "s", Role: store.RoleSupervisor, Team: "blue"}
+	// A supervisor of another team may not force the agent's state.
+	red := Actor{UserID: "r", Role: store.RoleSupervisor, Team: "red"}
+	for _, st := range []string{"ready", "not-ready", "logged-out"} {
+		if _, err := h.cc.SetAgentState(h.ctx, red, a1, AgentStateRequest{State: st}); !errors.Is(err, ErrForbidden) {
+			t.Errorf("%s by another team's supervisor: %v", st, err)
+		}
+	}
+	// Its own team's supervisor forces ready and not-ready; the CTI
+	// stream says who did it.
+	for _, tc := range []struct{ state, reason string }{{"ready", ""}, {"not-ready", "coaching"}} {
+		v, err = h.cc.SetAgentState(h.ctx, sup, a1, AgentStateRequest{State: tc.state, Reason: tc.reason})
+		if err != nil || v.State != tc.state || v.Reason != tc.reason {
+			t.Fatalf("forced %s: %+v, %v", tc.state, v, err)
+		}
+		want := `"to":"` + tc.state + `"`
+		h.waitReal("agent.state "+tc.state+" by the supervisor", func() bool {
+			return slices.ContainsFunc(h.ctiOf("agent.state"), func(e cti.Event) bool {
+				p := string(e.Payload)
+				return e.AgentID == a1 && strings.Contains(p, want) && strings.Contains(p, `"origin":"supervisor"`) &&
+					strings.Contains(p, `"by":"s"`)
+			})
+		})
+	}
 	if v, err = h.cc.SetAgentState(h.ctx, sup, a1, AgentStateRequest{State: "logged-out"}); err != nil || v.State != "logged-out" || v.Device != "" {
 		t.Fatalf("logged out by a supervisor: %+v, %v", v, err)
 	}

@@ -508,3 +508,53 @@ func cdrOf(j *memJournal, id string) *store.CDR {
 }
 
 func errorsIs(err, target error) bool { return err != nil && errors.Is(err, target) }
+
+// The moderator's keypad: *1 mutes every other member (the moderator and
+// the members hear no member any more, the members still hear the
+// moderator), *2 unmutes them; a member's *1 does nothing.
+func TestConferenceNativeModeratorKeys(t *testing.T) {
+	cc := newConfCenter(t, 5)
+	ctx, cancel := context.WithTimeout(t.Context(), 120*time.Second)
+	defer cancel()
+	mod := cc.dialIn(t, ctx, "13900000001", confModPIN)
+	a := cc.dialIn(t, ctx, "13900000002", confPIN)
+	b := cc.dialIn(t, ctx, "13900000003", confPIN)
+	cc.joined(t, 3)
+	mod.SetTone(530)
+	a.SetTone(1270)
+	b.SetTone(1730)
+	hearsParties(t, "moderator", mod, []float64{1270, 1730}, []float64{530})
+
+	a.SendDTMF("*1") // not a moderator: nothing happens
+	mod.SendDTMF("*1")
+	eventually(t, "the others muted", 10*time.Second, func() bool {
+		n := 0
+		for _, m := range cc.members(t) {
+			if m.Muted {
+				n++
+			}
+		}
+		return n == 2
+	})
+	for _, m := range cc.members(t) {
+		if m.Muted == m.Moderator {
+			t.Fatalf("after the moderator's *1: %+v", cc.members(t))
+		}
+	}
+	a.ClearHeard()
+	mod.ClearHeard()
+	hearsParties(t, "member a, others muted", a, []float64{530}, []float64{1270, 1730})
+	eventually(t, "the moderator hears silence, others muted", 15*time.Second, func() bool {
+		s := mod.Heard(600 * time.Millisecond)
+		return len(s) >= 4800 && audio.LevelDBm0(s) < -45
+	})
+	if ev := cc.ctiOf(t, "conference.muted"); len(ev) != 2 {
+		t.Errorf("conference.muted events %v", ev)
+	}
+
+	mod.SendDTMF("*2")
+	hearsParties(t, "moderator, others unmuted", mod, []float64{1270, 1730}, []float64{530})
+	if ev := cc.ctiOf(t, "conference.unmuted"); len(ev) != 2 {
+		t.Errorf("conference.unmuted events %v", ev)
+	}
+}

@@ -64,14 +64,58 @@ func (c *call) conference(roomID string) *store.Target {
 	c.cdr.Answer = &t
 	c.cdr.Outcome = store.OutcomeAnswered
 	c.setView(func(v *LiveCall) { v.State = "conference"; v.Answer = c.cdr.Answer })
+	star := false // the moderator pressed *: the next digit is a command
 	for !c.gone {
-		if _, ok := c.next(); !ok {
+		m, ok := c.next()
+		if !ok {
 			break
+		}
+		if ev, isEv := m.(mediacore.Event); moderator && isEv && ev.Type == mediacore.EventDTMF && ev.Channel == c.ch {
+			star = c.moderatorKey(roomID, ev.Digit, star)
 		}
 	}
 	c.talkEnd = c.now()
 	c.cc.leaveRoom(roomID, c.ch)
 	return nil
+}
+
+// The moderator's keypad in a room (RFC 4733 digits: in-band detection
+// is off in the mix): * then 1 mutes every other member, * then 2
+// unmutes them, as the REST mute does member by member.
+const (
+	ConferenceKeyMuteOthers   = "*1"
+	ConferenceKeyUnmuteOthers = "*2"
+)
+
+// moderatorKey handles one digit of the moderator; star says the last
+// digit was *, and the result whether this one is.
+func (c *call) moderatorKey(roomID string, d byte, star bool) bool {
+	if !star {
+		return d == '*'
+	}
+	var mute bool
+	switch "*" + string(d) {
+	case ConferenceKeyMuteOthers:
+		mute = true
+	case ConferenceKeyUnmuteOthers:
+	default:
+		return d == '*'
+	}
+	me := c.ch
+	err := c.cc.onRoom(c.ctx, roomID, false, func(r *room) error {
+		var errs []error
+		for _, m := range r.members {
+			if m.ch != me && m.joined {
+				_, err := r.mute(string(m.ch), mute)
+				errs = append(errs, err)
+			}
+		}
+		return errors.Join(errs...)
+	})
+	if err != nil {
+		c.log.Warn("moderator key", "mute", mute, "err", err)
+	}
+	return false
 }
 
 // conferencePIN asks for the room's PIN: the moderator PIN admits as a

@@ -91,6 +91,9 @@ type pbxWait struct {
 	exts   map[string]string // ringing extension -> its agent's team
 	slot   string            // parked on
 	parker string            // agent who parked it
+	// queue: a queued call whose ACD offer rings exts; a pickup moves
+	// the offer to the picker (acd.Engine.PickUp) before it connects.
+	queue bool
 	// Owned by c's actor.
 	taken *leg         // the channel of the phone that took the call
 	add   []ringDest   // destinations added while ringing (REST pickup)
@@ -685,6 +688,38 @@ func (c *call) ringGroup(id string) *store.Target {
 	return nil
 }
 
+// queuePickup makes a queued call pickable while the ACD's offers ring
+// its agents' extensions (gap: "a ringing offer picked up by another
+// agent of the group"); done unregisters it.
+func (c *call) queuePickup() (w *pbxWait, done func()) {
+	w = &pbxWait{c: c, since: c.now(), exts: map[string]string{}, queue: true}
+	c.cc.pbx.mu.Lock()
+	c.cc.pbx.lockedInit()
+	c.cc.pbx.waits[c.id] = w
+	c.cc.pbx.mu.Unlock()
+	return w, func() {
+		c.cc.pbx.mu.Lock()
+		if c.cc.pbx.waits[c.id] == w {
+			delete(c.cc.pbx.waits, c.id)
+		}
+		c.cc.pbx.mu.Unlock()
+	}
+}
+
+// syncQueuePickup sets the extensions a queued call's offers ring now
+// (offered: the agents offered the call, by id).
+func (c *call) syncQueuePickup(w *pbxWait, offered map[string]store.Agent) {
+	exts := map[string]string{}
+	for _, l := range c.legs {
+		if a, ok := offered[l.agent]; ok && l.offerLive && !l.ended && a.Extension != "" {
+			exts[a.Extension] = a.Team
+		}
+	}
+	c.cc.pbx.mu.Lock()
+	w.exts = exts
+	c.cc.pbx.mu.Unlock()
+}
+
 // findPickup finds the oldest ringing call the agent may pick up: the
 // one ringing ext, or (ext "") one ringing an extension of the agent's
 // team other than its own.
@@ -760,6 +795,19 @@ func (c *call) handOff(w *pbxWait, me store.Agent, role string) {
 			done <- ErrNothingToPickUp
 			return
 		}
+		if w.queue {
+			// The ACD moves the offer first: if it no longer rings
+			// (answered, timed out meanwhile), nothing is touched.
+			ctx, cancel := t.io()
+			err := t.cc.ctl.acd.Do(ctx, func(e *acd.Engine) ([]acd.Event, error) {
+				return e.PickUp(acd.CallID(t.id), acd.AgentID(me.ID), acd.Origin{Kind: acd.ByAgent, By: me.ID})
+			})
+			cancel()
+			if err != nil {
+				done <- fmt.Errorf("%w: %w", ErrNothingToPickUp, err)
+				return
+			}
+		}
 		t.cc.bind(ch, t)
 		l := &leg{ch: ch, agent: me.ID, idx: len(t.cdr.Legs)}
 		t.legs[ch] = l
@@ -771,6 +819,13 @@ func (c *call) handOff(w *pbxWait, me store.Agent, role string) {
 		if err != nil {
 			done <- err
 			l.ended = true
+			if w.queue {
+				// The ACD connected the picker already: the call goes
+				// on to its (ended) leg, which ends it and the
+				// picker's ACD call.
+				w.taken = l
+				t.box.put(pbxWake{})
+			}
 			return
 		}
 		l.answered = true
@@ -841,6 +896,12 @@ func (cc *CallCenter) PickUp(ctx context.Context, by Actor, callID, agentID stri
 	cc.pbx.mu.Unlock()
 	if w == nil || w.slot != "" {
 		return fmt.Errorf("%w: call %q", ErrNothingToPickUp, callID)
+	}
+	if w.queue {
+		// A ringing queue offer is picked up from a phone (*8, **ext):
+		// ringing the picker's device first would hold the ACD's offer
+		// in between.
+		return fmt.Errorf("%w: call %q rings a queue offer: pick it up by phone", ErrNothingToPickUp, callID)
 	}
 	if !mayPick {
 		return fmt.Errorf("%w: call %q does not ring the agent's group", ErrForbidden, callID)

@@ -786,3 +786,98 @@ func TestPBXFollowMeDeskBusy(t *testing.T) {
 		t.Errorf("CDR %+v", cdr)
 	}
 }
+
+// Pickup of a ringing queue offer: queue "sales" offers a caller to 1001,
+// whose phone rings; 1002 (same team, no member of the queue, not-ready)
+// dials *8, or 1004 (another team) dials **1001, and talks with the
+// caller. The ACD moved the offer: 1001 is cancelled and ready again with
+// no no-answer counted, the picker is busy with the call and back to its
+// not-ready reason after the wrap-up, the CDR names the picker as the
+// agent who answered, and the CTI stream announces the pickup.
+func TestPBXPickupQueueOffer(t *testing.T) {
+	for _, tc := range []struct{ name, picker, code string }{
+		{"group", "1002", "*8"},
+		{"directed", "1004", "**1001"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPBXCenter(t)
+			desk := p.phone("1001", true, ringing)
+			picker := p.phone(tc.picker, true, sippeer.Config{})
+			pickerID := p.ids[tc.picker]
+			sub, err := p.cc.Events().Subscribe(func(e *cti.Event) bool { return e.Type == "call.pickup" }, cti.Live)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sub.Close()
+			ctx := t.Context()
+			if _, err := p.cc.SetAgentState(ctx, admin, p.agent, AgentStateRequest{State: "ready"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.cc.SetAgentState(ctx, admin, pickerID, AgentStateRequest{State: "not-ready", Reason: "training"}); err != nil {
+				t.Fatal(err)
+			}
+			caller, err := sippeer.New(sippeer.Config{User: "13800000001"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer caller.Close()
+			cc := p.dial(caller, "801")
+			me, _, _ := p.ctl.storedAgent(ctx, pickerID)
+			var id string
+			eventually(t, "the offer rings 1001", 10*time.Second, func() bool {
+				w := p.cc.findPickup(me, "1001")
+				if w != nil {
+					id = w.c.id
+				}
+				return w != nil
+			})
+			// Over REST a queue offer is not picked up (by phone only).
+			if err := p.cc.PickUp(ctx, admin, id, pickerID); !errors.Is(err, ErrNothingToPickUp) {
+				t.Fatalf("REST pickup of a queue offer: %v", err)
+			}
+			cp := p.dial(picker, tc.code)
+			talkBoth(t, cc, cp, 600, 1400)
+			eventually(t, "1001's ringing cancelled", 10*time.Second, func() bool { return desk.Cancelled() == 1 })
+			eventually(t, "1001 ready again", 10*time.Second, func() bool {
+				st, err := p.ctl.acd.Agent(ctx, acd.AgentID(p.agent))
+				return err == nil && st.State == acd.StateReady
+			})
+			if st, _ := p.ctl.acd.Agent(ctx, acd.AgentID(p.agent)); st.NoAnswers != 0 {
+				t.Errorf("1001 counted %d no-answers for a picked-up offer", st.NoAnswers)
+			}
+			if st, _ := p.ctl.acd.Agent(ctx, acd.AgentID(pickerID)); st.State != acd.StateBusy || string(st.Call) != id {
+				t.Errorf("the picker: %+v (want busy with %s)", st, id)
+			}
+			ectx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			ev, err := sub.Next(ectx)
+			cancel()
+			if err != nil || ev.CallID != id || ev.AgentID != pickerID ||
+				!strings.Contains(string(ev.Payload), `"extension":"`+tc.picker+`"`) {
+				t.Fatalf("call.pickup on the CTI stream: %+v, %v", ev, err)
+			}
+			_ = cc.Hangup(ctx)
+			<-cp.Done()
+			var cdr store.CDR
+			eventually(t, "CDR", 10*time.Second, p.cdrWhere(func(r store.CDR) bool {
+				if r.ID == id {
+					cdr = r
+				}
+				return r.ID == id
+			}))
+			var roles []string
+			for _, l := range cdr.Legs[1:] {
+				roles = append(roles, l.Role+" "+l.AgentID)
+			}
+			if cdr.Outcome != store.OutcomeAnswered || cdr.AgentID != pickerID || cdr.Extension != tc.picker ||
+				cdr.Variables["pickup_by"] != tc.picker || cdr.QueueName != "sales" ||
+				!slices.Equal(roles, []string{"agent " + p.agent, "pickup " + pickerID}) {
+				t.Errorf("CDR: outcome %s, agent %s, extension %s, vars %v, queue %s, legs %q", cdr.Outcome,
+					cdr.AgentID, cdr.Extension, cdr.Variables, cdr.QueueName, roles)
+			}
+			eventually(t, "the picker back to its reason after the wrap-up", 10*time.Second, func() bool {
+				st, err := p.ctl.acd.Agent(ctx, acd.AgentID(pickerID))
+				return err == nil && st.State == acd.StateNotReady && st.Reason == "training"
+			})
+		})
+	}
+}

@@ -20,6 +20,10 @@ type queueWait struct {
 	q        store.Queue
 	announce uint64 // the position announcement timer
 	annPB    mediacore.PlaybackID
+	// pickup lets another agent's phone pick up a ringing offer;
+	// offered are the agents offered the call (their extensions ring).
+	pickup  *pbxWait
+	offered map[string]store.Agent
 }
 
 // runQueue puts the call in a queue and serves it there: music on hold,
@@ -69,13 +73,17 @@ func (c *call) runQueue(idOrName string, prio int, skills []ivr.SkillReq) *store
 	})
 	c.publish("call.queued", "", nil, map[string]any{"queue": q.ID, "queue_name": q.Name, "priority": prio,
 		"caller": c.in.Caller})
-	w := &queueWait{q: q}
+	w := &queueWait{q: q, offered: map[string]store.Agent{}}
+	var unpick func()
+	w.pickup, unpick = c.queuePickup()
+	defer unpick()
 	c.dtmf(true)
 	c.startMOH(w)
 	if q.Announcements.PositionEvery > 0 {
 		w.announce = c.after(time.Duration(q.Announcements.PositionEvery)*time.Second, "announce")
 	}
 	for {
+		c.syncQueuePickup(w.pickup, w.offered)
 		if c.gone {
 			c.leaveQueue(w)
 			c.abandon()
@@ -85,6 +93,14 @@ func (c *call) runQueue(idOrName string, prio int, skills []ivr.SkillReq) *store
 		m, ok := c.next()
 		if !ok {
 			return nil
+		}
+		if l := w.pickup.taken; l != nil {
+			// Another agent's phone picked the offer up (handOff): the
+			// ACD moved the offer to it; the ringing legs are
+			// cancelled by connectAgent.
+			c.leaveQueue(w)
+			c.connectAgent(l)
+			return c.takeNext()
 		}
 		switch v := m.(type) {
 		case timerMsg:
@@ -182,7 +198,8 @@ func (c *call) queueMedia(w *queueWait, ev mediacore.Event) (*store.Target, bool
 func (c *call) queueDecision(w *queueWait, ev acd.Event) (*store.Target, bool) {
 	switch ev.Kind {
 	case acd.EventOffer:
-		c.offer(ev)
+		a := c.offer(ev)
+		w.offered[string(ev.Agent)] = a
 	case acd.EventOfferTimeout, acd.EventOfferCancelled:
 		for _, l := range c.legs {
 			if l.agent == string(ev.Agent) && l.offerLive {
@@ -378,7 +395,8 @@ func positionText(lang string, pos int, wait time.Duration, sayWait bool) string
 // then the agent's device rings with the caller's number as caller id,
 // near the caller's channel, for the queue's ring timeout (the ACD's own
 // timer decides the timeout; the node's is a second later as a safety).
-func (c *call) offer(ev acd.Event) {
+// It returns the agent offered.
+func (c *call) offer(ev acd.Event) store.Agent {
 	agent := string(ev.Agent)
 	ctx, cancel := c.io()
 	a, _, _ := c.cc.ctl.storedAgent(ctx, agent)
@@ -395,7 +413,7 @@ func (c *call) offer(ev acd.Event) {
 		"queue": q.ID, "queue_name": q.Name, "vars": c.vars, "customer": cu, "device": dev, "until": ev.Until,
 	})
 	if c.pbxOffer(ev, a, dev) {
-		return
+		return a
 	}
 	l := c.newLeg("agent", dev, agent)
 	l.offerLive = true
@@ -417,6 +435,7 @@ func (c *call) offer(ev acd.Event) {
 			c.log.Debug("offer failure not taken", "err", err)
 		}
 	}
+	return a
 }
 
 // connectAgent bridges the caller with the agent who answered, starts the

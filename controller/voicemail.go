@@ -31,8 +31,10 @@ import (
 //
 // The phone menu (store.TargetVoicemailAccess) lets the owner listen: box
 // number (unless the target names the box), PIN, then the new messages
-// one by one, each followed by the menu 1 play again, 7 delete, 9 save,
-// # next. Prompts are in the box's language (Chinese or English TTS).
+// one by one and after them the old ones (heard or saved before, as
+// voicemail systems do: nothing kept is out of reach by phone), each
+// followed by the menu 1 play again, 7 delete, 9 save, # next. Prompts
+// are in the box's language (Chinese or English TTS).
 
 // Defaults of voicemail.
 const (
@@ -63,7 +65,7 @@ var (
 	vmPromptPIN     = vmText{"请输入密码，以井号键结束。", "Please enter your password, then press pound."}
 	vmPromptWrong   = vmText{"密码错误。", "Wrong password."}
 	vmPromptBye     = vmText{"再见。", "Goodbye."}
-	vmPromptNone    = vmText{"没有新留言。", "You have no new messages."}
+	vmPromptNone    = vmText{"没有留言。", "You have no messages."}
 	vmPromptMenu    = vmText{"重听请按1，删除请按7，保存请按9，下一条请按井号键。", "To play again press 1, to delete press 7, to save press 9, for the next message press pound."}
 	vmPromptDeleted = vmText{"留言已删除。", "Message deleted."}
 	vmPromptSaved   = vmText{"留言已保存。", "Message saved."}
@@ -350,11 +352,13 @@ func (c *call) voicemailAccess(ref string) *store.Target {
 		return bye()
 	}
 	c.vars["voicemail_box_id"] = box.ID
-	msgs, err := c.newMessages(box.ID)
+	msgs, nNew, err := c.boxMessages(box.ID)
 	if err != nil {
 		c.log.Warn("voicemail messages unreadable", "box", box.ID, "err", err)
 	}
-	count := vmText{"您有" + strconv.Itoa(len(msgs)) + "条新留言。", "You have " + strconv.Itoa(len(msgs)) + " new messages."}
+	nOld := len(msgs) - nNew
+	count := vmText{"您有" + strconv.Itoa(nNew) + "条新留言，" + strconv.Itoa(nOld) + "条旧留言。",
+		"You have " + strconv.Itoa(nNew) + " new and " + strconv.Itoa(nOld) + " old messages."}
 	if len(msgs) == 0 {
 		c.sayAndWait([]mediacore.Media{tts(vmPromptNone)})
 		return bye()
@@ -367,6 +371,9 @@ func (c *call) voicemailAccess(ref string) *store.Target {
 	for i := 0; i < len(msgs) && !c.gone; {
 		m := &msgs[i]
 		head := vmText{"第" + strconv.Itoa(i+1) + "条留言，来自" + m.Caller + "。", "Message " + strconv.Itoa(i+1) + ", from " + m.Caller + "."}
+		if i >= nNew {
+			head = vmText{"第" + strconv.Itoa(i-nNew+1) + "条旧留言，来自" + m.Caller + "。", "Old message " + strconv.Itoa(i-nNew+1) + ", from " + m.Caller + "."}
+		}
 		key, ok := c.menuAsk(append(before, tts(head), mediacore.File(dir+vmName(m.BoxID, m.CallID)), tts(vmPromptMenu)), 1, "")
 		if !ok {
 			return nil
@@ -463,24 +470,28 @@ func (c *call) menuAsk(media []mediacore.Media, max int, term string) (string, b
 	}
 }
 
-// newMessages lists a box's new messages, oldest first.
-func (c *call) newMessages(boxID string) ([]store.VoicemailMessage, error) {
+// boxMessages lists a box's messages in menu order: the new ones
+// (oldest first), then the old ones, read or saved (oldest first); nNew
+// counts the new ones.
+func (c *call) boxMessages(boxID string) (msgs []store.VoicemailMessage, nNew int, err error) {
 	ctx, cancel := c.io()
 	defer cancel()
-	var out []store.VoicemailMessage
+	var old []store.VoicemailMessage
 	opt := store.ListOptions{Limit: store.MaxLimit}
 	for {
 		p, err := c.cc.ctl.st.VoicemailMessages().ListByBox(ctx, boxID, opt)
 		if err != nil {
-			return out, err
+			return append(msgs, old...), len(msgs), err
 		}
 		for _, m := range p.Items {
 			if m.State == store.VoicemailNew {
-				out = append(out, m)
+				msgs = append(msgs, m)
+			} else {
+				old = append(old, m)
 			}
 		}
 		if p.Next == "" {
-			return out, nil
+			return append(msgs, old...), len(msgs), nil
 		}
 		opt.After = p.Next
 	}

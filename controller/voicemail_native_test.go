@@ -374,3 +374,71 @@ func TestNativeVoicemailMenuKeys(t *testing.T) {
 		t.Fatalf("after 1, 7, 9: %+v (first was %s)", left, first.ID)
 	}
 }
+
+// Old messages are reachable by phone too, after the new ones: the first
+// message, saved before, plays after the second (new) one; # moves on
+// from the new one (now read) and 7 deletes the old one.
+func TestNativeVoicemailOldAfterNew(t *testing.T) {
+	const newTone = 1900.0
+	n, _, box := vmCenter(t)
+	messages := func() []store.VoicemailMessage {
+		p, err := n.st.VoicemailMessages().ListByBox(t.Context(), box.ID, store.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Items
+	}
+	leaveMessage(t, n, vmTone)
+	eventually(t, "the first message", 20*time.Second, func() bool { return len(messages()) == 1 })
+	eventually(t, "the first CDR", 20*time.Second, func() bool { return len(n.j.CDRs()) == 1 })
+	saved := messages()[0]
+	saved.State = store.VoicemailSaved
+	if err := n.st.VoicemailMessages().Update(t.Context(), &saved); err != nil {
+		t.Fatal(err)
+	}
+	leaveMessage(t, n, newTone)
+	eventually(t, "the second message", 20*time.Second, func() bool { return len(messages()) == 2 })
+	fresh := messages()[1]
+
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	phone, err := sippeer.New(sippeer.Config{User: "1001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer phone.Close()
+	call, err := phone.Dial(ctx, n.uri("8500"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// hears waits for a second of the tone and none of the other.
+	hears := func(what string, tone, not float64) {
+		t.Helper()
+		eventually(t, what, 30*time.Second, func() bool {
+			h := call.Heard(time.Second)
+			if len(h) < audio.SampleRate || audio.HasTone(h, audio.SampleRate, not) {
+				return false
+			}
+			for q := range 4 {
+				if !audio.HasTone(h[q*len(h)/4:(q+1)*len(h)/4], audio.SampleRate, tone) {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	call.SendDTMF("8001#1234#")
+	hears("the new message first", newTone, vmTone)
+	call.SendDTMF("#")
+	hears("the saved message after it", vmTone, newTone)
+	call.SendDTMF("7")
+	select {
+	case <-call.Done():
+	case <-ctx.Done():
+		t.Fatal("the menu did not end after the last message")
+	}
+	left := messages()
+	if len(left) != 1 || left[0].ID != fresh.ID || left[0].State != store.VoicemailRead {
+		t.Fatalf("after #, 7: %+v (the saved one was %s)", left, saved.ID)
+	}
+}
