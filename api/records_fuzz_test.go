@@ -72,7 +72,7 @@ var ivrFlowSeeds = []string{
 	`{"name":"x","flow":"text"}`,
 	`{"name":"x","flow":{"nodes":{"a":{"type":"menu","choices":{"11":"a"}}}}}`,
 	`{"name":"x","flow":{},"flow":{}}`,
-	`{"name":"x","flow":` + strings.Replace(apiFlow, "press 1", "press\u00001", 1) + `}`,
+	`{"name":"x","flow":` + strings.Replace(apiFlow, "press 1", `press\u00001`, 1) + `}`,
 	`{"name":"x","flow":` + strings.ReplaceAll(apiFlow, `"bye"`, `"by\u0000e"`) + `}`,
 	`{`, ``,
 }
