@@ -1,6 +1,11 @@
 package main
 
 import (
+	"go/ast"
+	"go/doc"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -100,5 +105,45 @@ func TestCurlCommands(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestExamplesHaveOutput: an Example without an "// Output:" comment is
+// compiled but never run, so it can rot silently. Every Example in the
+// module must state its output (go/doc reads it the way go test does).
+func TestExamplesHaveOutput(t *testing.T) {
+	byDir := map[string][]*ast.File{}
+	fset := token.NewFileSet()
+	err := filepath.WalkDir("../..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "testdata" || d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".") && path != "../..") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ParseComments)
+		if err != nil {
+			return err
+		}
+		byDir[filepath.Dir(path)] = append(byDir[filepath.Dir(path)], f)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	examples := 0
+	for dir, files := range byDir {
+		for _, ex := range doc.Examples(files...) {
+			examples++
+			if ex.Output == "" && !ex.EmptyOutput {
+				t.Errorf("%s: Example%s has no // Output: comment, so go test never runs it", dir, ex.Name)
+			}
+		}
+	}
+	if examples < 5 {
+		t.Errorf("only %d examples found: is the walk still right?", examples)
 	}
 }
