@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -25,10 +28,33 @@ type daemon struct {
 	stop   func() int
 }
 
+// startDaemon starts `hotline serve` on dataDir and waits for /healthz.
+// Its ports were free a moment before the daemon binds them, and the
+// machine is shared: when the media core's bind fails on a port taken
+// meanwhile (before anything was written to dataDir), the start is retried
+// with fresh ports, unless the caller chose the SIP address itself.
 func startDaemon(t *testing.T, dataDir string, env map[string]string, extra ...string) *daemon {
 	t.Helper()
+	for attempt := 1; ; attempt++ {
+		d, err := tryStartDaemon(t, dataDir, env, extra...)
+		if err == nil {
+			return d
+		}
+		if errors.Is(err, errSIPPortTaken) && attempt < 3 && !slices.Contains(extra, "--sip") {
+			t.Logf("attempt %d: %v; retrying with fresh ports", attempt, err)
+			continue
+		}
+		t.Fatal(err)
+	}
+}
+
+// errSIPPortTaken: the daemon exited because its SIP port was taken.
+var errSIPPortTaken = errors.New("the SIP port was taken before the daemon bound it")
+
+func tryStartDaemon(t *testing.T, dataDir string, env map[string]string, extra ...string) (*daemon, error) {
+	t.Helper()
 	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreeTCPPort(t))
-	sip := fmt.Sprintf("127.0.0.1:%d", testenv.FreeUDPPort(t))
+	sip := fmt.Sprintf("127.0.0.1:%d", freeSIPPort(t))
 	args := append([]string{"serve", "--data", dataDir, "--http", addr, "--sip", sip, "--log-level", "warn"}, extra...)
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errOut := &testenv.SyncBuffer{}, &testenv.SyncBuffer{}
@@ -48,13 +74,6 @@ func startDaemon(t *testing.T, dataDir string, env map[string]string, extra ...s
 		})
 		return code
 	}
-	t.Cleanup(func() {
-		// A clean shutdown (the context cancelled, as by SIGTERM) logs
-		// no error: nothing failed.
-		if code := d.stop(); code == 0 && strings.Contains(errOut.String(), `"level":"ERROR"`) {
-			t.Errorf("clean shutdown logged errors:\n%s", errOut)
-		}
-	})
 
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -62,19 +81,49 @@ func startDaemon(t *testing.T, dataDir string, env map[string]string, extra ...s
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return d
+				t.Cleanup(func() {
+					// A clean shutdown (the context cancelled, as by
+					// SIGTERM) logs no error: nothing failed.
+					if code := d.stop(); code == 0 && strings.Contains(errOut.String(), `"level":"ERROR"`) {
+						t.Errorf("clean shutdown logged errors:\n%s", errOut)
+					}
+				})
+				return d, nil
 			}
 		}
 		select {
 		case c := <-done:
-			t.Fatalf("daemon exited with %d before answering /healthz; stderr:\n%s", c, errOut)
+			// It has exited: nothing is left to stop.
+			cancel()
+			if msg := errOut.String(); strings.Contains(msg, "start the media nodes") && strings.Contains(msg, "address already in use") {
+				return nil, fmt.Errorf("%w (%s); stderr:\n%s", errSIPPortTaken, sip, msg)
+			}
+			return nil, fmt.Errorf("daemon exited with %d before answering /healthz; stderr:\n%s", c, errOut)
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("/healthz did not answer within 10 s (last error %v); stderr:\n%s", err, errOut)
+			c := d.stop()
+			return nil, fmt.Errorf("/healthz did not answer within 10 s (last error %v, exit %d); stderr:\n%s", err, c, errOut)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// freeSIPPort returns a port of 127.0.0.1 free for both UDP and TCP a
+// moment ago: the media core listens on both (testenv.FreeUDPPort alone
+// can return a port a TCP socket holds).
+func freeSIPPort(t *testing.T) int {
+	t.Helper()
+	for range 20 {
+		port := testenv.FreeUDPPort(t)
+		l, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			l.Close()
+			return port
+		}
+	}
+	t.Fatal("no port free for both UDP and TCP in 20 tries")
+	return 0
 }
 
 func (d *daemon) do(t *testing.T, method, path, token, body string) (int, map[string]any) {
@@ -233,7 +282,7 @@ func TestMigrateOnFreshDataDir(t *testing.T) {
 func TestServeAgentPhoneRegisters(t *testing.T) {
 	sipp := testenv.RequireTool(t, "sipp")
 	env := map[string]string{"HOTLINE_BOOTSTRAP_TOKEN": bootstrapToken}
-	sipPort := testenv.FreeUDPPort(t)
+	sipPort := freeSIPPort(t)
 	d := startDaemon(t, t.TempDir(), env, "--sip", fmt.Sprintf("127.0.0.1:%d", sipPort))
 	code, agent := d.do(t, "POST", "/api/v1/agents", bootstrapToken,
 		`{"name":"Phone Agent","extension":"3001","sip_password":"phone-pass-3001"}`)

@@ -7,27 +7,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"hotline/internal/clock"
 )
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex // guards t
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newFakeClock is the shared virtual clock at a fixed start.
+func newFakeClock() *clock.Fake { return clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) }
 
 const (
 	testRealm = "hotline"
@@ -46,7 +31,7 @@ func answer(ch Challenge, user, password, method, uri string, nc uint32) *Creden
 	}
 }
 
-func newTestVerifier(t *testing.T, clk *fakeClock, opts ...Option) *Verifier {
+func newTestVerifier(t *testing.T, clk *clock.Fake, opts ...Option) *Verifier {
 	t.Helper()
 	v, err := NewVerifier(testRealm, append([]Option{WithClock(clk.Now)}, opts...)...)
 	if err != nil {

@@ -3,6 +3,7 @@ package native
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net"
 	"net/netip"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"hotline/internal/testenv"
 	"hotline/mediacore"
 	"hotline/mediacore/mediatest/sippeer"
 	"hotline/mediacore/native/registrar"
@@ -156,7 +158,8 @@ func TestTrunkFailover(t *testing.T) {
 
 // TestInboundAdmission checks that with AllowUnknownSources off, an INVITE
 // is accepted from a trunk's address (and names the trunk) and refused with
-// 403 from anywhere else.
+// 403 from anywhere else, and that the log says why (the README tells an
+// admin to look for that line when a phone's calls get 403).
 func TestInboundAdmission(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -167,9 +170,11 @@ func TestInboundAdmission(t *testing.T) {
 		{"unknown source", "127.0.0.2/32", 403},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			var logs testenv.SyncBuffer
 			b := newTestBackend(t, func(c *Config) {
 				c.AllowUnknownSources = false
 				c.Trunks = []Trunk{{Name: "carrier", Address: "127.0.0.9:5060", InboundFrom: []netip.Prefix{netip.MustParsePrefix(tc.prefix)}}}
+				c.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 			})
 			a := startAutoAnswer(t, b)
 			p, err := sippeer.New(sippeer.Config{User: "8613800000000"})
@@ -188,6 +193,10 @@ func TestInboundAdmission(t *testing.T) {
 			}
 			if code != tc.want {
 				t.Fatalf("status %d, want %d", code, tc.want)
+			}
+			if why := "INVITE refused with 403: the source is no trunk and no registered phone of the From user"; tc.want == 403 &&
+				(!strings.Contains(logs.String(), why) || !strings.Contains(logs.String(), `"from":"8613800000000"`)) {
+				t.Errorf("the 403 was not logged with its reason and From user; log:\n%s", logs.String())
 			}
 			if tc.want == 200 {
 				var trunk string

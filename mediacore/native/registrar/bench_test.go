@@ -7,6 +7,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"hotline/internal/clock"
 	"hotline/internal/sipdigest"
 )
 
@@ -83,7 +84,7 @@ func BenchmarkChallenge(b *testing.B) {
 
 // BenchmarkBlocked measures what a blocked source costs.
 func BenchmarkBlocked(b *testing.B) {
-	clk := &fakeClock{t: t0}
+	clk := clock.NewFake(t0)
 	r, err := New(StaticCredentials{}, WithClock(clk.Now), WithBlocking(1, time.Second, time.Hour))
 	if err != nil {
 		b.Fatal(err)

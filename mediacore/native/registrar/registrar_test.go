@@ -12,6 +12,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
 
+	"hotline/internal/clock"
 	"hotline/internal/sipdigest"
 )
 
@@ -19,23 +20,6 @@ const (
 	testUser = "1001"
 	testPass = "s3cret-1001"
 )
-
-type fakeClock struct {
-	mu sync.Mutex // guards t
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // recorder collects events.
 type recorder struct {
@@ -57,9 +41,9 @@ func (r *recorder) take() []string {
 	return out
 }
 
-func newTestRegistrar(t *testing.T, opts ...Option) (*Registrar, *fakeClock, *recorder) {
+func newTestRegistrar(t *testing.T, opts ...Option) (*Registrar, *clock.Fake, *recorder) {
 	t.Helper()
-	clk := &fakeClock{t: t0}
+	clk := clock.NewFake(t0)
 	creds := NewStaticCredentials(DefaultRealm, map[string]string{testUser: testPass, "1002": "pw-1002"})
 	r, err := New(creds, append([]Option{WithClock(clk.Now)}, opts...)...)
 	if err != nil {
@@ -459,7 +443,7 @@ func TestProcessBlocking(t *testing.T) {
 }
 
 func TestProcessCredentialStoreError(t *testing.T) {
-	clk := &fakeClock{t: t0}
+	clk := clock.NewFake(t0)
 	r, err := New(failingCreds{}, WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)
