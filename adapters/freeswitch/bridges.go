@@ -137,6 +137,11 @@ func (b *Backend) applyRoles(ctx context.Context, room mediacore.BridgeID) error
 			continue
 		}
 		if _, err := b.api(ctx, "conference "+string(room)+" relate "+r.a+" "+r.b+" "+r.how); err != nil {
+			if r.how == "clear" && memberNotInRoom(err) {
+				// The member left the room (hung up, moved) since its
+				// add-member: it has no relationship left to clear.
+				continue
+			}
 			return err
 		}
 	}
@@ -419,4 +424,13 @@ func (b *Backend) park(ctx context.Context, cs *chanState, parked chan struct{})
 	case <-ctx.Done():
 		return fmt.Errorf("freeswitch: park: %w", ctx.Err())
 	}
+}
+
+// memberNotInRoom: mod_conference answers "relationship A->B not found"
+// when member A is not in the room (conference_api_sub_relate looks the
+// member up first), which under load happens between a member's leaving
+// and its del-member event reaching the adapter.
+func memberNotInRoom(err error) bool {
+	low := strings.ToLower(err.Error())
+	return strings.Contains(low, "relationship") && strings.Contains(low, "not found")
 }
