@@ -30,7 +30,9 @@ func TestFakeRelateClearOfAGoneMember(t *testing.T) {
 	}
 	join := func(uuid, member string) error {
 		done := make(chan error, 1)
-		go func() { done <- b.AddToBridge(ctx, "br1", mediacore.ChannelID(uuid), mediacore.Member{Role: mediacore.RoleSpeak}) }()
+		go func() {
+			done <- b.AddToBridge(ctx, "br1", mediacore.ChannelID(uuid), mediacore.Member{Role: mediacore.RoleSpeak})
+		}()
 		waitCommand(t, f, "api uuid_transfer "+uuid+" ")
 		f.event(map[string]string{"Event-Name": "CUSTOM", "Event-Subclass": "conference::maintenance", "Action": "add-member",
 			"Unique-ID": uuid, "Conference-Name": "br1", "Member-ID": member}, "")
