@@ -111,7 +111,11 @@ func startSwitch(tag string) (*fsInstance, error) {
 		return nil, err
 	}
 	_ = os.Chmod(mediaDir, 0o755)
-	rtpMin := 30000 + (os.Getpid()%60)*400
+	// RTP ports below both the kernel's ephemeral range (32768-60999) and
+	// the native core's and peers.sh's default blocks (16384-32767):
+	// FreeSWITCH does not try another port when its pick is held, it
+	// refuses the call (488) with "RTP Bind Error".
+	rtpMin := 10000 + (os.Getpid()%15)*400
 	if tag != "" {
 		rtpMin += 200
 	}

@@ -101,6 +101,10 @@ freeswitch | asterisk)
 	ctl_port=$("$OUT/harness" freeport -n 1)
 	pw="load-$(head -c 9 /dev/urandom | base64 | tr -d '/+=')"
 	log "starting $NODE $peer (SIP $node_port)"
+	# The switch's RTP ports lie below the kernel's ephemeral range
+	# (32768-60999) and the native core's default block (16384-32767):
+	# FreeSWITCH refuses a call (488, "RTP Bind Error") when the port it
+	# picked is held by any other socket.
 	direct=()
 	if [ "$DIRECT" = 1 ]; then
 		mkdir -p "$work/direct/dialplan/public" "$work/direct/extensions.d"
@@ -119,12 +123,12 @@ EOF
 	fi
 	if [ "$NODE" = freeswitch ]; then
 		"$PEERS_SH" start freeswitch "$peer" --sip-port "$node_port" --esl-port "$ctl_port" --esl-password "$pw" \
-			--rtp-min 40000 --rtp-max 44999 --overlay "$repo/deploy/freeswitch/conf" "${direct[@]}" >/dev/null
+			--rtp-min 10000 --rtp-max 14999 --overlay "$repo/deploy/freeswitch/conf" "${direct[@]}" >/dev/null
 		printf 'media_nodes:\n  - name: fs\n    kind: freeswitch\n    config: {address: "127.0.0.1:%s", password: "%s"}\n' \
 			"$ctl_port" "$pw" >"$work/hotline.yaml"
 	else
 		"$PEERS_SH" start asterisk "$peer" --sip-port "$node_port" --http-port "$ctl_port" --ari-password "$pw" \
-			--rtp-min 40000 --rtp-max 44999 --overlay "$repo/deploy/asterisk" "${direct[@]}" >/dev/null
+			--rtp-min 10000 --rtp-max 14999 --overlay "$repo/deploy/asterisk" "${direct[@]}" >/dev/null
 		printf 'media_nodes:\n  - name: ast\n    kind: asterisk\n    config: {url: "http://127.0.0.1:%s/ari", user: hotline, password: "%s"}\n' \
 			"$ctl_port" "$pw" >"$work/hotline.yaml"
 	fi
