@@ -17,6 +17,12 @@
 #                    freeswitch or asterisk started with ../shared/peers/peers.sh
 #                    (PEERS_SH) on loopback; the callers dial it and it dials
 #                    the agents, Hotline drives it over ESL or ARI
+#   LATENCY=0        1: both SIPps log each INVITE's (and the answerer each
+#                    BYE's) time (-trace_logs), every CDR is saved, and
+#                    latency.py prints caller INVITE -> agent INVITE, agent
+#                    BYE -> next INVITE and the callers overtaken in queue
+#   PROFILE=0        1: perf record the daemon while the callers run
+#                    ($OUT/perf.data, top functions in $OUT/perf.top)
 #   OUT=/tmp/hotline-callpath-<time>
 set -euo pipefail
 
@@ -34,6 +40,8 @@ NODE=${NODE:-native}
 # bridges each call straight to the answerer (number 901), Hotline idle:
 # the baseline that "the switch driven by Hotline" is compared with.
 DIRECT=${DIRECT:-0}
+LATENCY=${LATENCY:-0}
+PROFILE=${PROFILE:-0}
 PEERS_SH=${PEERS_SH:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/peers/peers.sh}
 OUT=${OUT:-/tmp/hotline-callpath-$(date -u +%Y%m%dT%H%M%SZ)}
 
@@ -145,9 +153,15 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 
+uas_log=() uac_log=()
+if [ "$LATENCY" = 1 ]; then
+	uas_log=(-trace_logs -log_file "$OUT/uas.log")
+	uac_log=(-trace_logs -log_file "$OUT/uac.log")
+fi
 log "starting the SIPp answerer (the agents' devices) on $uas_port"
 (cd "$work" && exec taskset -c "$SIPP_CPU" sipp -sf "$here/uas.xml" -i 127.0.0.1 -mi 127.0.0.1 \
-	-p "$uas_port" -mp "$uas_mp" -nostdin -trace_err -error_file "$OUT/uas_errors.log" >"$OUT/uas.out" 2>&1) &
+	-p "$uas_port" -mp "$uas_mp" -nostdin -trace_err -error_file "$OUT/uas_errors.log" "${uas_log[@]}" \
+	>"$OUT/uas.out" 2>&1) &
 pids+=($!)
 
 post() { curl -sf -X "$1" "$api/$2" "${auth[@]}" -H "Content-Type: application/json" -d "$3"; }
@@ -173,10 +187,22 @@ log "calling $dialled: $CALLS calls at $RATE/s, $HOLD s each"
 start=$SECONDS
 daemon_cpu0=$(cpu "$daemon")
 [ -z "$peer" ] || peer_cpu0=$(cpu "$(peer_pid)")
+perf_pid=""
+if [ "$PROFILE" = 1 ]; then
+	perf record -F 499 -g -o "$OUT/perf.data" -p "$daemon" >/dev/null 2>&1 &
+	perf_pid=$!
+fi
 (cd "$work" && exec taskset -c "$SIPP_CPU" sipp -sf "$here/uac.xml" -i 127.0.0.1 -mi 127.0.0.1 -mp "$uac_mp" \
 	-s "$dialled" "127.0.0.1:$node_port" -m "$CALLS" -r "$RATE" -d "$((HOLD * 1000))" -nostdin \
-	-trace_stat -stf "$OUT/uac_stats.csv" -trace_err -error_file "$OUT/uac_errors.log" >"$OUT/uac.out" 2>&1) || :
+	-trace_stat -stf "$OUT/uac_stats.csv" -trace_err -error_file "$OUT/uac_errors.log" "${uac_log[@]}" \
+	>"$OUT/uac.out" 2>&1) || :
 elapsed=$((SECONDS - start))
+if [ -n "$perf_pid" ]; then
+	kill -INT "$perf_pid" 2>/dev/null || :
+	wait "$perf_pid" 2>/dev/null || :
+	perf report -i "$OUT/perf.data" --no-children --percent-limit 0.7 --stdio 2>/dev/null |
+		grep -E '^ +[0-9.]+%' >"$OUT/perf.top" || :
+fi
 sleep 2
 hz=$(getconf CLK_TCK)
 daemon_cpu=$(awk -v a="$daemon_cpu0" -v b="$(cpu "$daemon")" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
@@ -192,4 +218,21 @@ import collections, json, sys
 items = json.load(sys.stdin).get("items", [])
 print("cdrs (first page):", dict(collections.Counter(c["outcome"] for c in items)))' || echo "cdrs: unavailable"
 	curl -sf "http://127.0.0.1:$http_port/metrics" | grep -E '^hotline_calls_(inbound|ended|rejected)_total' || :
+	if [ "$LATENCY" = 1 ]; then
+		# Every CDR, page by page, for the queue order check.
+		python3 - "$api/cdrs" "$token" >"$OUT/cdrs.json" <<'PY' || echo "cdrs: unavailable"
+import json, sys, urllib.parse, urllib.request
+url, token, items, after = sys.argv[1], sys.argv[2], [], ""
+while True:
+    q = "?limit=500" + ("&after=" + urllib.parse.quote(after) if after else "")
+    req = urllib.request.Request(url + q, headers={"Authorization": "Bearer " + token})
+    page = json.load(urllib.request.urlopen(req))
+    items += page.get("items", [])
+    after = page.get("next", "")
+    if not after:
+        break
+json.dump(items, sys.stdout)
+PY
+		python3 "$here/latency.py" "$OUT"
+	fi
 } | tee "$OUT/results.txt"
