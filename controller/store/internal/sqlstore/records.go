@@ -158,19 +158,30 @@ var _ store.CDRRepo = (*cdrRepo)(nil)
 // SQLite parsed and planned the statement for each row, about 9% of the
 // daemon's CPU under call load (BENCHMARKS "Issue 9").
 func (s *Store) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	return s.prepareOn(ctx, s.write, "w", q)
+}
+
+// preparedRead is prepared for the read pool: the queries of every
+// inbound call (list matching).
+func (s *Store) preparedRead(ctx context.Context, q string) (*sql.Stmt, error) {
+	return s.prepareOn(ctx, s.read, "r", q)
+}
+
+func (s *Store) prepareOn(ctx context.Context, db *sql.DB, pool, q string) (*sql.Stmt, error) {
+	key := pool + ":" + q
 	s.stmtMu.Lock()
 	defer s.stmtMu.Unlock()
-	if st, ok := s.stmts[q]; ok {
+	if st, ok := s.stmts[key]; ok {
 		return st, nil
 	}
-	st, err := s.write.PrepareContext(ctx, q)
+	st, err := db.PrepareContext(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	if s.stmts == nil {
 		s.stmts = make(map[string]*sql.Stmt)
 	}
-	s.stmts[q] = st
+	s.stmts[key] = st
 	return st, nil
 }
 
