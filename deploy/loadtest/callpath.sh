@@ -147,6 +147,10 @@ pids+=($!)
 daemon=$!
 # cpu PID: the process's user+system CPU time so far, in clock ticks.
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# runwait PID: nanoseconds the process's threads spent runnable but waiting
+# for a CPU (schedstat's second field, summed over threads): on a shared
+# core, the time other work took from the daemon.
+runwait() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $2} END {printf "%.0f", s}'; }
 peer_pid() { "$PEERS_SH" status "$peer" 2>/dev/null | awk 'NR > 1 {print $3}'; }
 for _ in $(seq 100); do
 	curl -sf "http://127.0.0.1:$http_port/healthz" >/dev/null && break
@@ -189,6 +193,7 @@ dialled=900
 log "calling $dialled: $CALLS calls at $RATE/s, $HOLD s each"
 start=$SECONDS
 daemon_cpu0=$(cpu "$daemon")
+daemon_wait0=$(runwait "$daemon")
 [ -z "$peer" ] || peer_cpu0=$(cpu "$(peer_pid)")
 perf_pid=""
 if [ "$PROFILE" = 1 ]; then
@@ -209,11 +214,13 @@ fi
 sleep 2
 hz=$(getconf CLK_TCK)
 daemon_cpu=$(awk -v a="$daemon_cpu0" -v b="$(cpu "$daemon")" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
+daemon_wait=$(awk -v a="$daemon_wait0" -v b="$(runwait "$daemon")" 'BEGIN {printf "%.2f", (b - a) / 1e9}')
 [ -z "$peer" ] || peer_cpu=$(awk -v a="$peer_cpu0" -v b="$(cpu "$(peer_pid)")" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
 
 {
 	echo "node=$NODE direct=$DIRECT agents=$AGENTS rate=$RATE calls=$CALLS hold=${HOLD}s record=$RECORD elapsed=${elapsed}s"
-	echo "daemon cpu: ${daemon_cpu}s ($(awk -v c="$daemon_cpu" -v n="$CALLS" 'BEGIN {printf "%.1f", 1000 * c / n}') ms per call)"
+	echo "daemon cpu: ${daemon_cpu}s ($(awk -v c="$daemon_cpu" -v n="$CALLS" 'BEGIN {printf "%.1f", 1000 * c / n}') ms per call)," \
+		"waited ${daemon_wait}s runnable for its core (other processes, or its own threads), load $(cut -d' ' -f1 /proc/loadavg)"
 	[ -z "$peer" ] || echo "$NODE cpu: ${peer_cpu}s ($(awk -v c="$peer_cpu" -v n="$CALLS" -v h="$HOLD" 'BEGIN {printf "%.5f", c / (n * h)}') s per call-second)"
 	tail -n 1 "$OUT/uac_stats.csv" | awk -F';' '{print "sipp: successful " $16 ", failed " $18}' 2>/dev/null || :
 	curl -sf "$api/cdrs?limit=500" "${auth[@]}" | python3 -c '
