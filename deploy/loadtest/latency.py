@@ -128,6 +128,32 @@ def main(out):
     print(f"queued CDRs {sum(len(r) for r in by_queue.values())}, answered {answered}: "
           f"overtaken {overtaken} (by more than 10 ms: {overtaken_10ms})")
 
+    # The same by offer: the first INVITE an agent's device received for
+    # each caller (uas.log), against the callers' order of joining the
+    # queue. It leaves out how fast each agent answered, which a starved
+    # daemon or answerer stretches at random.
+    joined = {}
+    for c in cdrs:
+        enq = when(c.get("enqueued_at"))
+        if enq is not None:
+            joined[c.get("caller")] = (c.get("queue"), enq, when(c.get("end")))
+    by_queue = defaultdict(list)
+    for caller, (queue, enq, end) in joined.items():
+        by_queue[queue].append((enq, offered.get(caller), end))
+    over = over_10ms = 0
+    for rows in by_queue.values():
+        rows.sort(key=lambda r: r[0])
+        latest = float("-inf")  # the latest an earlier caller was still unoffered
+        for enq, off, end in rows:
+            if off is not None and latest > off:
+                over += 1
+                if latest - off > 0.010:
+                    over_10ms += 1
+            stop = off if off is not None else end
+            if stop is not None:
+                latest = max(latest, stop)
+    print(f"offered before an earlier-queued caller: {over} (by more than 10 ms: {over_10ms})")
+
 
 if __name__ == "__main__":
     main(sys.argv[1] if len(sys.argv) > 1 else ".")
