@@ -211,6 +211,16 @@ if [ -n "$perf_pid" ]; then
 	perf report -i "$OUT/perf.data" --no-children --percent-limit 0.7 --stdio 2>/dev/null |
 		grep -E '^ +[0-9.]+%' >"$OUT/perf.top" || :
 fi
+# Let the daemon end what SIPp ended (its BYEs, CDRs and counters trail a
+# loaded run): wait until every inbound call it counted has ended, at most
+# 30 s, so the CDRs below are complete. (DIRECT=1: Hotline sees no call.)
+[ "$DIRECT" = 1 ] || for _ in $(seq 60); do
+	curl -sf "http://127.0.0.1:$http_port/metrics" | awk '
+		/^hotline_calls_inbound_total/ {in_ += $2}
+		/^hotline_calls_ended_total/ {ended += $2}
+		END {exit !(in_ > 0 && ended >= in_)}' && break
+	sleep 0.5
+done
 sleep 2
 hz=$(getconf CLK_TCK)
 daemon_cpu=$(awk -v a="$daemon_cpu0" -v b="$(cpu "$daemon")" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
