@@ -20,7 +20,7 @@ import (
 )
 
 // newEnvOpt is newEnv with extra server options.
-func newEnvOpt(t *testing.T, set func(*Options)) *env {
+func newEnvOpt(t testing.TB, set func(*Options)) *env {
 	t.Helper()
 	clock := hclock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	mem := memstore.New(clock.Now)

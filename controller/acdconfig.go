@@ -18,6 +18,12 @@ type acdConfig struct {
 	queues map[string]store.Queue
 	// applied is the engine configuration of each queue, as last set.
 	applied map[acd.QueueID]acd.QueueConfig
+	// teams memoizes queueTeams by queue id; any change of a queue or an
+	// agent clears it. Every ACD event of a queue needs its teams (the
+	// CTI audience), and recomputing them scanned every member: with 900
+	// members that was 4% of the daemon's CPU at 150 calls/s, on the
+	// owner's goroutine that every call waits for (BENCHMARKS "Issue 9").
+	teams map[string][]string
 }
 
 func newACDConfig(log *slog.Logger) *acdConfig {
@@ -95,6 +101,7 @@ func (c *acdConfig) queueConfig(q store.Queue) acd.QueueConfig {
 // setQueue applies a stored queue to the engine.
 func (c *acdConfig) setQueue(e *acd.Engine, q store.Queue, out *[]acd.Event) {
 	c.queues[q.ID] = q
+	c.teams = nil
 	cfg := c.queueConfig(q)
 	evs, err := e.SetQueue(cfg)
 	*out = append(*out, evs...)
@@ -110,6 +117,7 @@ func (c *acdConfig) setQueue(e *acd.Engine, q store.Queue, out *[]acd.Event) {
 // not rebuilt); the refusal is logged.
 func (c *acdConfig) removeQueue(e *acd.Engine, id string, out *[]acd.Event) {
 	delete(c.queues, id)
+	c.teams = nil
 	evs, err := e.RemoveQueue(acd.QueueID(id))
 	*out = append(*out, evs...)
 	if err != nil {
@@ -124,6 +132,7 @@ func (c *acdConfig) removeQueue(e *acd.Engine, id string, out *[]acd.Event) {
 func (c *acdConfig) setAgent(e *acd.Engine, a store.Agent, out *[]acd.Event) {
 	prev, had := c.agents[a.ID]
 	c.agents[a.ID] = a
+	c.teams = nil
 	evs, err := e.SetAgent(agentConfig(a))
 	*out = append(*out, evs...)
 	if err != nil {
@@ -144,6 +153,7 @@ func (c *acdConfig) removeAgent(e *acd.Engine, id string, out *[]acd.Event) {
 		return
 	}
 	delete(c.agents, id)
+	c.teams = nil
 	c.logout(e, id, out)
 	c.requeue(e, id, out)
 	evs, err := e.RemoveAgent(acd.AgentID(id))

@@ -44,8 +44,12 @@ func (c *Controller) storedAgent(ctx context.Context, id string) (a store.Agent,
 }
 
 // queueTeams returns the teams of a queue's members, sorted (owner
-// goroutine only).
+// goroutine only). The slice is shared (memoized in c.teams): callers
+// must not modify it; it is clipped, so an append copies.
 func (c *acdConfig) queueTeams(id string) []string {
+	if teams, ok := c.teams[id]; ok {
+		return teams
+	}
 	q, ok := c.queues[id]
 	if !ok {
 		return nil
@@ -57,5 +61,10 @@ func (c *acdConfig) queueTeams(id string) []string {
 		}
 	}
 	slices.Sort(teams)
+	teams = slices.Clip(teams)
+	if c.teams == nil {
+		c.teams = make(map[string][]string)
+	}
+	c.teams[id] = teams
 	return teams
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -183,6 +184,8 @@ func testListMatch(t *testing.T, open Open) {
 		{"expired at now", store.ListDNC, number, now, nil},
 		{"live before expiry", store.ListDNC, number, now.Add(-time.Microsecond), []store.ListEntry{dnc}},
 		{"empty number", store.ListBlacklist, "", now, nil},
+		// Longer than any real number: not kept prepared (sqlstore).
+		{"very long number", store.ListBlacklist, "+86138" + strings.Repeat("0", 40), now, []store.ListEntry{p6, p3}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"slices"
 	"strings"
 	"time"
@@ -13,6 +14,9 @@ import (
 type listRepo struct {
 	*repo[store.ListEntry, *store.ListEntry]
 }
+
+// maxPreparedNumber is the longest number whose list query stays prepared.
+const maxPreparedNumber = 32
 
 // Match implements store.ListRepo. The prefixes of number (number itself
 // included) are enumerated in Go and looked up with IN, so the unique index
@@ -27,7 +31,21 @@ func (r *listRepo) Match(ctx context.Context, list store.ListKind, number string
 	q := r.selectSQL + " WHERE list_kind = ? AND pattern IN (?" + strings.Repeat(", ?", len(prefixes)-1) + ")" +
 		" AND (expires_at IS NULL OR expires_at > ?)"
 	args := append(append([]any{string(list)}, prefixes...), r.s.timeArg(now))
-	rows, err := r.s.read.QueryContext(ctx, r.s.d.rebind(q), args...)
+	// Prepared once per number length: every inbound call matches the
+	// blacklist and the whitelist. The caller's number comes from the
+	// network, so only lengths of real numbers (E.164: at most 15 digits
+	// and a +, with room for prefixes and extensions) are kept prepared.
+	var rows *sql.Rows
+	var err error
+	if len(number) <= maxPreparedNumber {
+		var st *sql.Stmt
+		if st, err = r.s.preparedRead(ctx, r.s.d.rebind(q)); err != nil {
+			return nil, r.s.wrap("match list", err)
+		}
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = r.s.read.QueryContext(ctx, r.s.d.rebind(q), args...)
+	}
 	if err != nil {
 		return nil, r.s.wrap("match list", err)
 	}

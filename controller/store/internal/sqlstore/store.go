@@ -35,6 +35,10 @@ type Store struct {
 	closeErr    error
 	closed      atomic.Bool
 
+	// stmtMu guards stmts, the prepared statements of txStmt by query.
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt
+
 	// watchMu guards watchers, the channels of Watch.
 	watchMu  sync.Mutex
 	watchers map[chan struct{}]struct{}
@@ -160,6 +164,12 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
+		s.stmtMu.Lock()
+		for _, st := range s.stmts {
+			_ = st.Close()
+		}
+		s.stmts = nil
+		s.stmtMu.Unlock()
 		if s.closeFn != nil {
 			s.closeErr = s.closeFn()
 		}
