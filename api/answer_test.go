@@ -194,3 +194,53 @@ type cdrJournal chan store.CDR
 func (j cdrJournal) CallEnded(cdr store.CDR)         { j <- cdr }
 func (cdrJournal) QueueEvents(...store.QueueEvent)   {}
 func (cdrJournal) RecordingFinished(store.Recording) {}
+
+// An offer that rang out (no answer: the agent went not-ready at the
+// queue's no_answer_limit) can no longer be answered: 409 for the agent
+// it rang, 403 for another agent.
+func TestCallAnswerNotRinging(t *testing.T) {
+	e := newCallEnv(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	var a, b store.Agent
+	e.admin("POST", "/api/v1/agents", map[string]any{"name": "Ann", "extension": "1001"}, http.StatusCreated, &a)
+	e.admin("POST", "/api/v1/agents", map[string]any{"name": "Bob", "extension": "1002"}, http.StatusCreated, &b)
+	var q store.Queue
+	e.admin("POST", "/api/v1/queues", map[string]any{"name": "support", "ring_timeout": 5, "no_answer_limit": 1,
+		"members": []map[string]any{{"agent_id": a.ID, "penalty": 0}}}, http.StatusCreated, &q)
+	e.admin("POST", "/api/v1/numbers", map[string]any{"number": "801", "route": map[string]any{"kind": "queue", "value": q.ID}},
+		http.StatusCreated, nil)
+	_, tokA := e.userToken("ann", store.RoleAgent, a.ID)
+	_, tokB := e.userToken("bob", store.RoleAgent, b.ID)
+	phoneA, err := sippeer.New(sippeer.Config{User: "1001", RingOnly: func(*sip.Request) bool { return true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer phoneA.Close()
+	callerPh, err := sippeer.New(sippeer.Config{User: "13800000001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer callerPh.Close()
+	e.must(req{method: "PUT", path: "/api/v1/agents/" + a.ID + "/state", token: tokA,
+		body: map[string]any{"state": "ready", "device": "sip:1001@" + phoneA.Addr()}}, http.StatusOK, nil)
+	caller, err := callerPh.Dial(ctx, "sip:801@"+e.b.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = caller.Hangup(context.WithoutCancel(ctx)) }()
+	waitFor(t, "the offer rang out", func() bool { return phoneA.Cancelled() == 1 })
+	waitFor(t, "agent A not-ready", func() bool {
+		var st controller.AgentStateView
+		e.must(req{method: "GET", path: "/api/v1/agents/" + a.ID + "/state", token: tokA}, http.StatusOK, &st)
+		return st.State == "not-ready"
+	})
+	var calls liveCallList
+	e.must(req{method: "GET", path: "/api/v1/calls", token: adminSecret}, http.StatusOK, &calls)
+	if len(calls.Items) != 1 {
+		t.Fatalf("live calls: %+v", calls.Items)
+	}
+	base := "/api/v1/calls/" + calls.Items[0].ID
+	wantField(t, e.do(req{method: "POST", path: base + "/answer", token: tokA}), http.StatusConflict, "")
+	wantField(t, e.do(req{method: "POST", path: base + "/answer", token: tokB}), http.StatusForbidden, "")
+}
