@@ -12,7 +12,8 @@ import (
 	"hotline/controller/store"
 )
 
-// Agent call control (R4.3, R4.5) on /api/v1/calls/{id}/...: hangup,
+// Agent call control (R4.3, R4.5) on /api/v1/calls/{id}/...: answer (an
+// agent's own ringing offer only), hangup,
 // hold, retrieve, DTMF, mute, blind transfer, consultation (complete,
 // cancel, conference), disposition; and click-to-dial on POST
 // /api/v1/calls. The LiveControl carries out each action on the call's
@@ -217,12 +218,20 @@ func (s *Server) callControlRoutes() []route {
 		"Set the call's disposition and notes (R4.5), also during wrap-up after the call ended; end_wrap_up makes the agent ready",
 		reflect.TypeFor[controller.DispositionRequest](), dispositionBody)
 	disp.resp, disp.respKind, disp.status = nil, respNone, http.StatusNoContent
+	answer := act("answer", controller.ActionAnswer,
+		"Click-to-answer: the agent's ringing queue offer is replaced by a leg its device answers by itself "+
+			"(Answer-Mode: Auto); the offer stays the agent's. 403 unless the offer rings this agent, 409 when it rings nobody now",
+		nil, nil)
+	// Only the agent an offer rings answers it (a supervisor barges or
+	// picks up instead).
+	answer.access = rolesOf(store.RoleAgent)
 	return []route{
 		{method: http.MethodPost, path: "/api/v1/calls",
 			summary: "Click-to-dial: ring the agent's device, then the number (through a trunk, with its caller id); with device instead of number, a supervisor or admin calls the agent (device rings first, then the agent)",
 			tag:     "live", access: who, resource: "calls", action: "dial",
 			req: reflect.TypeFor[controller.ClickToDialRequest](), resp: call, status: http.StatusCreated,
 			handler: s.handleClickToDial},
+		answer,
 		act("hangup", controller.ActionHangup, "Hang up the call (an agent: its own)", nil, nil),
 		act("hold", controller.ActionHold, "Hold the caller (music to the caller; 409 when not in conversation)", nil, nil),
 		act("retrieve", controller.ActionRetrieve, "Retrieve the held caller", nil, nil),

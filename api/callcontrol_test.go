@@ -36,7 +36,7 @@ type callEnv struct {
 	b  *native.Backend
 }
 
-func newCallEnv(t *testing.T) *callEnv {
+func newCallEnv(t *testing.T, opts ...func(*controller.CallCenterOptions)) *callEnv {
 	t.Helper()
 	ctx := t.Context()
 	clock := hclock.NewFake(time.Now())
@@ -66,7 +66,11 @@ func newCallEnv(t *testing.T) *callEnv {
 			}
 		}
 	})
-	cc, err := controller.NewCallCenter(controller.CallCenterOptions{Controller: ctl, Media: core})
+	cco := controller.CallCenterOptions{Controller: ctl, Media: core}
+	for _, o := range opts {
+		o(&cco)
+	}
+	cc, err := controller.NewCallCenter(cco)
 	if err != nil {
 		t.Fatal(err)
 	}

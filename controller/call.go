@@ -61,6 +61,9 @@ type call struct {
 	// surveyDue: the agent hung up and the caller waits for the survey
 	// (survey.go).
 	surveyDue bool
+	// queueing: the actor serves the call in a queue (runQueue), where
+	// the answered offer legs are taken (queueMedia).
+	queueing bool
 
 	viewMu  sync.Mutex
 	view    LiveCall
@@ -86,8 +89,10 @@ type leg struct {
 	ended     bool
 	offerLive bool // an ACD offer rings on it
 	// autoAnswer asks the device to answer by itself (the agent's
-	// auto_answer setting).
+	// auto_answer setting, or a click-to-answer: answer.go).
 	autoAnswer bool
+	// offerUntil is when the ACD's offer ringing on the leg times out.
+	offerUntil time.Time
 }
 
 // recState is the call's recording (a conversation or a voicemail).

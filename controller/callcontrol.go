@@ -59,6 +59,9 @@ const (
 	ActionConsultCancel   = "consult-cancel"
 	ActionConference      = "conference"
 	ActionDisposition     = "disposition"
+	// ActionAnswer: click-to-answer of the agent's own ringing queue
+	// offer (answer.go).
+	ActionAnswer = "answer"
 )
 
 // Transfer target kinds (TransferTarget.Kind).
@@ -264,7 +267,7 @@ func (c *call) command(ctx context.Context, by Actor, req CallControlRequest) (L
 func checkControl(req CallControlRequest) error {
 	switch req.Action {
 	case ActionHangup, ActionHold, ActionRetrieve, ActionMute, ActionUnmute, ActionConsultComplete,
-		ActionConsultCancel, ActionConference, ActionDisposition:
+		ActionConsultCancel, ActionConference, ActionDisposition, ActionAnswer:
 	case ActionDTMF:
 		if !dtmfDigits.MatchString(req.Digits) {
 			return fmt.Errorf("%w: %q (1-32 of 0-9 * # A-D)", ErrInvalidDigits, req.Digits)
@@ -328,6 +331,8 @@ func (c *call) control(by Actor, req CallControlRequest) error {
 		return nil
 	case ActionHangup:
 		return c.ctlHangup(by)
+	case ActionAnswer:
+		return c.ctlAnswer(by)
 	}
 	l := c.talkLeg()
 	if l == nil {

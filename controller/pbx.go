@@ -1058,7 +1058,7 @@ func (c *call) pbxOffer(ev acd.Event, a store.Agent, dev string) bool {
 	rang := 0
 	ring := func(role, ep string) {
 		l := c.newLeg(role, ep, agent)
-		l.offerLive = true
+		l.offerLive, l.offerUntil = true, ev.Until
 		if err := c.originate(l, ep, timeout); err != nil {
 			c.log.Warn("agent device unreachable", "agent_id", agent, "device", ep, "err", err)
 			l.offerLive = false

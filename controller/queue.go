@@ -74,6 +74,8 @@ func (c *call) runQueue(idOrName string, prio int, skills []ivr.SkillReq) *store
 	c.publish("call.queued", "", nil, map[string]any{"queue": q.ID, "queue_name": q.Name, "priority": prio,
 		"caller": c.in.Caller})
 	w := &queueWait{q: q, offered: map[string]store.Agent{}}
+	c.queueing = true
+	defer func() { c.queueing = false }()
 	var unpick func()
 	w.pickup, unpick = c.queuePickup()
 	defer unpick()
@@ -416,7 +418,7 @@ func (c *call) offer(ev acd.Event) store.Agent {
 		return a
 	}
 	l := c.newLeg("agent", dev, agent)
-	l.offerLive = true
+	l.offerLive, l.offerUntil = true, ev.Until
 	// A phone number (tel/, a mobile agent) is never asked to answer by itself.
 	l.autoAnswer = a.AutoAnswer && !strings.HasPrefix(dev, "tel/")
 	timeout := ev.Until.Sub(c.now()) + time.Second

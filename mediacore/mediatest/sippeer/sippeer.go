@@ -34,6 +34,10 @@ type Config struct {
 	Answer func(req *sip.Request) int
 	// AnswerDelay waits between 180 and the final response.
 	AnswerDelay time.Duration
+	// RingOnly, when it returns true for an INVITE, makes the phone ring
+	// (180) and never answer it, like a person who does not pick up: it
+	// waits for the CANCEL (counted by Cancelled). Answer is not asked.
+	RingOnly func(req *sip.Request) bool
 	// AuthUser and AuthPassword, when set, make the phone challenge every
 	// new INVITE with 407 (RFC 3261 §22.3, like a carrier's proxy) and
 	// accept only a correct MD5 digest answer.
@@ -630,8 +634,9 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(res)
 		return
 	}
+	ringOnly := p.cfg.RingOnly != nil && p.cfg.RingOnly(req)
 	code := 200
-	if p.cfg.Answer != nil {
+	if p.cfg.Answer != nil && !ringOnly {
 		code = p.cfg.Answer(req)
 	}
 	sess, err := p.dua.ReadInvite(req, tx)
@@ -639,6 +644,12 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	defer sess.Close()
+	if ringOnly {
+		_ = sess.Respond(180, "Ringing", nil)
+		<-sess.Context().Done()
+		p.cancelled.Add(1)
+		return
+	}
 	var early *Call
 	if p.cfg.EarlyMedia {
 		if early, err = p.earlyMedia(sess, req); err != nil {
