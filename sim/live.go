@@ -547,11 +547,12 @@ func reconcileLive(ctx context.Context, c *client, cfg LiveConfig, res LiveResul
 	exp := res.Truth.Expect(cfg.Definitions, from, to)
 	deadline := time.Now().Add(cfg.Settle)
 	for {
-		var qr, ar reports.Report
-		if err := c.do(ctx, http.MethodGet, reportPath("queues", from, to, []string{res.QueueID}), nil, &qr); err != nil {
+		qr, err := fetchReport(ctx, c, "queues", from, to, []string{res.QueueID})
+		if err != nil {
 			return nil, err
 		}
-		if err := c.do(ctx, http.MethodGet, reportPath("agents", from, to, res.AgentIDs), nil, &ar); err != nil {
+		ar, err := fetchReport(ctx, c, "agents", from, to, res.AgentIDs)
+		if err != nil {
 			return nil, err
 		}
 		// The ground truth's scope is named by queue name; Hotline's by id.
