@@ -440,6 +440,7 @@ func caller(ctx context.Context, cfg LiveConfig, i int, a Arrival, l *ledger) {
 			default:
 			}
 			l.calls[i].Abandoned = time.Now()
+			l.calls[i].Cancelled = call == nil
 			l.waiting--
 			l.abandoned++
 			l.done++
