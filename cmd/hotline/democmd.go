@@ -103,7 +103,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer logFile.Close()
 	// sipgo logs some transport conditions on its package logger; in this
 	// process they would garble the view: they go to the daemon's log.
+	// The previous logger comes back before the file closes.
+	prevSIPLogger := sip.DefaultLogger()
 	sip.SetDefaultLogger(slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	defer sip.SetDefaultLogger(prevSIPLogger)
 
 	httpAddr, sipAddr, err := demoAddrs()
 	if err != nil {
