@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"hotline/controller/reports"
 )
 
 // client is a small REST client of a Hotline instance.
@@ -90,6 +92,27 @@ func list[T any](ctx context.Context, c *client, path string) ([]T, error) {
 		}
 		after = pg.Next
 	}
+}
+
+// maxReportKeys is how many keys one report request may name (the API
+// answers 400 beyond: api/reports.go).
+const maxReportKeys = 500
+
+// fetchReport reads a report over the run's range for keys, in requests
+// of at most maxReportKeys keys, and joins their rows: a run with more
+// than 500 agents asks for their report in several requests.
+func fetchReport(ctx context.Context, c *client, kind string, from, to time.Time, keys []string) (reports.Report, error) {
+	var all reports.Report
+	for i := 0; i == 0 || i < len(keys); i += maxReportKeys {
+		var part reports.Report
+		if err := c.do(ctx, http.MethodGet, reportPath(kind, from, to, keys[i:min(i+maxReportKeys, len(keys))]), nil, &part); err != nil {
+			return reports.Report{}, err
+		}
+		rows := append(all.Rows, part.Rows...)
+		all = part
+		all.Rows = rows
+	}
+	return all, nil
 }
 
 // reportPath is a report route with the range of a run.

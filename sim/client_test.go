@@ -173,3 +173,67 @@ func TestReconcileLiveOverHTTP(t *testing.T) {
 		t.Fatalf("an extra true call was not reported: %v %v", diffs, err)
 	}
 }
+
+// A run with more than 500 agents asks for their report in several
+// requests: the API refuses more than 500 keys in one (found by the
+// 120 calls/s step of issue 11's load runs, 600 agents).
+func TestFetchReportSplitsKeys(t *testing.T) {
+	var mu sync.Mutex
+	var requests []int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var keys []string
+		if k := r.URL.Query().Get("keys"); k != "" {
+			keys = strings.Split(k, ",")
+		}
+		mu.Lock()
+		requests = append(requests, len(keys))
+		mu.Unlock()
+		if len(keys) > maxReportKeys {
+			http.Error(w, `{"error":{"code":"invalid_value","message":"at most 500 keys","field":"keys"}}`, http.StatusBadRequest)
+			return
+		}
+		rep := reports.Report{Kind: "agents"}
+		for _, k := range keys {
+			rep.Rows = append(rep.Rows, reports.Row{Key: k})
+		}
+		_ = json.NewEncoder(w).Encode(rep)
+	}))
+	defer srv.Close()
+	c := &client{base: srv.URL, token: "tok", http: srv.Client()}
+	from := time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		keys     int
+		requests []int
+	}{
+		{"no keys: one request for every row", 0, []int{0}},
+		{"one", 1, []int{1}},
+		{"exactly the limit", 500, []int{500}},
+		{"one more than the limit", 501, []int{500, 1}},
+		{"1,201 agents", 1201, []int{500, 500, 201}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			requests = nil
+			keys := make([]string, tc.keys)
+			for i := range keys {
+				keys[i] = fmt.Sprintf("agent-%d", i)
+			}
+			rep, err := fetchReport(context.Background(), c, "agents", from, from.Add(time.Hour), keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Rows) != tc.keys || rep.Kind != "agents" {
+				t.Errorf("%d rows of kind %q, want %d", len(rep.Rows), rep.Kind, tc.keys)
+			}
+			for i, r := range rep.Rows {
+				if r.Key != keys[i] {
+					t.Fatalf("row %d is %s, want %s", i, r.Key, keys[i])
+				}
+			}
+			if fmt.Sprint(requests) != fmt.Sprint(tc.requests) {
+				t.Errorf("requests of %v keys, want %v", requests, tc.requests)
+			}
+		})
+	}
+}

@@ -19,10 +19,16 @@
 //   - The live driver (Run): agents as SIP phones (sippeer) logged in over
 //     REST, callers dialing the queue's number and abandoning after their
 //     patience, against a Hotline instance (--target, --sip).
+//   - What a run shows while it runs: a Snapshot each second (its own
+//     counts, Hotline's real-time figures, in load mode the daemon's RSS
+//     and goroutines from /metrics), drawn by the live terminal view
+//     (RenderView, a pure function, run by bubbletea) or printed as a
+//     ProgressLine; in load mode a LoadSummary at the end.
 //
 // It imports the standard library, hotline/controller/store and
-// hotline/controller/reports (record and report types), and the SIP test
-// peer hotline/mediacore/mediatest/sippeer; it must not import the
+// hotline/controller/reports (record and report types), the SIP test
+// peer hotline/mediacore/mediatest/sippeer, and the terminal libraries
+// bubbletea, lipgloss and x/term; it must not import the
 // controller, the api or a media backend: it talks to Hotline over HTTP
 // and SIP only.
 package sim

@@ -92,7 +92,7 @@ func TestLiveRunReconciles(t *testing.T) {
 	res, err := Live(ctx, LiveConfig{
 		Target: base, SIP: sipAddr, Token: e2eToken, Agents: 3,
 		Traffic:   Traffic{Rate: 0.5, Duration: 60 * time.Second, AHT: 4 * time.Second, Patience: 8 * time.Second, Seed: 11},
-		RingDelay: 300 * time.Millisecond, Progress: io.Discard,
+		RingDelay: 300 * time.Millisecond, WrapUp: 10 * time.Second, Progress: io.Discard,
 	})
 	for _, c := range res.Truth.Calls {
 		if c.Failed != "" {

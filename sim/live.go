@@ -33,6 +33,10 @@ type LiveConfig struct {
 	// Queue and Number name what the run creates or reuses; the queue
 	// must carry no other traffic during the run's quarter hours.
 	Queue, Number string
+	// WrapUp is the queue's after-call work (wrap_up, whole seconds): an
+	// agent is not offered a call for this long after hanging up. Zero
+	// means none.
+	WrapUp time.Duration
 	// ExtensionBase is the first agent extension (default 7001).
 	ExtensionBase int
 	// Definitions are the report definitions of the instance and the
@@ -42,9 +46,19 @@ type LiveConfig struct {
 	Settle time.Duration
 	// IP is the local address phones listen on (default 127.0.0.1).
 	IP string
-	// Progress receives a progress line every second; nil prints none.
-	Progress io.Writer
-	HTTP     *http.Client
+	// Progress receives a progress line (ProgressLine) every
+	// ProgressEvery (default 5 s) while calls arrive; nil prints none.
+	Progress      io.Writer
+	ProgressEvery time.Duration
+	// OnSnapshot, when set, receives a Snapshot every second while calls
+	// arrive (the live view); it must not block.
+	OnSnapshot func(Snapshot)
+	// Watch adds Hotline's real-time figures to the snapshots.
+	Watch bool
+	// Load is the load mode: the snapshots carry the daemon's memory and
+	// goroutines from its /metrics, and LiveResult.Load their history.
+	Load bool
+	HTTP *http.Client
 }
 
 func (c *LiveConfig) defaults() {
@@ -95,6 +109,9 @@ type LiveResult struct {
 	AgentIDs    []string
 	From, To    time.Time
 	Differences []Difference
+	// Load is the run's rate, failures, INVITE-to-answer percentiles and,
+	// in load mode, the daemon's process figures over time.
+	Load LoadSummary
 }
 
 // Live runs traffic against the instance, keeping the ground truth, then
@@ -145,8 +162,8 @@ func Live(ctx context.Context, cfg LiveConfig) (LiveResult, error) {
 			return res, err
 		}
 	}
-	truth, from, to, err := placeCalls(ctx, cfg, arrivals, agents)
-	res.Truth, res.From, res.To = truth, from, to
+	truth, from, to, load, err := placeCalls(ctx, cfg, c, arrivals, agents)
+	res.Truth, res.From, res.To, res.Load = truth, from, to, load
 	if err != nil {
 		return res, err
 	}
@@ -225,7 +242,8 @@ func ensureQueue(ctx context.Context, c *client, cfg LiveConfig, agents []*liveA
 	for i, a := range agents {
 		members[i] = map[string]any{"agent_id": a.id, "penalty": 0}
 	}
-	body := map[string]any{"name": cfg.Queue, "members": members, "join_when_no_agents": true}
+	body := map[string]any{"name": cfg.Queue, "members": members, "join_when_no_agents": true,
+		"wrap_up": int(cfg.WrapUp / time.Second)}
 	var got store.Queue
 	for _, q := range qs {
 		if q.Name == cfg.Queue {
@@ -288,19 +306,22 @@ type ledger struct {
 	byCaller                                          map[string]int // caller user -> call index
 	answered                                          []chan struct{}
 	placed, waiting, talking, abandoned, failed, done int
+	// setup holds each connected caller's INVITE-to-answer time.
+	setup []time.Duration
 }
 
 func callerUser(n int) string { return fmt.Sprintf("5559%06d", n) }
 
 // placeCalls runs the traffic: one goroutine per caller (each is a
 // person with a patience) and one per agent phone.
-func placeCalls(ctx context.Context, cfg LiveConfig, arrivals []Arrival, agents []*liveAgent) (Truth, time.Time, time.Time, error) {
+func placeCalls(ctx context.Context, cfg LiveConfig, c *client, arrivals []Arrival, agents []*liveAgent) (Truth, time.Time, time.Time, LoadSummary, error) {
 	l := &ledger{calls: make([]CallTruth, len(arrivals)), byCaller: map[string]int{}, answered: make([]chan struct{}, len(arrivals))}
 	for i, a := range arrivals {
 		l.calls[i].N = a.N
 		l.byCaller[callerUser(a.N)] = i
 		l.answered[i] = make(chan struct{})
 	}
+	parent := ctx // the last snapshot is taken after the calls' context ends
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -311,7 +332,12 @@ func placeCalls(ctx context.Context, cfg LiveConfig, arrivals []Arrival, agents 
 		go func() { defer wg.Done(); agentLoop(ctx, a, arrivals, l) }()
 	}
 	start := time.Now()
-	stopProgress := progress(ctx, cfg, l, start, len(arrivals))
+	w := &watcher{cfg: cfg, c: c, l: l, start: start, total: len(arrivals)}
+	stopWatch := make(chan struct{})
+	var watching sync.WaitGroup
+	watching.Add(1)
+	go func() { defer watching.Done(); w.run(ctx, stopWatch) }()
+	stopProgress := func() { close(stopWatch); watching.Wait() }
 	var callers sync.WaitGroup
 	for i, a := range arrivals {
 		select {
@@ -321,7 +347,8 @@ func placeCalls(ctx context.Context, cfg LiveConfig, arrivals []Arrival, agents 
 			cancel()
 			wg.Wait()
 			stopProgress()
-			return Truth{Queue: cfg.Queue, Calls: l.calls}, start, time.Now(), ctx.Err()
+			end := time.Now()
+			return Truth{Queue: cfg.Queue, Calls: l.calls}, start, end, w.summary(context.WithoutCancel(ctx), l, start, end), ctx.Err()
 		}
 		callers.Add(1)
 		go func() { defer callers.Done(); caller(ctx, cfg, i, a, l) }()
@@ -330,7 +357,13 @@ func placeCalls(ctx context.Context, cfg LiveConfig, arrivals []Arrival, agents 
 	cancel()
 	wg.Wait()
 	stopProgress()
-	return Truth{Queue: cfg.Queue, Calls: l.calls}, start, time.Now(), nil
+	end := time.Now()
+	if cfg.OnSnapshot != nil {
+		last := w.snapshot(parent)
+		last.Reconciling = true
+		cfg.OnSnapshot(last)
+	}
+	return Truth{Queue: cfg.Queue, Calls: l.calls}, start, end, w.summary(ctx, l, start, end), nil
 }
 
 // caller places one call: it dials the number and hangs up after its
@@ -380,6 +413,7 @@ func caller(ctx context.Context, cfg LiveConfig, i int, a Arrival, l *ledger) {
 			call = r.Call
 			l.mu.Lock()
 			l.calls[i].EnqueueSeen = time.Now()
+			l.setup = append(l.setup, l.calls[i].EnqueueSeen.Sub(l.calls[i].Arrival))
 			l.mu.Unlock()
 			call.SetTone(620) // the caller speaks: audio flows while it waits and talks
 			if answered == nil {
@@ -406,6 +440,7 @@ func caller(ctx context.Context, cfg LiveConfig, i int, a Arrival, l *ledger) {
 			default:
 			}
 			l.calls[i].Abandoned = time.Now()
+			l.calls[i].Cancelled = call == nil
 			l.waiting--
 			l.abandoned++
 			l.done++
@@ -505,36 +540,6 @@ func agentLoop(ctx context.Context, a *liveAgent, arrivals []Arrival, l *ledger)
 	}
 }
 
-// progress prints a progress line every second until stopped.
-func progress(ctx context.Context, cfg LiveConfig, l *ledger, start time.Time, total int) (stop func()) {
-	if cfg.Progress == nil {
-		return func() {}
-	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				fmt.Fprintln(cfg.Progress)
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				l.mu.Lock()
-				fmt.Fprintf(cfg.Progress, "\rsim %4.0fs/%.0fs  placed %d/%d  waiting %d  talking %d  abandoned %d  ended %d  failed %d ",
-					time.Since(start).Seconds(), cfg.Traffic.Duration.Seconds(), l.placed, total, l.waiting, l.talking, l.abandoned, l.done, l.failed)
-				l.mu.Unlock()
-			}
-		}
-	}()
-	return func() { close(done); wg.Wait() }
-}
-
 // reconcileLive fetches Hotline's figures for the run until they include
 // every call (or Settle passes) and compares them with the ground truth.
 func reconcileLive(ctx context.Context, c *client, cfg LiveConfig, res LiveResult) ([]Difference, error) {
@@ -543,11 +548,12 @@ func reconcileLive(ctx context.Context, c *client, cfg LiveConfig, res LiveResul
 	exp := res.Truth.Expect(cfg.Definitions, from, to)
 	deadline := time.Now().Add(cfg.Settle)
 	for {
-		var qr, ar reports.Report
-		if err := c.do(ctx, http.MethodGet, reportPath("queues", from, to, []string{res.QueueID}), nil, &qr); err != nil {
+		qr, err := fetchReport(ctx, c, "queues", from, to, []string{res.QueueID})
+		if err != nil {
 			return nil, err
 		}
-		if err := c.do(ctx, http.MethodGet, reportPath("agents", from, to, res.AgentIDs), nil, &ar); err != nil {
+		ar, err := fetchReport(ctx, c, "agents", from, to, res.AgentIDs)
+		if err != nil {
 			return nil, err
 		}
 		// The ground truth's scope is named by queue name; Hotline's by id.

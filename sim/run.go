@@ -32,6 +32,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		patience  = fs.Duration("patience", 30*time.Second, "mean caller patience (exponential); 0: never abandon")
 		seed      = fs.Uint64("seed", 1, "traffic seed: the same seed gives the same traffic")
 		ring      = fs.Duration("ring", time.Second, "agent phones ring this long before answering")
+		wrap      = fs.Duration("wrap", 10*time.Second, "the queue's wrap-up after each call (whole seconds; 0: none)")
 		queue     = fs.String("queue", "sim", "queue name to create or reuse")
 		number    = fs.String("number", "+15550199", "access number to create or reuse, routed to the queue")
 		ip        = fs.String("ip", "127.0.0.1", "local address the simulated phones listen on")
@@ -39,6 +40,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		shortAb   = fs.Duration("short-abandon", 5*time.Second, "short abandon threshold S (as configured on the instance)")
 		tolerance = fs.Duration("tolerance", 500*time.Millisecond, "how far the simulator's clock readings may be from Hotline's")
 		settle    = fs.Duration("settle", 30*time.Second, "how long to wait for the reports to include every call")
+		view      = fs.Bool("view", isTerminal(stdout), "show the live terminal view (default: when stdout is a terminal; plain progress lines otherwise)")
+		load      = fs.Bool("load", false, "load mode: also report achieved calls/s, failed calls, INVITE-to-answer p50/p95 and the daemon's RSS and goroutines (from /metrics)")
+		every     = fs.Duration("every", 5*time.Second, "interval of the plain progress lines")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -60,10 +64,32 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	lc := LiveConfig{
 		Target: *target, SIP: *sipAddr, Token: *token, Agents: *agents,
 		Traffic:   Traffic{Rate: *rate, Duration: *duration, AHT: *aht, Patience: *patience, Seed: *seed},
-		RingDelay: *ring, Queue: *queue, Number: *number, IP: *ip, Settle: *settle,
-		Definitions: Definitions{Config: cfg, Tolerance: *tolerance}, Progress: stderr,
+		RingDelay: *ring, WrapUp: *wrap, Queue: *queue, Number: *number, IP: *ip, Settle: *settle,
+		Definitions: Definitions{Config: cfg, Tolerance: *tolerance}, Progress: stderr, ProgressEvery: *every,
+		Load: *load,
+	}
+	if *view {
+		runCtx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		send, stop := startView(stdout, cancel)
+		lc.Progress, lc.OnSnapshot, lc.Watch = nil, send, true
+		ctx = runCtx
+		res, err := Live(ctx, lc)
+		stop()
+		return finish(stdout, res, err, *load)
 	}
 	res, err := Live(ctx, lc)
+	return finish(stdout, res, err, *load)
+}
+
+// finish prints the load figures (in load mode) and the verdict of a run
+// that got as far as reconciling.
+func finish(stdout io.Writer, res LiveResult, err error, load bool) error {
+	if load && res.Load.Placed > 0 {
+		if werr := WriteLoadSummary(stdout, res.Load); werr != nil {
+			return werr
+		}
+	}
 	if err != nil && !errors.Is(err, ErrMismatch) {
 		return err
 	}

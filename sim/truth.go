@@ -33,9 +33,12 @@ type CallTruth struct {
 	// HangupSeen is when Hotline confirmed the caller's hangup (the BYE's
 	// or CANCEL's final response); zero: not observed.
 	HangupSeen time.Time
-	Agent      string
-	Talk       time.Duration
-	Failed     string
+	// Cancelled says the caller gave up before it heard Hotline answer:
+	// it sent CANCEL for its INVITE (RFC 3261 §9.1).
+	Cancelled bool
+	Agent     string
+	Talk      time.Duration
+	Failed    string
 }
 
 // Wait is the time from queue entry to answer or abandon.
@@ -60,6 +63,13 @@ func (c CallTruth) WaitRange() (lo, hi time.Duration) {
 	}
 	if c.Answered.IsZero() && c.HangupSeen.After(c.Abandoned) {
 		hi += c.HangupSeen.Sub(c.Abandoned)
+	}
+	if !c.Abandoned.IsZero() && c.Cancelled {
+		// The caller gave up before it heard Hotline answer: Hotline's
+		// 200 may have crossed the CANCEL (RFC 3261 §9.1), entering the
+		// call in the queue as late as the hangup, so the wait it
+		// measured can be as short as 0.
+		lo = 0
 	}
 	return max(lo, 0), hi
 }

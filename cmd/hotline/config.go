@@ -151,6 +151,7 @@ var errConfig = errors.New("config")
 var commands = []struct{ name, doc string }{
 	{"serve", "run the call center: API, media core, controller (the default command)"},
 	{"migrate", "apply the database migrations and exit"},
+	{"demo", "serve a demo call center on a temporary embedded store, drive it with sim, print the verdict and stop (demo -h)"},
 	{"sim", "drive a running Hotline with simulated agents and callers and reconcile its reports (sim -h)"},
 	{"version", "print the version"},
 	{"help", "show this help"},

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -57,9 +58,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "hotline", version)
 		return 0
 	case "serve", "migrate":
+	case "demo":
+		return runDemo(ctx, args, stdout, stderr)
 	case "sim":
 		// The traffic simulator (package sim): a client of a running
-		// Hotline over REST and SIP, with its own flags.
+		// Hotline over REST and SIP, with its own flags. sipgo logs some
+		// transport conditions on its package logger (retransmissions
+		// after a call ended): noise between progress lines.
+		sip.SetDefaultLogger(slog.New(slog.DiscardHandler))
 		switch err := sim.Run(ctx, args, stdout, stderr); {
 		case err == nil, errors.Is(err, flag.ErrHelp):
 			return 0
@@ -73,7 +79,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		_, _ = loadConfig([]string{"-h"}, getenv, stdout) // prints the usage
 		return 0
 	default:
-		fmt.Fprintf(stderr, "hotline: unknown command %q (want serve, migrate, sim, version or help)\n", cmd)
+		fmt.Fprintf(stderr, "hotline: unknown command %q (want serve, migrate, sim, demo, version or help)\n", cmd)
 		return 2
 	}
 	cfg, err := loadCommandConfig(cmd, args, getenv, stderr)
