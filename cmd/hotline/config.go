@@ -35,11 +35,16 @@ type config struct {
 	// alone: SIPp 3.6 and libre-based phones (baresip) give up when a
 	// SHA-256 challenge comes first, or at all (RFC 8760 §2.4 lets the
 	// server offer both; the phones do not cope).
-	SIPDigestAlgorithms string        `yaml:"sip_digest_algorithms"`
-	RTPPortMin          int           `yaml:"rtp_port_min"`
-	RTPPortMax          int           `yaml:"rtp_port_max"`
-	MediaBackend        string        `yaml:"media_backend"`
-	ShutdownGrace       time.Duration `yaml:"shutdown_grace"`
+	SIPDigestAlgorithms string `yaml:"sip_digest_algorithms"`
+	RTPPortMin          int    `yaml:"rtp_port_min"`
+	RTPPortMax          int    `yaml:"rtp_port_max"`
+	// MediaTimeout hangs up a native call leg after this long without RTP
+	// from a phone that should be sending (not while it is held): a phone
+	// that lost its network, or a BYE lost on the way, would otherwise keep
+	// its call, and its agent, busy for ever. 0 turns it off.
+	MediaTimeout  time.Duration `yaml:"media_timeout"`
+	MediaBackend  string        `yaml:"media_backend"`
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
 	// BlacklistAction is how a blacklisted caller is refused: busy (SIP
 	// 486) or reject (603 Decline).
 	BlacklistAction string `yaml:"blacklist_action"`
@@ -114,6 +119,7 @@ func defaultConfig() config {
 		SIPDigestAlgorithms: "MD5",
 		RTPPortMin:          20000,
 		RTPPortMax:          29999,
+		MediaTimeout:        60 * time.Second,
 		MediaBackend:        "native",
 		ShutdownGrace:       10 * time.Second,
 		BlacklistAction:     "busy",
@@ -138,6 +144,7 @@ func settings(c *config) []setting {
 		{"HOTLINE_SIP_DIGEST_ALGORITHMS", "sip-digest-algorithms", "digest challenges offered to phones, preferred first: MD5, SHA-256", stringValue{&c.SIPDigestAlgorithms}},
 		{"HOTLINE_RTP_PORT_MIN", "rtp-port-min", "lowest RTP port of the native media core", intValue{&c.RTPPortMin}},
 		{"HOTLINE_RTP_PORT_MAX", "rtp-port-max", "highest RTP port of the native media core", intValue{&c.RTPPortMax}},
+		{"HOTLINE_MEDIA_TIMEOUT", "media-timeout", "hang up a native call leg after this long without RTP (0: never)", durationValue{&c.MediaTimeout}},
 		{"HOTLINE_MEDIA_BACKEND", "media-backend", "media core backend: native", stringValue{&c.MediaBackend}},
 		{"HOTLINE_SHUTDOWN_GRACE", "shutdown-grace", "how long a graceful shutdown may take", durationValue{&c.ShutdownGrace}},
 		{"HOTLINE_BLACKLIST_ACTION", "blacklist-action", "how a blacklisted caller is refused: busy (486) or reject (603)", stringValue{&c.BlacklistAction}},
@@ -297,6 +304,9 @@ func (c config) validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("%w: log_level %q: want debug, info, warn or error", errConfig, c.LogLevel)
+	}
+	if c.MediaTimeout < 0 {
+		return fmt.Errorf("%w: media_timeout %v is negative", errConfig, c.MediaTimeout)
 	}
 	if c.RTPPortMin < 1024 || c.RTPPortMax > 65535 || c.RTPPortMax-c.RTPPortMin < 2 {
 		return fmt.Errorf("%w: rtp ports %d-%d: want a range of at least 2 inside 1024-65535", errConfig, c.RTPPortMin, c.RTPPortMax)

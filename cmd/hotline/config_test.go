@@ -125,6 +125,7 @@ func TestLoadConfigRejects(t *testing.T) {
 		{name: "bad env bool", env: map[string]string{"HOTLINE_DEMO": "sure"}, mention: "HOTLINE_DEMO"},
 		{name: "bad log level", args: []string{"--log-level", "loud"}, mention: "log_level"},
 		{name: "bad blacklist action", args: []string{"--blacklist-action", "drop"}, mention: "blacklist_action"},
+		{name: "negative media timeout", args: []string{"--media-timeout", "-1s"}, mention: "media_timeout"},
 		{name: "bad rtp range", args: []string{"--rtp-port-min", "30000", "--rtp-port-max", "30000"}, mention: "rtp ports"},
 		{name: "unknown digest algorithm", args: []string{"--sip-digest-algorithms", "MD5,SHA-1"}, mention: "sip_digest_algorithms"},
 		{name: "unknown backend", args: []string{"--media-backend", "pbx"}, mention: "media_backend"},
@@ -192,12 +193,13 @@ func TestExampleConfigLoads(t *testing.T) {
 // flags; a listed native node's section is applied over those defaults.
 func TestMediaNodes(t *testing.T) {
 	type nativeKeys struct {
-		Listen           string   `yaml:"listen"`
-		RTPPortMin       int      `yaml:"rtp_port_min"`
-		RTPPortMax       int      `yaml:"rtp_port_max"`
-		MediaDir         string   `yaml:"media_dir"`
-		Realm            string   `yaml:"realm"`
-		DigestAlgorithms []string `yaml:"digest_algorithms"`
+		Listen           string        `yaml:"listen"`
+		RTPPortMin       int           `yaml:"rtp_port_min"`
+		RTPPortMax       int           `yaml:"rtp_port_max"`
+		MediaDir         string        `yaml:"media_dir"`
+		Realm            string        `yaml:"realm"`
+		DigestAlgorithms []string      `yaml:"digest_algorithms"`
+		MediaTimeout     time.Duration `yaml:"media_timeout"`
 	}
 	decoded := func(t *testing.T, c config) (mediaNode, nativeKeys) {
 		t.Helper()
@@ -221,8 +223,17 @@ func TestMediaNodes(t *testing.T) {
 	}
 	n, k := decoded(t, c)
 	if n.Name != "native" || n.Kind != "native" || k.Listen != "127.0.0.1:7070" || k.MediaDir != "/d/media" ||
-		k.RTPPortMin != 20000 || k.Realm != "hotline" || !reflect.DeepEqual(k.DigestAlgorithms, []string{"MD5"}) {
+		k.RTPPortMin != 20000 || k.Realm != "hotline" || !reflect.DeepEqual(k.DigestAlgorithms, []string{"MD5"}) ||
+		k.MediaTimeout != time.Minute {
 		t.Fatalf("default node %+v %+v", n, k)
+	}
+	// The media timeout reaches the native node's section as a duration.
+	c, err = loadConfig([]string{"--media-timeout", "90s"}, envMap(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, k := decoded(t, c); k.MediaTimeout != 90*time.Second {
+		t.Fatalf("--media-timeout 90s: node got %v", k.MediaTimeout)
 	}
 	file := writeFile(t, "sip_addr: 127.0.0.1:7060\nmedia_nodes:\n  - name: edge-1\n    kind: native\n    config:\n      listen: 127.0.0.1:7080\n      rtp_port_min: 30000\n")
 	c, err = loadConfig([]string{"--config", file}, envMap(nil), io.Discard)

@@ -45,6 +45,7 @@ func nativeDefaults(cfg config) (*yaml.Node, error) {
 		"listen":            cfg.SIPAddr,
 		"rtp_port_min":      cfg.RTPPortMin,
 		"rtp_port_max":      cfg.RTPPortMax,
+		"media_timeout":     cfg.MediaTimeout.String(),
 		"media_dir":         filepath.Join(cfg.DataDir, "media"),
 		"realm":             cfg.SIPRealm,
 		"digest_algorithms": strings.Split(cfg.SIPDigestAlgorithms, ","),

@@ -159,3 +159,38 @@ func lastLines(b []byte, n int) string {
 	}
 	return string(b)
 }
+
+// TestSIPpSilentCallerTimesOut: a SIPp caller that is answered and then
+// sends no RTP (a phone that lost its network without a BYE) is hung up
+// after the configured MediaTimeout: SIPp receives the BYE, and the
+// controller sees the hangup with cause media_timeout. Without it such a
+// call would hold its agent forever.
+func TestSIPpSilentCallerTimesOut(t *testing.T) {
+	sipp := testenv.RequireTool(t, "sipp")
+	b := newTestBackend(t, func(c *Config) { c.MediaTimeout = time.Second })
+	a := startAutoAnswer(t, b)
+	scenario, _ := filepath.Abs("testdata/sipp/uac_silent.xml")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, sipp, "-sf", scenario, "-s", "700", "-m", "1", "-l", "1",
+		"-i", "127.0.0.1", "-p", strconv.Itoa(testenv.FreeUDPPort(t)), "-mp", strconv.Itoa(testenv.FreeUDPPort(t)&^1),
+		"-nostdin", "-timeout", "15s", "-timeout_error", "-trace_err",
+		b.Addr().String())
+	cmd.Dir = t.TempDir()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sipp (no BYE for the silent call?): %v\n%s", err, lastLines(out, 30))
+	}
+	evs := a.waitFor(t, 5*time.Second, func(evs []mediacore.Event) bool {
+		for _, ev := range evs {
+			if ev.Type == mediacore.EventHangup {
+				return true
+			}
+		}
+		return false
+	})
+	for _, ev := range evs {
+		if ev.Type == mediacore.EventHangup && ev.Cause != mediacore.CauseMediaTimeout {
+			t.Errorf("hangup cause %v, want %v", ev.Cause, mediacore.CauseMediaTimeout)
+		}
+	}
+}
