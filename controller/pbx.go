@@ -95,9 +95,8 @@ type pbxWait struct {
 	// the offer to the picker (acd.Engine.PickUp) before it connects.
 	queue bool
 	// Owned by c's actor.
-	taken *leg         // the channel of the phone that took the call
-	add   []ringDest   // destinations added while ringing (REST pickup)
-	wake  chan<- error // answers the handoff
+	taken *leg       // the channel of the phone that took the call
+	add   []ringDest // destinations added while ringing (REST pickup)
 }
 
 type fmPending struct {

@@ -175,15 +175,6 @@ func incoming(t *testing.T, ph *sippeer.Phone, what string) *sippeer.Call {
 	}
 }
 
-func noIncoming(t *testing.T, ph *sippeer.Phone, what string) {
-	t.Helper()
-	select {
-	case <-ph.Incoming():
-		t.Fatalf("%s: a call was answered", what)
-	default:
-	}
-}
-
 // hears waits until call hears the tone.
 func hears(t *testing.T, who string, c *sippeer.Call, freq float64) {
 	t.Helper()

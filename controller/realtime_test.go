@@ -152,9 +152,9 @@ func TestRealtimeQueueAndAgents(t *testing.T) {
 	h.until("B queued", time.Second, func() bool { return len(h.liveCallIDs()) == 2 })
 	h.clk.Advance(3 * time.Second)
 	ids := h.liveCallIDs()
-	a, b := ids[0], ids[1]
-	if h.queuedAt(a).After(h.queuedAt(b)) {
-		a, b = b, a
+	a := ids[0]
+	if h.queuedAt(ids[1]).Before(h.queuedAt(a)) {
+		a = ids[1]
 	}
 
 	st := h.stats()
