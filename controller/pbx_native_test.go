@@ -140,6 +140,17 @@ func (p *pbxCenter) settings(ext, mobile string, s store.PBXSettings) {
 	})
 }
 
+// allEnded waits until the call path has ended every call: a phone sees
+// its BYE answered before the controller has processed the hangup, and an
+// extension still counted as talking is busy to the next call.
+func (p *pbxCenter) allEnded(t *testing.T) {
+	t.Helper()
+	eventually(t, "every call ended", 10*time.Second, func() bool {
+		calls, err := p.cc.Calls(t.Context(), admin)
+		return err == nil && len(calls) == 0
+	})
+}
+
 // phone starts a sippeer phone for ext, registered unless cfg says
 // otherwise, and waits until the call path knows it registered.
 func (p *pbxCenter) phone(ext string, register bool, cfg sippeer.Config) *sippeer.Phone {
@@ -252,6 +263,7 @@ func TestPBXForwardAndDND(t *testing.T) {
 		talkBoth(t, ca, cc, 700, 1300)
 		_ = ca.Hangup(t.Context())
 		<-cc.Done()
+		p.allEnded(t)
 		eventually(t, "CDR", 10*time.Second, p.cdrWhere(func(r store.CDR) bool {
 			return r.Extension == "1003" && len(r.Transfers) == 1 && r.Transfers[0].Kind == "forward-busy" &&
 				r.Transfers[0].From == "1002" && r.Transfers[0].Target == "1003"
@@ -277,6 +289,7 @@ func TestPBXForwardAndDND(t *testing.T) {
 		talkBoth(t, ca, cc, 700, 1300)
 		_ = ca.Hangup(t.Context())
 		<-cc.Done()
+		p.allEnded(t)
 	})
 	t.Run("always", func(t *testing.T) {
 		p.settings("1002", "", store.PBXSettings{ForwardAlways: "1003"})
@@ -289,6 +302,7 @@ func TestPBXForwardAndDND(t *testing.T) {
 		}
 		_ = ca.Hangup(t.Context())
 		<-cc.Done()
+		p.allEnded(t)
 	})
 	t.Run("no answer", func(t *testing.T) {
 		p.phone("1004", true, ringing)
@@ -298,6 +312,7 @@ func TestPBXForwardAndDND(t *testing.T) {
 		talkBoth(t, ca, cc, 700, 1300)
 		_ = ca.Hangup(t.Context())
 		<-cc.Done()
+		p.allEnded(t)
 		eventually(t, "CDR", 10*time.Second, p.cdrWhere(func(r store.CDR) bool {
 			return r.Extension == "1003" && len(r.Transfers) == 1 && r.Transfers[0].Kind == "forward-no-answer"
 		}))
