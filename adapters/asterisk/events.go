@@ -148,6 +148,16 @@ func (b *Backend) clk(d time.Duration) <-chan time.Time { return time.After(d) }
 func (b *Backend) readLoop(conn *websocket.Conn) error {
 	b.mu.Lock()
 	b.conn = conn
+	// Close cancels b.ctx and then closes b.conn under b.mu: a connection
+	// redialled while Close ran is registered either before (Close closes
+	// it) or after (seen here). Without this check a redial that raced
+	// Close left the reader blocked on a socket nobody closed, and Close
+	// waiting for it (TestFakeWatchdog hung 12 minutes in CI).
+	if err := b.ctx.Err(); err != nil {
+		b.mu.Unlock()
+		b.closeConn(conn)
+		return err
+	}
 	b.mu.Unlock()
 	done := make(chan struct{})
 	watchErr := make(chan error, 1)

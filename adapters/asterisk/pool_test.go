@@ -2,6 +2,7 @@ package asterisk
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -58,5 +59,34 @@ func TestARIConnectionsBounded(t *testing.T) {
 	}
 	if p := peak.Load(); p > maxARIConns {
 		t.Fatalf("%d connections open at once, want at most %d", p, maxARIConns)
+	}
+}
+
+// TestReaderAfterCloseDoesNotBlock: an events connection redialled while
+// Close runs (Close has cancelled the backend but the reader had not yet
+// registered the new socket) is closed by the reader itself, instead of
+// being read for ever with Close waiting on the reader.
+func TestReaderAfterCloseDoesNotBlock(t *testing.T) {
+	f := newFakeARI(t)
+	b, err := New(Config{URL: f.srv.URL + "/ari", User: "hotline", Password: "pw", CommandTimeout: 2 * time.Second,
+		DialTimeout: 2 * time.Second, PingInterval: time.Hour}, "fake", testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := b.dial(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.cancel() // what Close does first
+	done := make(chan error, 1)
+	go func() { done <- b.readLoop(conn) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("reader returned %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		b.closeConn(conn)
+		t.Fatal("the reader kept reading a socket redialled after Close")
 	}
 }
