@@ -40,7 +40,7 @@ type proc struct {
 func startProc(t *testing.T, dataDir string, extra ...string) *proc {
 	t.Helper()
 	p := &proc{base: fmt.Sprintf("http://127.0.0.1:%d", testenv.FreeTCPPort(t)),
-		sip: fmt.Sprintf("127.0.0.1:%d", freeSIPPort(t)), stdout: &testenv.SyncBuffer{}}
+		sip: fmt.Sprintf("127.0.0.1:%d", testenv.FreeSIPPort(t)), stdout: &testenv.SyncBuffer{}}
 	args := append([]string{"serve", "--data", dataDir, "--http", strings.TrimPrefix(p.base, "http://"),
 		"--sip", p.sip, "--log-level", "warn"}, extra...)
 	p.cmd = exec.Command(os.Args[0], args...)

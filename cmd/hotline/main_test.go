@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -54,7 +53,7 @@ var errSIPPortTaken = errors.New("the SIP port was taken before the daemon bound
 func tryStartDaemon(t *testing.T, dataDir string, env map[string]string, extra ...string) (*daemon, error) {
 	t.Helper()
 	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreeTCPPort(t))
-	sip := fmt.Sprintf("127.0.0.1:%d", freeSIPPort(t))
+	sip := fmt.Sprintf("127.0.0.1:%d", testenv.FreeSIPPort(t))
 	args := append([]string{"serve", "--data", dataDir, "--http", addr, "--sip", sip, "--log-level", "warn"}, extra...)
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errOut := &testenv.SyncBuffer{}, &testenv.SyncBuffer{}
@@ -107,23 +106,6 @@ func tryStartDaemon(t *testing.T, dataDir string, env map[string]string, extra .
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// freeSIPPort returns a port of 127.0.0.1 free for both UDP and TCP a
-// moment ago: the media core listens on both (testenv.FreeUDPPort alone
-// can return a port a TCP socket holds).
-func freeSIPPort(t *testing.T) int {
-	t.Helper()
-	for range 20 {
-		port := testenv.FreeUDPPort(t)
-		l, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			l.Close()
-			return port
-		}
-	}
-	t.Fatal("no port free for both UDP and TCP in 20 tries")
-	return 0
 }
 
 func (d *daemon) do(t *testing.T, method, path, token, body string) (int, map[string]any) {
@@ -282,7 +264,7 @@ func TestMigrateOnFreshDataDir(t *testing.T) {
 func TestServeAgentPhoneRegisters(t *testing.T) {
 	sipp := testenv.RequireTool(t, "sipp")
 	env := map[string]string{"HOTLINE_BOOTSTRAP_TOKEN": bootstrapToken}
-	sipPort := freeSIPPort(t)
+	sipPort := testenv.FreeSIPPort(t)
 	d := startDaemon(t, t.TempDir(), env, "--sip", fmt.Sprintf("127.0.0.1:%d", sipPort))
 	code, agent := d.do(t, "POST", "/api/v1/agents", bootstrapToken,
 		`{"name":"Phone Agent","extension":"3001","sip_password":"phone-pass-3001"}`)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,23 @@ func FreeTCPPort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// FreeSIPPort returns a port on 127.0.0.1 that was free a moment ago for
+// both UDP and TCP: a SIP stack (the native core, baresip) listens on
+// both, and a UDP-free port may be a TCP port in use.
+func FreeSIPPort(t testing.TB) int {
+	t.Helper()
+	for range 20 {
+		port := FreeUDPPort(t)
+		l, err := net.Listen("tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err == nil {
+			l.Close()
+			return port
+		}
+	}
+	t.Fatal("no port free for both UDP and TCP in 20 tries")
+	return 0
 }
 
 // PeersScriptEnv names the environment variable holding the path of the

@@ -594,7 +594,7 @@ func scenarioBaresipAgent(t *testing.T, e *env, peers RealPeers) {
 	src := filepath.Join(t.TempDir(), "agent400.wav")
 	writeToneWAV(t, src, toneAgent, time.Minute)
 	startBaresip(t, peers.Baresip, e.sipAddr(t), "1001", peers.Password, src)
-	e.wait(t, "baresip registered", 15*time.Second, func(ev mediacore.Event) bool {
+	e.wait(t, "baresip registered", 30*time.Second, func(ev mediacore.Event) bool {
 		return ev.Type == mediacore.EventEndpointRegistered && ev.Endpoint == "user/1001"
 	})
 	caller, a := e.inbound(t, e.phone(t, "2700", sippeer.Config{}), "700")

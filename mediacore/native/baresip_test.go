@@ -54,13 +54,13 @@ func TestBaresipAgent(t *testing.T) {
 	// (SHA-256): offer MD5 only to it.
 	b := newTestBackend(t, func(c *Config) { c.DigestAlgorithms = []string{"MD5"} })
 	e := startAutoAnswer(t, b)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 
 	dir := t.TempDir()
 	wav := filepath.Join(dir, "agent400.wav")
 	writeToneWAV(t, wav, 400, 60*time.Second)
-	sipPort := testenv.FreeUDPPort(t)
+	sipPort := testenv.FreeSIPPort(t)
 	config := fmt.Sprintf(`poll_method epoll
 sip_listen 127.0.0.1:%d
 audio_player alsa,null
@@ -94,7 +94,9 @@ module_app menu.so
 			t.Logf("baresip output:\n%s", lastLines(out.Bytes(), 40))
 		}
 	}()
-	evs := e.waitFor(t, 10*time.Second, func(evs []mediacore.Event) bool {
+	// baresip can take several seconds to start on a loaded machine (seen:
+	// nothing printed after 10 s while eight test packages ran).
+	evs := e.waitFor(t, 40*time.Second, func(evs []mediacore.Event) bool {
 		for _, ev := range evs {
 			if ev.Type == mediacore.EventEndpointRegistered && ev.Endpoint == "user/agent" {
 				return true

@@ -19,7 +19,7 @@ import (
 // holds or the deadline passes.
 func waitFor(t *testing.T, what string, cond func() bool, out fmt.Stringer) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(30 * time.Second) // baresip starts slowly on a loaded machine
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s\nbaresip output:\n%s", what, out)
