@@ -104,31 +104,8 @@ func TestSIPpDTMF(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	scenario, _ := filepath.Abs("testdata/sipp/uac_dtmf.xml")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, sipp, "-sf", scenario, "-s", "700", "-m", "1", "-l", "1",
-		"-i", "127.0.0.1", "-p", strconv.Itoa(testenv.FreeUDPPort(t)), "-mp", strconv.Itoa(testenv.FreeUDPPort(t)&^1),
-		"-nostdin", "-timeout", "20s", "-timeout_error", "-trace_err",
-		b.Addr().String())
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		logs, _ := filepath.Glob(filepath.Join(dir, "*errors.log"))
-		for _, l := range logs {
-			data, _ := os.ReadFile(l)
-			t.Logf("%s:\n%s", l, data)
-		}
-		t.Fatalf("sipp: %v\n%s", err, lastLines(out, 30))
-	}
-	evs := a.waitFor(t, 5*time.Second, func(evs []mediacore.Event) bool {
-		for _, ev := range evs {
-			if ev.Type == mediacore.EventHangup {
-				return true
-			}
-		}
-		return false
-	})
+	runSIPpCaller(t, sipp, b, "testdata/sipp/uac_dtmf.xml", dir, "20s")
+	evs := a.waitHangup(t)
 	var got []byte
 	var created mediacore.Event
 	for _, ev := range evs {
@@ -145,6 +122,43 @@ func TestSIPpDTMF(t *testing.T) {
 	if created.Called != "700" || created.Headers["X-Test"] != "sipp-dtmf" || created.Caller != "sipp" {
 		t.Errorf("ChannelCreated %+v", created)
 	}
+}
+
+// runSIPpCaller runs one call of a SIPp caller scenario (dialling 700)
+// against b in dir, and fails the test, with SIPp's error logs, when SIPp
+// does not complete it within timeout.
+func runSIPpCaller(t *testing.T, sipp string, b *Backend, scenario, dir, timeout string) {
+	t.Helper()
+	path, _ := filepath.Abs(scenario)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, sipp, "-sf", path, "-s", "700", "-m", "1", "-l", "1",
+		"-i", "127.0.0.1", "-p", strconv.Itoa(testenv.FreeUDPPort(t)), "-mp", strconv.Itoa(testenv.FreeUDPPort(t)&^1),
+		"-nostdin", "-timeout", timeout, "-timeout_error", "-trace_err",
+		b.Addr().String())
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		logs, _ := filepath.Glob(filepath.Join(dir, "*errors.log"))
+		for _, l := range logs {
+			data, _ := os.ReadFile(l)
+			t.Logf("%s:\n%s", l, data)
+		}
+		t.Fatalf("sipp %s: %v\n%s", filepath.Base(scenario), err, lastLines(out, 30))
+	}
+}
+
+// waitHangup waits until the controller has seen a hangup and returns
+// every event so far.
+func (a *autoAnswer) waitHangup(t *testing.T) []mediacore.Event {
+	t.Helper()
+	return a.waitFor(t, 5*time.Second, func(evs []mediacore.Event) bool {
+		for _, ev := range evs {
+			if ev.Type == mediacore.EventHangup {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 func lastLines(b []byte, n int) string {
@@ -169,25 +183,9 @@ func TestSIPpSilentCallerTimesOut(t *testing.T) {
 	sipp := testenv.RequireTool(t, "sipp")
 	b := newTestBackend(t, func(c *Config) { c.MediaTimeout = time.Second })
 	a := startAutoAnswer(t, b)
-	scenario, _ := filepath.Abs("testdata/sipp/uac_silent.xml")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, sipp, "-sf", scenario, "-s", "700", "-m", "1", "-l", "1",
-		"-i", "127.0.0.1", "-p", strconv.Itoa(testenv.FreeUDPPort(t)), "-mp", strconv.Itoa(testenv.FreeUDPPort(t)&^1),
-		"-nostdin", "-timeout", "15s", "-timeout_error", "-trace_err",
-		b.Addr().String())
-	cmd.Dir = t.TempDir()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("sipp (no BYE for the silent call?): %v\n%s", err, lastLines(out, 30))
-	}
-	evs := a.waitFor(t, 5*time.Second, func(evs []mediacore.Event) bool {
-		for _, ev := range evs {
-			if ev.Type == mediacore.EventHangup {
-				return true
-			}
-		}
-		return false
-	})
+	// A BYE that never comes makes SIPp time out and the run fail.
+	runSIPpCaller(t, sipp, b, "testdata/sipp/uac_silent.xml", t.TempDir(), "15s")
+	evs := a.waitHangup(t)
 	for _, ev := range evs {
 		if ev.Type == mediacore.EventHangup && ev.Cause != mediacore.CauseMediaTimeout {
 			t.Errorf("hangup cause %v, want %v", ev.Cause, mediacore.CauseMediaTimeout)
