@@ -396,3 +396,50 @@ func TestConfigAndPorts(t *testing.T) {
 		t.Errorf("SetRemote after Close: %v", err)
 	}
 }
+
+// TestReinviteAfterLock: once the leg has locked onto the negotiated
+// remote, a re-INVITE that moves the remote must let the new address in,
+// and a NAT in front of the next address must be learned again.
+func TestReinviteAfterLock(t *testing.T) {
+	e := newTestEngine(t, nil)
+	first := newPeer(t, 1000)
+	moved := newPeer(t, 600)
+	natted := newPeer(t, 1500) // the moved remote's NAT, learned after the second re-INVITE
+	pb := newPeer(t, 400)
+	a := newLegTo(t, e, "a", first, 101, nil)
+	b := newLegTo(t, e, "b", pb, 101, nil)
+	br := e.NewBridge("br")
+	t.Cleanup(br.Close)
+	_ = br.Add(a, Speak, nil)
+	_ = br.Add(b, Speak, nil)
+	defer pb.stream(b.LocalAddr())()
+
+	hears := func(freq float64) bool {
+		got := pb.received()
+		return len(got) > 2000 && ratio(tail(got, 2000), freq) > 0.8
+	}
+	stopFirst := first.stream(a.LocalAddr())
+	waitFor(t, "B hears the first remote", func() bool { return hears(1000) })
+
+	// Re-INVITE: the remote moves; the first one keeps sending (refused).
+	if err := a.SetRemote(moved.addr, audio.PCMU, 0, 101); err != nil {
+		t.Fatal(err)
+	}
+	pb.reset()
+	stopMoved := moved.stream(a.LocalAddr())
+	waitFor(t, "B hears the moved remote", func() bool { return hears(600) })
+	stopMoved()
+	stopFirst()
+
+	// Re-INVITE to an address that stays silent: the real source is a NAT.
+	silent := newPeer(t, 0)
+	if err := a.SetRemote(silent.addr, audio.PCMU, 0, 101); err != nil {
+		t.Fatal(err)
+	}
+	pb.reset()
+	defer natted.stream(a.LocalAddr())()
+	waitFor(t, "B hears the NATed source", func() bool { return hears(1500) })
+	if learned := a.learned.Load(); learned == nil || *learned != natted.addr {
+		t.Errorf("learned %v, want %v", learned, natted.addr)
+	}
+}
