@@ -6,14 +6,16 @@
 // records the bridge in stereo. When either side hangs up it hangs up the
 // other and destroys the bridge.
 //
-// Besides "serve" (the default) it has two helper subcommands for
+// Besides "serve" (the default) it has three helper subcommands for
 // deploy/loadtest/run.sh, so the script needs no Python:
 //   - freeport: prints a UDP port p with p..p+n-1 free (SIPp's media port);
 //   - sockstat: prints, for the given PIDs, their UDP sockets' kernel
 //     counters (drops and receive-queue bytes from /proc/net/udp), which is
 //     how run.sh shows that the core's RTP reaches SIPp (SIPp 3.6.1 never
 //     reads its rtp_stream socket, so every packet the core sends to it
-//     ends up counted there; see README.md).
+//     ends up counted there; see README.md);
+//   - checkrecs: checks stereo recordings made by FreeSWITCH or Asterisk
+//     in the same load test (run.sh SYSTEM=...) as serve checks its own.
 //
 // Counters are served as one key=value line on -http (GET /stats), printed
 // on SIGUSR1 and on exit; a CPU profile of the whole run is written with

@@ -28,6 +28,8 @@ func main() {
 			os.Exit(freeportMain(os.Args[2:], os.Stdout, os.Stderr))
 		case "sockstat":
 			os.Exit(sockstatMain(os.Args[2:], os.Stdout, os.Stderr))
+		case "checkrecs":
+			os.Exit(checkrecsMain(os.Args[2:], os.Stdout, os.Stderr))
 		case "serve":
 			os.Exit(serveMain(os.Args[2:], os.Stdout, os.Stderr))
 		}

@@ -3,7 +3,9 @@ package main
 import (
 	"encoding/binary"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 
 	"hotline/mediacore/audio"
@@ -28,25 +30,31 @@ func (h *harness) checkRecording(path string) {
 		h.log.Warn("recording unreadable", "path", path, "err", err)
 		return
 	}
+	h.c.recCheckedSecs.Add(int64(len(left) / 8000))
+	if err := checkStereo(left, right, h.cfg.callerTone, h.cfg.calleeTone); err != nil {
+		h.c.recBad.Add(1)
+		h.log.Warn("recording wrong", "path", path, "err", err)
+		return
+	}
+	h.c.recOK.Add(1)
+}
+
+// checkStereo checks a whole stereo recording at a quarter, half and three
+// quarters of its length (checkChannels on one second each).
+func checkStereo(left, right []int16, callerTone, calleeTone float64) error {
 	const rate = 8000
 	n := len(left)
-	h.c.recCheckedSecs.Add(int64(n / rate))
-	if n < rate {
-		h.c.recBad.Add(1)
-		h.log.Warn("recording too short", "path", path, "samples", n)
-		return
+	if n < rate || len(right) != n {
+		return fmt.Errorf("%w: %d samples, too short", errRecordingChannels, n)
 	}
 	for _, at := range []int{n / 4, n / 2, 3 * n / 4} {
 		lo := min(max(at-rate/2, 0), n-rate)
 		l, r := left[lo:lo+rate], right[lo:lo+rate]
-		if err := checkChannels(l, r, h.cfg.callerTone, h.cfg.calleeTone); err != nil {
-			h.c.recBad.Add(1)
-			h.log.Warn("recording channels wrong", "path", path, "second", lo/rate, "err", err,
-				"left_dbm0", audio.LevelDBm0(l), "right_dbm0", audio.LevelDBm0(r))
-			return
+		if err := checkChannels(l, r, callerTone, calleeTone); err != nil {
+			return fmt.Errorf("second %d (left %.1f dBm0, right %.1f dBm0): %w", lo/rate, audio.LevelDBm0(l), audio.LevelDBm0(r), err)
 		}
 	}
-	h.c.recOK.Add(1)
+	return nil
 }
 
 // maxLeak is the largest share of a channel's energy the other party's
@@ -110,6 +118,12 @@ func readStereoWAV(path string) (left, right []int16, err error) {
 	if !stereo16 || data == nil {
 		return nil, nil, errNotStereoWAV
 	}
+	left, right = splitStereo(data)
+	return left, right, nil
+}
+
+// splitStereo splits interleaved 16-bit little-endian stereo samples.
+func splitStereo(data []byte) (left, right []int16) {
 	frames := len(data) / 4
 	left = make([]int16, frames)
 	right = make([]int16, frames)
@@ -117,5 +131,47 @@ func readStereoWAV(path string) (left, right []int16, err error) {
 		left[i] = int16(binary.LittleEndian.Uint16(data[4*i:]))
 		right[i] = int16(binary.LittleEndian.Uint16(data[4*i+2:]))
 	}
-	return left, right, nil
+	return left, right
+}
+
+// checkrecsMain is the checkrecs subcommand: it checks stereo recordings
+// another system made in the same load test (FreeSWITCH's stereo WAV,
+// Asterisk MixMonitor's interleaved raw stream with -raw) the way serve
+// checks its own, and prints "rec_ok=N rec_bad=M". Exit status 1 when a
+// file is unreadable.
+func checkrecsMain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("checkrecs", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	raw := fs.Bool("raw", false, "files are headerless interleaved 16-bit little-endian stereo at 8 kHz")
+	callerTone := fs.Float64("caller-tone", 1000, "tone (Hz) expected on the left channel")
+	calleeTone := fs.Float64("callee-tone", 400, "tone (Hz) expected on the right channel")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	ok, bad, status := 0, 0, 0
+	for _, path := range fs.Args() {
+		var left, right []int16
+		var err error
+		if *raw {
+			var b []byte
+			if b, err = os.ReadFile(path); err == nil {
+				left, right = splitStereo(b)
+			}
+		} else {
+			left, right, err = readStereoWAV(path)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", path, err)
+			status = 1
+			continue
+		}
+		if err := checkStereo(left, right, *callerTone, *calleeTone); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", path, err)
+			bad++
+			continue
+		}
+		ok++
+	}
+	fmt.Fprintf(stdout, "rec_ok=%d rec_bad=%d\n", ok, bad)
+	return status
 }
