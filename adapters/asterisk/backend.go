@@ -87,6 +87,7 @@ type channel struct {
 	virtual            bool              // a whisper member: in the bridge for Core, not in Asterisk's
 	held               bool
 	holdMusic          mediacore.PlaybackID
+	recIn              int // live recordings that hear its "in" direction (tones are files then)
 }
 
 type bridge struct {

@@ -20,8 +20,8 @@ import (
 //     bridge with the member. The adapter reports the membership itself
 //     (BridgeJoined/Left, Bridges, Channels). Hidden channels and bridges
 //     carry ids starting with "hl-" and never reach Core. (A snoop's "in"
-//     direction goes silent in Asterisk 22.10 while a playback runs on
-//     its channel, so no path relies on it.)
+//     direction goes silent in Asterisk 22.10 while a tone: playback runs
+//     on its channel, see tone.go.)
 
 // helperPrefix starts every id of a hidden snoop channel or bridge.
 const helperPrefix = "hl-"

@@ -17,12 +17,16 @@
 //     variables become channel variables and X- headers. Dial events give
 //     Ringing, Progress and the cause of a failed leg.
 //   - playbacks: sound: files (media_dir), tone: (stopped after its
-//     duration), silence as a timed pause without an ARI playback (any
-//     playback silences the "in" direction of the channel's snoops in
-//     Asterisk 22.10), uploaded prompts (MediaUploader: an in-memory HTTP
-//     server in the adapter that Asterisk fetches "sound:http://..." from
-//     through res_http_media_cache; no shared disk). No TTSPlayer: Core
-//     renders TTS and uploads it.
+//     duration), silence as a timed pause without an ARI playback,
+//     uploaded prompts (MediaUploader: an in-memory HTTP server in the
+//     adapter that Asterisk fetches "sound:http://..." from through
+//     res_http_media_cache; no shared disk). No TTSPlayer: Core renders
+//     TTS and uploads it. A tone: playback drops what the channel sends
+//     before its snoops see it (Asterisk 22.10 reads the channel with
+//     ast_read_noaudio meanwhile), so while a recording hears a channel's
+//     "in" direction its tones are rendered by the adapter and served by
+//     the same prompt server as WAV files, which keep the caller in the
+//     recording (tone.go).
 //   - recordings through snoop channels (spy both/in/out per
 //     RecordRequest.Source), pause = ARI mute (Asterisk writes silence),
 //     audio fetched with GET /recordings/stored/{name}/file. Asterisk
@@ -74,6 +78,7 @@
 //	media_url: ""                    # how Asterisk reaches it (default http://<listen>)
 //	music_class: default             # MOH class for Hold without music
 //
-// It imports hotline/mediacore, the ARI library and golang.org/x/net/websocket;
+// It imports hotline/mediacore (and its audio package, to render tones),
+// the ARI library and golang.org/x/net/websocket;
 // it must not import the controller, the API or another backend.
 package asterisk

@@ -266,7 +266,7 @@ func (b *Backend) translate(ev ari.Event) {
 	case *ari.ChannelLeftBridge:
 		b.onLeft(e.Bridge.ID, e.Channel.ID)
 	case *ari.PlaybackFinished:
-		b.onPlaybackFinished(e.Playback.ID)
+		b.onPlaybackFinished(e.Playback.ID, e.Playback.State)
 	case *ari.RecordingFinished:
 		b.onRecordingEnd(e.Recording.Name, "")
 	case *ari.RecordingFailed:

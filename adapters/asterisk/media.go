@@ -24,7 +24,12 @@ import (
 // tone: URIs do not bound, so a small goroutine per playback walks the
 // list: it starts each item as ARI playback "<id>.<n>", stops a tone or
 // silence after its duration, waits for ARI's PlaybackFinished and
-// emits one EventPlaybackFinished at the end (or on StopPlayback).
+// emits one EventPlaybackFinished at the end (or on StopPlayback). A
+// tone played to a channel whose "in" direction a recording hears is a
+// rendered file (tone.go); a segment of a long one that ends before the
+// tone's duration starts again as "<id>.<n>.<k>", and so does a tone: URI
+// playing when such a recording starts (stopped, then the rest as a
+// file).
 
 type playback struct {
 	id     string
@@ -32,21 +37,30 @@ type playback struct {
 	items  []playItem
 	loop   bool
 
-	finished chan string // ARI playback ids that finished
+	finished chan finish // ARI playbacks that finished
 	stop     chan struct{}
 	stopOnce sync.Once
+	reroute  chan struct{} // a recording now hears the channel's "in" direction
 
-	mu      sync.Mutex // guards current
+	mu      sync.Mutex // guards current and asFile
 	current string
+	asFile  bool // the current item is a rendered tone
 }
+
+// finish is one ARI PlaybackFinished: the playback's id and final state
+// ("done" when it played to its end, "failed", ...; "" when the adapter
+// found it gone).
+type finish struct{ id, state string }
 
 type playItem struct {
 	uri string
 	dur time.Duration // >0: stop the item after this long
-	// silent items are a pause: no ARI playback, just the wait. (A
-	// playback on a channel, even of silence, silences the "in" direction
-	// of its snoop channels in Asterisk 22.10, i.e. its recordings.)
+	// silent items are a pause: no ARI playback, just the wait (nothing
+	// to fetch, nothing that could touch the channel's audio).
 	silent bool
+	// tone is the tone of a tone item: played as a rendered file instead
+	// of uri while a recording hears the channel's "in" direction.
+	tone *mediacore.Tone
 }
 
 // mediaURI maps one Media to an ARI media URI.
@@ -98,7 +112,7 @@ func toneItem(t mediacore.Tone, d time.Duration) playItem {
 			d = time.Second
 		}
 	}
-	return playItem{uri: "tone:" + s, dur: d}
+	return playItem{uri: "tone:" + s, dur: d, tone: &t}
 }
 
 func (b *Backend) targetPath(t mediacore.Target) (string, error) {
@@ -128,7 +142,8 @@ func (b *Backend) Play(ctx context.Context, t mediacore.Target, req mediacore.Pl
 	if len(req.Media) == 0 || len(req.Media) > 64 {
 		return "", fmt.Errorf("%w: %d media", mediacore.ErrInvalidArgument, len(req.Media))
 	}
-	p := &playback{id: string(req.ID), target: t, loop: req.Loop, finished: make(chan string, 4), stop: make(chan struct{})}
+	p := &playback{id: string(req.ID), target: t, loop: req.Loop, finished: make(chan finish, 4), stop: make(chan struct{}),
+		reroute: make(chan struct{}, 1)}
 	for _, m := range req.Media {
 		it, err := b.mediaURI(m)
 		if err != nil {
@@ -163,13 +178,22 @@ func (b *Backend) startItem(ctx context.Context, p *playback, path, ariID string
 	if it.silent {
 		return nil
 	}
+	uri := it.uri
+	asFile := it.tone != nil && p.target.Channel != "" && b.hearsIn(p.target.Channel)
+	if asFile {
+		u, err := b.media.toneURL(*it.tone, toneSegment(*it.tone, it.dur))
+		if err != nil {
+			return err
+		}
+		uri = "sound:" + u
+	}
 	b.mu.Lock()
 	b.items[ariID] = p
 	b.mu.Unlock()
 	p.mu.Lock()
-	p.current = ariID
+	p.current, p.asFile = ariID, asFile
 	p.mu.Unlock()
-	err := b.ari.do(ctx, "POST", path+"/play", url.Values{"media": {it.uri}, "playbackId": {ariID}}, nil, nil)
+	err := b.ari.do(ctx, "POST", path+"/play", url.Values{"media": {uri}, "playbackId": {ariID}}, nil, nil)
 	if err != nil {
 		b.mu.Lock()
 		delete(b.items, ariID)
@@ -200,7 +224,7 @@ func (b *Backend) runPlayback(p *playback, path, current string) {
 	n := 0
 	idx := 0
 	for {
-		if !b.waitItem(p, current, p.items[idx]) {
+		if !b.waitItem(p, path, current, p.items[idx]) {
 			return
 		}
 		idx++
@@ -221,15 +245,27 @@ func (b *Backend) runPlayback(p *playback, path, current string) {
 	}
 }
 
+// minToneRest is the least time left of a tone for which a rendered
+// segment that has ended is played again (less ends the tone early).
+const minToneRest = 100 * time.Millisecond
+
 // waitItem waits for item ariID to finish, stopping it after dur; false
-// means stop the playback (StopPlayback, Close).
-func (b *Backend) waitItem(p *playback, ariID string, it playItem) bool {
+// means stop the playback (StopPlayback, Close). A tone longer than its
+// rendered segment (see toneSegment) plays the segment again when ARI
+// says it played to its end ("done"; a file Asterisk could not fetch is
+// "failed": the item ends). A tone: URI playing when a recording starts
+// to hear the channel's "in" direction (reroute) is stopped and its rest
+// played the same way, as a file.
+func (b *Backend) waitItem(p *playback, path, ariID string, it playItem) bool {
 	var timeout <-chan time.Time
+	end := time.Now().Add(it.dur)
 	if it.dur > 0 {
 		t := time.NewTimer(it.dur)
 		defer t.Stop()
 		timeout = t.C
 	}
+	base, k := ariID, 0
+	switching := false // a tone: URI stopped to go on as a file
 	if it.silent {
 		select {
 		case <-timeout:
@@ -244,9 +280,30 @@ func (b *Backend) waitItem(p *playback, ariID string, it playItem) bool {
 	stopCh := p.stop
 	for {
 		select {
-		case id := <-p.finished:
-			if id == ariID {
-				return !stopped
+		case f := <-p.finished:
+			if f.id != ariID {
+				continue
+			}
+			again := switching || f.state == "done"
+			switching = false
+			if it.tone == nil || !again || timeout == nil || time.Until(end) < minToneRest {
+				return true
+			}
+			k++
+			ariID = base + "." + strconv.Itoa(k)
+			ctx, cancel := context.WithTimeout(b.ctx, b.cfg.CommandTimeout)
+			err := b.startItem(ctx, p, path, ariID, it)
+			cancel()
+			if err != nil {
+				return false
+			}
+		case <-p.reroute:
+			p.mu.Lock()
+			asFile := p.asFile
+			p.mu.Unlock()
+			if it.tone != nil && !asFile && !switching && timeout != nil && time.Until(end) >= minToneRest {
+				switching = true
+				b.stopItem(ariID)
 			}
 		case <-timeout:
 			timeout = nil
@@ -278,11 +335,11 @@ func (b *Backend) stopItem(ariID string) {
 	if errors.As(err, &se) && se.code == http.StatusNotFound {
 		// Already over: its PlaybackFinished is on its way or gone; make
 		// sure the walker does not wait for it forever.
-		b.onPlaybackFinished(ariID)
+		b.onPlaybackFinished(ariID, "")
 	}
 }
 
-func (b *Backend) onPlaybackFinished(ariID string) {
+func (b *Backend) onPlaybackFinished(ariID, state string) {
 	b.mu.Lock()
 	p := b.items[ariID]
 	delete(b.items, ariID)
@@ -291,7 +348,7 @@ func (b *Backend) onPlaybackFinished(ariID string) {
 		return
 	}
 	select {
-	case p.finished <- ariID:
+	case p.finished <- finish{ariID, state}:
 	default:
 	}
 }
@@ -317,14 +374,23 @@ func (b *Backend) StopPlayback(ctx context.Context, id mediacore.PlaybackID) err
 // mediaServer serves uploaded prompts to Asterisk over HTTP (Asterisk
 // fetches "sound:http://..." through res_http_media_cache and caches
 // it). Files live in memory; a new upload of a name gets a new URL (a
-// version query) so Asterisk's cache never serves the old one.
+// version query) so Asterisk's cache never serves the old one. Rendered
+// tones (tone.go) are served under /tones/, apart from uploads. Every URL
+// is padded to minMediaURL (see link).
 type mediaServer struct {
 	ln   net.Listener
 	srv  *http.Server
 	base string
 
-	mu    sync.Mutex // guards files
-	files map[string]mediaFile
+	mu      sync.Mutex // guards files, tones and toneUse
+	files   map[string]mediaFile
+	tones   map[string]*toneFile
+	toneUse uint64 // counts toneURL calls: the age of a toneFile's last use
+}
+
+type toneFile struct {
+	data []byte
+	used uint64
 }
 
 type mediaFile struct {
@@ -343,9 +409,10 @@ func newMediaServer(listen, base string, log *slog.Logger) (*mediaServer, error)
 	if base == "" {
 		base = "http://" + ln.Addr().String()
 	}
-	m := &mediaServer{ln: ln, base: strings.TrimSuffix(base, "/"), files: map[string]mediaFile{}}
+	m := &mediaServer{ln: ln, base: strings.TrimSuffix(base, "/"), files: map[string]mediaFile{}, tones: map[string]*toneFile{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /media/", m.serve)
+	mux.HandleFunc("GET /tones/", m.serveTone)
 	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	go func() { _ = m.srv.Serve(ln) }()
@@ -353,7 +420,7 @@ func newMediaServer(listen, base string, log *slog.Logger) (*mediaServer, error)
 }
 
 func (m *mediaServer) serve(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimPrefix(r.URL.Path, "/media/")
+	name := unpad(strings.TrimPrefix(r.URL.Path, "/media/"))
 	m.mu.Lock()
 	f, ok := m.files[name]
 	m.mu.Unlock()
@@ -363,6 +430,61 @@ func (m *mediaServer) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "audio/wav")
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(f.data))
+}
+
+func (m *mediaServer) serveTone(w http.ResponseWriter, r *http.Request) {
+	name := unpad(strings.TrimPrefix(r.URL.Path, "/tones/"))
+	m.mu.Lock()
+	f := m.tones[name]
+	m.mu.Unlock()
+	if f == nil {
+		http.NotFound(w, r)
+		return
+	}
+	// A tone's name is its audio, so Asterisk may keep it. Without a
+	// lifetime res_http_media_cache takes a file as expired as soon as it
+	// has it and fetches it again on the next lookup (two GETs per
+	// playback, measured). The ETag makes a later revalidation a 304.
+	w.Header().Set("Cache-Control", "max-age=86400")
+	w.Header().Set("ETag", `"`+name+`"`)
+	w.Header().Set("Content-Type", "audio/wav")
+	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(f.data))
+}
+
+// toneURL renders length of t (once; at most maxTones are kept, the
+// least recently used goes) and returns the URL Asterisk fetches it from.
+func (m *mediaServer) toneURL(t mediacore.Tone, length time.Duration) (string, error) {
+	if m == nil {
+		return "", fmt.Errorf("%w: prompt server not started", mediacore.ErrBackendUnavailable)
+	}
+	name := toneName(t, length)
+	u := m.link("tones", name)
+	m.mu.Lock()
+	m.toneUse++
+	if f := m.tones[name]; f != nil {
+		f.used = m.toneUse
+		m.mu.Unlock()
+		return u, nil
+	}
+	m.mu.Unlock()
+	data, err := renderTone(t, length)
+	if err != nil {
+		return "", fmt.Errorf("%w: tone %+v: %v", mediacore.ErrInvalidArgument, t, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.tones) >= maxTones {
+		var oldest string
+		for n, f := range m.tones {
+			if oldest == "" || f.used < m.tones[oldest].used {
+				oldest = n
+			}
+		}
+		delete(m.tones, oldest)
+	}
+	m.toneUse++
+	m.tones[name] = &toneFile{data: data, used: m.toneUse}
+	return u, nil
 }
 
 func (m *mediaServer) url(name string) (string, bool) {
@@ -381,7 +503,34 @@ func (m *mediaServer) url(name string) (string, bool) {
 	if i := strings.LastIndexByte(name, '/'); i >= 0 {
 		dir, file = name[:i+1], name[i+1:]
 	}
-	return m.base + "/media/" + dir + "v" + strconv.Itoa(f.version) + "-" + file, true
+	return m.link("media", dir+"v"+strconv.Itoa(f.version)+"-"+file), true
+}
+
+// minMediaURL is the least length of a URL the prompt server hands out.
+// Asterisk 22.10's file.c copies the local path of a fetched file into a
+// buffer sized from the URL (its length + the language's + 4): a cache
+// path longer than that is cut, and the file "does not exist in any
+// format" (a run directory like /opt/hotline-peers/run/hlast12345a/cache
+// did that to a 46-character tone URL). The padding leaves room for a
+// cache directory of up to about 170 characters.
+const minMediaURL = 200
+
+// link is the URL of rel served under /kind/, padded to minMediaURL with
+// a first segment "~xxx" that names cannot have (isPath: no '~').
+func (m *mediaServer) link(kind, rel string) string {
+	u := m.base + "/" + kind + "/" + rel
+	if n := minMediaURL - len(u) - 2; n > 0 {
+		u = m.base + "/" + kind + "/~" + strings.Repeat("x", n) + "/" + rel
+	}
+	return u
+}
+
+// unpad drops link's padding segment from a served path.
+func unpad(p string) string {
+	if strings.HasPrefix(p, "~") {
+		_, p, _ = strings.Cut(p, "/")
+	}
+	return p
 }
 
 func (m *mediaServer) put(name string, data []byte) {

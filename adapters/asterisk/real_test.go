@@ -179,12 +179,7 @@ func (h harness) RegisterUser(t *testing.T, _ mediacore.Backend, p *sippeer.Phon
 // why. TestConformance runs the whole suite (in a child process, on the
 // same switch) and fails on any other failure, and on a listed scenario
 // that passes (the list must then shrink).
-var knownFailures = map[string]string{
-	"RecordingAudio": "see RecordingAudio/both",
-	"RecordingAudio/both": "Asterisk 22.10: while a playback runs on a channel, the \"in\" direction (what the " +
-		"channel sends) of its snoop channels is silent (measured -Inf dBm0 during a tone playback), so a " +
-		"both-directions recording made during a prompt lacks the caller's voice",
-}
+var knownFailures = map[string]string{}
 
 // TestConformance runs mediacore/mediatest against the real Asterisk (by
 // default: a missing Asterisk skips through testenv.Unavailable, or fails

@@ -20,12 +20,15 @@ import (
 // PauseRecording uses ARI's mute (Asterisk writes silence while muted),
 // not its pause (which writes nothing, shortening the file). The audio
 // is fetched over ARI (GET /recordings/stored/{name}/file), never from a
-// shared disk.
+// shared disk. While a recording hears a channel's "in" direction (both,
+// read), tones played to the channel are files, not tone: URIs, which
+// would silence that direction (tone.go).
 
 type recording struct {
 	id       string
 	name     string // ARI recording name (flat)
 	snoop    string // snoop channel, "" for bridges
+	hearsIn  bool   // counted in its channel's recIn (spy both or in)
 	target   mediacore.Target
 	started  time.Time
 	finished bool
@@ -80,12 +83,28 @@ func (b *Backend) Record(ctx context.Context, t mediacore.Target, req mediacore.
 	if t.Channel != "" {
 		r.snoop = helperPrefix + "rec-" + r.id
 		b.helpers[r.snoop] = true
+		// Counted before the snoop exists, so a tone started from now on
+		// is a file (a tone: URI would silence the recording's caller),
+		// and one playing goes on as a file (see waitItem).
+		if c := b.chans[string(t.Channel)]; c != nil && spy != "out" {
+			c.recIn++
+			r.hearsIn = true
+			for _, p := range b.playbacks {
+				if p.target.Channel == t.Channel {
+					select {
+					case p.reroute <- struct{}{}:
+					default:
+					}
+				}
+			}
+		}
 	}
 	b.mu.Unlock()
 	fail := func(err error, notFound error) (mediacore.RecordingID, error) {
 		b.mu.Lock()
 		delete(b.recs, r.id)
 		delete(b.recByName, name)
+		b.unhearLocked(r)
 		b.mu.Unlock()
 		if r.snoop != "" {
 			b.cleanupHelpers([]string{r.snoop})
@@ -166,6 +185,7 @@ func (b *Backend) onRecordingEnd(name, cause string) {
 	}
 	r.finished = true
 	r.dur = time.Since(r.started)
+	b.unhearLocked(r)
 	ev := mediacore.Event{Type: mediacore.EventRecordingFinished, Recording: mediacore.RecordingID(r.id),
 		Path: r.name, Duration: r.dur, Err: cause}
 	snoop := r.snoop
@@ -179,6 +199,25 @@ func (b *Backend) onRecordingEnd(name, cause string) {
 		return
 	}
 	b.channelEvent(string(r.target.Channel), ev)
+}
+
+// unhearLocked uncounts r from its channel's recIn (once); b.mu held.
+func (b *Backend) unhearLocked(r *recording) {
+	if !r.hearsIn {
+		return
+	}
+	r.hearsIn = false
+	if c := b.chans[string(r.target.Channel)]; c != nil {
+		c.recIn--
+	}
+}
+
+// hearsIn says whether a recording hears ch's "in" direction.
+func (b *Backend) hearsIn(ch mediacore.ChannelID) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c := b.chans[string(ch)]
+	return c != nil && c.recIn > 0
 }
 
 // OpenRecording streams a finished recording's WAV from ARI.
