@@ -685,3 +685,32 @@ func TestBlindTransferFromTheAgentsPhone(t *testing.T) {
 		t.Errorf("CDR = %+v", cdr)
 	}
 }
+
+// An offer that rang out, with nobody else to ring, puts the live call
+// back to "queued" with no agent: GET /api/v1/calls must not keep showing
+// an agent's phone ringing after it stopped.
+func TestLiveViewAfterOfferRangOut(t *testing.T) {
+	h := newHarness(t)
+	q := h.queue(store.Queue{Name: "ringout", Strategy: store.StrategyTopDown, RingTimeout: 5, NoAnswerLimit: 1,
+		JoinWhenNoAgents: true, Members: []store.QueueMember{{AgentID: h.agents["1001"]}}})
+	h.number(store.Number{Number: "813", Route: store.Target{Kind: store.TargetQueue, Value: q}})
+	h.ready("1001")
+	h.fake.SetAnswer("user/1001", mediafake.NoAnswer())
+	h.fake.Inbound("13800000001", "813")
+	view := func() (state, agent string) {
+		calls, err := h.cc.Calls(h.ctx, admin)
+		if err != nil || len(calls) != 1 {
+			return "", ""
+		}
+		return calls[0].State, calls[0].AgentID
+	}
+	h.until("ringing 1001", 2*time.Second, func() bool {
+		st, ag := view()
+		return st == "ringing" && ag == h.agents["1001"]
+	})
+	h.until("1001 not-ready after the ring timeout", 20*time.Second, func() bool { return h.agentState("1001") == "not-ready" })
+	h.until("queued again", 2*time.Second, func() bool {
+		st, ag := view()
+		return st == "queued" && ag == ""
+	})
+}

@@ -191,8 +191,26 @@ func (c *call) queueMedia(w *queueWait, ev mediacore.Event) (*store.Target, bool
 		if err != nil {
 			c.log.Debug("offer failure not taken", "agent_id", l.agent, "err", err)
 		}
+		c.unringView()
 	}
 	return nil, false
+}
+
+// unringView shows the call as queued again once no offer rings any agent
+// (it timed out, was refused or cancelled, or the device was unreachable),
+// so GET /api/v1/calls and the wallboard do not keep a ringing agent that
+// no longer rings; the next offer sets "ringing" again.
+func (c *call) unringView() {
+	for _, l := range c.legs {
+		if l.offerLive {
+			return
+		}
+	}
+	c.setView(func(v *LiveCall) {
+		if v.State == "ringing" {
+			v.State, v.AgentID = "queued", ""
+		}
+	})
 }
 
 // queueDecision executes an ACD decision about the call; done ends the
@@ -213,6 +231,7 @@ func (c *call) queueDecision(w *queueWait, ev acd.Event) (*store.Target, bool) {
 				c.hangupLeg(l, cause)
 			}
 		}
+		c.unringView()
 	case acd.EventOverflow:
 		c.leaveQueue(w)
 		c.vars["overflow_reason"] = ev.Reason
@@ -436,6 +455,7 @@ func (c *call) offer(ev acd.Event) store.Agent {
 		}); err != nil {
 			c.log.Debug("offer failure not taken", "err", err)
 		}
+		c.unringView()
 	}
 	return a
 }

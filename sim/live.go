@@ -44,6 +44,12 @@ type LiveConfig struct {
 	Definitions Definitions
 	// Settle bounds the wait for Hotline's figures to include every call.
 	Settle time.Duration
+	// EndGrace bounds how long after its talk time an answered call may
+	// stay up (default 1 min): the agent hangs up at the talk time and
+	// Hotline must then end the caller's side. A call still up after
+	// talk + EndGrace is counted failed ("never ended") and hung up by the
+	// caller, so a run always ends even if Hotline keeps a call for ever.
+	EndGrace time.Duration
 	// IP is the local address phones listen on (default 127.0.0.1).
 	IP string
 	// Progress receives a progress line (ProgressLine) every
@@ -79,6 +85,9 @@ func (c *LiveConfig) defaults() {
 	}
 	if c.Settle == 0 {
 		c.Settle = 30 * time.Second
+	}
+	if c.EndGrace == 0 {
+		c.EndGrace = time.Minute
 	}
 	if c.IP == "" {
 		c.IP = "127.0.0.1"
@@ -417,7 +426,7 @@ func caller(ctx context.Context, cfg LiveConfig, i int, a Arrival, l *ledger) {
 			l.mu.Unlock()
 			call.SetTone(620) // the caller speaks: audio flows while it waits and talks
 			if answered == nil {
-				waitEnd(ctx, call)
+				waitEnd(ctx, call, a.Talk, cfg.EndGrace, i, l)
 				return
 			}
 		case <-answered:
@@ -425,7 +434,7 @@ func caller(ctx context.Context, cfg LiveConfig, i int, a Arrival, l *ledger) {
 			// agent talks and hangs up; wait for the end.
 			answered, patience = nil, nil
 			if call != nil {
-				waitEnd(ctx, call)
+				waitEnd(ctx, call, a.Talk, cfg.EndGrace, i, l)
 				return
 			}
 			if dial == nil {
@@ -465,10 +474,20 @@ func caller(ctx context.Context, cfg LiveConfig, i int, a Arrival, l *ledger) {
 	}
 }
 
-func waitEnd(ctx context.Context, call *sippeer.Call) {
+// waitEnd waits for the end of answered call i, whose agent talks for
+// talk, at most talk + grace (LiveConfig.EndGrace).
+func waitEnd(ctx context.Context, call *sippeer.Call, talk, grace time.Duration, i int, l *ledger) {
+	limit := time.NewTimer(talk + grace)
+	defer limit.Stop()
 	select {
 	case <-call.Done():
 	case <-ctx.Done():
+	case <-limit.C:
+		l.mu.Lock()
+		l.calls[i].Failed = fmt.Sprintf("never ended: still up %v after the agent's talk time", grace)
+		l.failed++
+		l.mu.Unlock()
+		_ = call.Hangup(ctx)
 	}
 }
 

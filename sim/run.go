@@ -40,6 +40,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		shortAb   = fs.Duration("short-abandon", 5*time.Second, "short abandon threshold S (as configured on the instance)")
 		tolerance = fs.Duration("tolerance", 500*time.Millisecond, "how far the simulator's clock readings may be from Hotline's")
 		settle    = fs.Duration("settle", 30*time.Second, "how long to wait for the reports to include every call")
+		endGrace  = fs.Duration("end-grace", time.Minute, "how long after its talk time an answered call may stay up before it counts failed (never ended) and the caller hangs up")
 		view      = fs.Bool("view", isTerminal(stdout), "show the live terminal view (default: when stdout is a terminal; plain progress lines otherwise)")
 		load      = fs.Bool("load", false, "load mode: also report achieved calls/s, failed calls, INVITE-to-answer p50/p95 and the daemon's RSS and goroutines (from /metrics)")
 		every     = fs.Duration("every", 5*time.Second, "interval of the plain progress lines")
@@ -64,7 +65,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	lc := LiveConfig{
 		Target: *target, SIP: *sipAddr, Token: *token, Agents: *agents,
 		Traffic:   Traffic{Rate: *rate, Duration: *duration, AHT: *aht, Patience: *patience, Seed: *seed},
-		RingDelay: *ring, WrapUp: *wrap, Queue: *queue, Number: *number, IP: *ip, Settle: *settle,
+		RingDelay: *ring, WrapUp: *wrap, Queue: *queue, Number: *number, IP: *ip, Settle: *settle, EndGrace: *endGrace,
 		Definitions: Definitions{Config: cfg, Tolerance: *tolerance}, Progress: stderr, ProgressEvery: *every,
 		Load: *load,
 	}
