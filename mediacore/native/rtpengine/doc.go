@@ -56,10 +56,11 @@
 // tick (silence included), like any conference.
 //
 // Concurrency: on Linux one reactor goroutine per Engine receives RTP and
-// RTCP for every leg (its own epoll set over non-blocking sockets, the set
-// itself parked in Go's netpoller; wake-ups paced to one per 2 ms under
-// load; one recvmmsg per ready socket, one sendto per relayed packet, no
-// goroutine wake-up per packet); elsewhere each leg has an RTP and an RTCP
+// RTCP for every leg (its own epoll set over non-blocking sockets; it
+// parks in Go's netpoller until a socket is readable, and while packets
+// come densely it polls the set every 2 ms instead, so one wake-up serves
+// every socket; one recvmmsg per ready socket, one sendto per relayed
+// packet, no goroutine wake-up per packet); elsewhere each leg has an RTP and an RTCP
 // reader goroutine. One ticker goroutine per Engine does all frame work
 // (relayed legs only get housekeeping: media timeouts every 200 ms, RTCP);
 // per leg or bridge an event-delivery goroutine exists only while events
