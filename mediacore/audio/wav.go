@@ -301,16 +301,22 @@ func (s *WAVSource) decimate(dst []int16, in []int16) int {
 // Its RIFF header is valid at all times: audio is buffered and, every header
 // interval (one second of audio by default) and on Flush and Close, the
 // buffered audio is written and then the RIFF and data sizes are rewritten to
-// match. A file cut by a crash therefore plays up to the last update. Close
-// does not close or sync the underlying writer: its owner does, after Close.
+// match. A file cut by a crash therefore plays up to the last update. (With
+// WithBufferDuration the audio is written more often than the header is
+// rewritten: the header then covers less than the file holds, never more.)
+// Close does not close or sync the underlying writer: its owner does, after
+// Close.
 type WAVWriter struct {
 	w          io.WriteSeeker
 	start      int64 // offset of the RIFF header in w
 	channels   int
 	rate       int
 	interval   time.Duration
-	flushBytes int
-	data       int64 // data bytes written to w
+	flushBytes int           // audio bytes per header interval
+	bufDur     time.Duration // 0: the header interval
+	bufBytes   int           // audio bytes buffered before a write
+	data       int64         // data bytes written to w
+	sized      int64         // data bytes the header last claimed
 	buf        []byte
 	scratch    [4]byte
 	closed     bool
@@ -329,6 +335,22 @@ func WithHeaderInterval(d time.Duration) WAVWriterOption {
 			return fmt.Errorf("%w: header interval %v below %v", ErrInvalidConfig, d, FrameDuration)
 		}
 		w.interval = d
+		return nil
+	}
+}
+
+// WithBufferDuration writes the buffered audio to the underlying writer
+// every d (at least one 20 ms frame; at most the header interval, which a
+// longer d is cut to), while the header is still rewritten only every
+// header interval. It trades a few more writes for a smaller buffer: a
+// recorder with many files open keeps d of audio per file in memory
+// instead of a whole interval.
+func WithBufferDuration(d time.Duration) WAVWriterOption {
+	return func(w *WAVWriter) error {
+		if d < FrameDuration {
+			return fmt.Errorf("%w: buffer duration %v below %v", ErrInvalidConfig, d, FrameDuration)
+		}
+		w.bufDur = d
 		return nil
 	}
 }
@@ -364,9 +386,16 @@ func NewWAVWriter(w io.WriteSeeker, channels, sampleRate int, opts ...WAVWriterO
 	}
 	ww.start = start
 	bytesPerSec := sampleRate * channels * 2
-	ww.flushBytes = int(int64(bytesPerSec) * int64(ww.interval) / int64(time.Second))
-	ww.flushBytes -= ww.flushBytes % (channels * 2)
-	ww.buf = make([]byte, 0, ww.flushBytes+2*channels*FrameSamples)
+	bytesFor := func(d time.Duration) int {
+		n := int(int64(bytesPerSec) * int64(d) / int64(time.Second))
+		return n - n%(channels*2)
+	}
+	ww.flushBytes = bytesFor(ww.interval)
+	ww.bufBytes = ww.flushBytes
+	if ww.bufDur > 0 && ww.bufDur < ww.interval {
+		ww.bufBytes = bytesFor(ww.bufDur)
+	}
+	ww.buf = make([]byte, 0, ww.bufBytes+2*channels*FrameSamples)
 
 	var h [44]byte
 	copy(h[0:], "RIFF")
@@ -452,9 +481,28 @@ func (w *WAVWriter) check(n int) error {
 }
 
 func (w *WAVWriter) maybeFlush() error {
-	if len(w.buf) >= w.flushBytes {
-		return w.Flush()
+	if len(w.buf) < w.bufBytes {
+		return nil
 	}
+	if w.data+int64(len(w.buf))-w.sized < int64(w.flushBytes) {
+		// The audio now, the header at its interval.
+		return w.writeBuffered()
+	}
+	return w.Flush()
+}
+
+// writeBuffered writes the buffered audio (not the header). A write error
+// is sticky.
+func (w *WAVWriter) writeBuffered() error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	if _, err := w.w.Write(w.buf); err != nil {
+		w.err = fmt.Errorf("audio: wav write: %w", err)
+		return w.err
+	}
+	w.data += int64(len(w.buf))
+	w.buf = w.buf[:0]
 	return nil
 }
 
@@ -467,21 +515,19 @@ func (w *WAVWriter) Flush() error {
 	if w.closed {
 		return ErrClosed
 	}
-	if len(w.buf) == 0 {
+	if len(w.buf) == 0 && w.sized == w.data {
 		return nil
 	}
 	// Data first, sizes second: the header never claims bytes not yet in
 	// the file.
-	if _, err := w.w.Write(w.buf); err != nil {
-		w.err = fmt.Errorf("audio: wav write: %w", err)
-		return w.err
+	if err := w.writeBuffered(); err != nil {
+		return err
 	}
-	w.data += int64(len(w.buf))
-	w.buf = w.buf[:0]
 	if err := w.writeSizes(); err != nil {
 		w.err = fmt.Errorf("audio: wav header update: %w", err)
 		return w.err
 	}
+	w.sized = w.data
 	return nil
 }
 

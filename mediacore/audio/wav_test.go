@@ -547,3 +547,35 @@ func TestWAVSourceZeroAllocs(t *testing.T) {
 		})
 	}
 }
+
+// With WithBufferDuration the audio reaches the file every buffer
+// duration while the header is rewritten at its interval only, and the
+// header never claims more than the file holds.
+func TestWAVWriterBufferDuration(t *testing.T) {
+	var f testenv.MemFile
+	// Header every 100 ms (5 frames), audio written every 40 ms (2 frames).
+	w, err := NewWAVWriter(&f, 1, 8000, WithHeaderInterval(100*time.Millisecond), WithBufferDuration(40*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const frameBytes = 2 * FrameSamples
+	frame := sine(FrameSamples, 1000, 5000)
+	for i := 1; i <= 12; i++ {
+		if err := w.WriteFrame(frame); err != nil {
+			t.Fatal(err)
+		}
+		b := f.Bytes()
+		if got, want := len(b)-44, (i/2)*2*frameBytes; got != want {
+			t.Fatalf("after frame %d the file holds %d audio bytes, want %d", i, got, want)
+		}
+		// The header catches up once 5 frames are in the file beyond what
+		// it claims: at frame 6 (6 frames), then at frame 12.
+		wantClaim := map[bool]int{true: (i / 6) * 6 * frameBytes, false: 0}[i >= 6]
+		if claim := int(binary.LittleEndian.Uint32(b[40:])); claim != wantClaim || claim > len(b)-44 {
+			t.Fatalf("after frame %d the header claims %d bytes, want %d (file %d)", i, claim, wantClaim, len(b)-44)
+		}
+	}
+	if _, err := NewWAVWriter(&f, 1, 8000, WithBufferDuration(time.Millisecond)); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("buffer duration below a frame: %v", err)
+	}
+}

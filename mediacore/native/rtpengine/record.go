@@ -47,6 +47,13 @@ const (
 
 var silentFrame [frameSamples]int16
 
+// recordBuffer is how much audio a recording keeps in memory before it
+// writes to its file (the header is still rewritten every second): 8 KB
+// per stereo recording instead of a second's 32 KB, for 3 more writes per
+// second, so hundreds of recorded calls stay small (docs/BENCHMARKS.md
+// "Issue 14").
+const recordBuffer = 250 * time.Millisecond
+
 func newRecording(w io.WriteSeeker, mode RecordMode, events *eventQueue, detach func(*Recording)) (*Recording, error) {
 	if w == nil || mode < RecordReceived || mode > RecordStereo {
 		return nil, ErrInvalidArgument
@@ -56,7 +63,7 @@ func newRecording(w io.WriteSeeker, mode RecordMode, events *eventQueue, detach 
 	if stereo {
 		ch = 2
 	}
-	ww, err := audio.NewWAVWriter(w, ch, audio.SampleRate)
+	ww, err := audio.NewWAVWriter(w, ch, audio.SampleRate, audio.WithBufferDuration(recordBuffer))
 	if err != nil {
 		return nil, err
 	}
