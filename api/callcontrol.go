@@ -220,7 +220,7 @@ func (s *Server) callControlRoutes() []route {
 	disp.resp, disp.respKind, disp.status = nil, respNone, http.StatusNoContent
 	answer := act("answer", controller.ActionAnswer,
 		"Click-to-answer: the agent's ringing queue offer is replaced by a leg its device answers by itself "+
-			"(Answer-Mode: Auto); the offer stays the agent's. 403 unless the offer rings this agent, 409 when it rings nobody now",
+			"(Answer-Mode: Auto); the offer stays the agent's. 403 unless the offer rings this agent, 409 when it rings nobody now or the device cannot be rung again",
 		nil, nil)
 	// Only the agent an offer rings answers it (a supervisor barges or
 	// picks up instead).

@@ -76,7 +76,10 @@ func (c *call) ctlAnswer(by Actor) error {
 		}); ferr != nil {
 			c.log.Debug("offer failure not taken", "err", ferr)
 		}
-		return fmt.Errorf("answer: ring %s again: %w", dev, err)
+		// The offer is over (the ACD was told); the caller waits on. Not
+		// an internal error: the device refused or is gone (409).
+		return fmt.Errorf("%w: agent %q's device %s could not be rung again (%v); the call is back in the queue",
+			ErrCallState, by.AgentID, dev, err)
 	}
 	return nil
 }

@@ -714,3 +714,33 @@ func TestLiveViewAfterOfferRangOut(t *testing.T) {
 		return st == "queued" && ag == ""
 	})
 }
+
+// Click-to-answer when the agent's device cannot be rung again at once
+// (unreachable now): ErrCallState (409 over REST), not an internal error,
+// and the caller still waits.
+func TestClickToAnswerDeviceUnreachable(t *testing.T) {
+	h := newHarness(t)
+	q := h.queue(store.Queue{Name: "cta", Strategy: store.StrategyTopDown, RingTimeout: 30, JoinWhenNoAgents: true,
+		Members: []store.QueueMember{{AgentID: h.agents["1001"]}}})
+	h.number(store.Number{Number: "814", Route: store.Target{Kind: store.TargetQueue, Value: q}})
+	h.ready("1001")
+	h.fake.SetAnswer("user/1001", mediafake.NoAnswer())
+	ch := h.fake.Inbound("13800000001", "814")
+	var id string
+	h.until("ringing 1001", 2*time.Second, func() bool {
+		calls, _ := h.cc.Calls(h.ctx, admin)
+		if len(calls) == 1 && calls[0].State == "ringing" {
+			id = calls[0].ID
+			return true
+		}
+		return false
+	})
+	h.fake.SetAnswer("user/1001", mediafake.Unreachable())
+	_, err := h.cc.ControlCall(h.ctx, agentActor(h.agents["1001"]), id, CallControlRequest{Action: ActionAnswer})
+	if !errors.Is(err, ErrCallState) {
+		t.Fatalf("click-to-answer of an unreachable device: %v, want ErrCallState", err)
+	}
+	if _, up := h.fake.Channel(ch); !up {
+		t.Error("the caller was hung up")
+	}
+}
