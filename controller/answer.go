@@ -23,12 +23,19 @@ import (
 // both legs: the replaced one cancelled, the new one answered.
 
 // ctlAnswer replaces the agent's ringing offer leg by an auto-answered
-// one. Only the agent the offer rings may (ErrForbidden); the call must
-// be ringing it now, from a queue, on a device that can answer by itself
-// (ErrCallState).
+// one. Only an agent the call has rung may (ErrForbidden otherwise); the
+// call must be ringing it now, from a queue, on a device that can answer
+// by itself (ErrCallState: also for an agent whose offer just ended).
 func (c *call) ctlAnswer(by Actor) error {
 	if by.Role != store.RoleAgent || by.AgentID == "" {
 		return fmt.Errorf("%w: only the agent an offer rings answers it", ErrForbidden)
+	}
+	rang := false
+	for _, l := range c.legs {
+		rang = rang || l.agent == by.AgentID
+	}
+	if !rang {
+		return fmt.Errorf("%w: call %q never rang agent %q", ErrForbidden, c.id, by.AgentID)
 	}
 	if !c.queueing || c.agent != nil || c.gone {
 		return fmt.Errorf("%w: the call is not ringing agent %q", ErrCallState, by.AgentID)

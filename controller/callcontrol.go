@@ -236,8 +236,13 @@ func (cc *CallCenter) ControlCall(ctx context.Context, by Actor, callID string, 
 func (c *call) command(ctx context.Context, by Actor, req CallControlRequest) (LiveCall, error) {
 	callID := c.id
 	v := c.snapshot()
-	if err := mayControl(by, v.AgentID, callID); err != nil {
-		return LiveCall{}, err
+	// Click-to-answer is decided by the call (ctlAnswer): the agent it
+	// rings is not yet its agent, and one it rang a moment ago (the view
+	// no longer names it) gets a conflict, not a refusal.
+	if req.Action != ActionAnswer || by.Role != store.RoleAgent {
+		if err := mayControl(by, v.AgentID, callID); err != nil {
+			return LiveCall{}, err
+		}
 	}
 	done := make(chan error, 1)
 	if !c.box.put(cmdMsg(func(c *call) {
