@@ -210,7 +210,8 @@ func newReactor() (*reactor, error) {
 		return nil, fmt.Errorf("epoll: %w", err)
 	}
 	r := &reactor{epfd: epfd, outer: outer}
-	if err := syscall.SetNonblock(outer, true); err == nil {
+	err = syscall.SetNonblock(outer, true)
+	if err == nil {
 		err = r.attach()
 	}
 	if err != nil {
