@@ -92,7 +92,12 @@ func (c *call) runCallback(due acd.Event) {
 		if err := c.connectLeg(agent); err != nil {
 			c.log.Warn("callback: bridge", "err", err)
 		}
+		// Answered when the customer answered (the media node's stamp),
+		// not when the bridge was made: bridging takes its time.
 		t := c.now()
+		if a := c.cdr.Legs[0].Answer; a != nil {
+			t = *a
+		}
 		c.cdr.Answer = &t
 		c.cdr.Outcome = store.OutcomeAnswered
 		c.setView(func(v *LiveCall) { v.State, v.AgentID, v.Answer = "talking", agent.agent, &t })

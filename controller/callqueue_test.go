@@ -502,6 +502,7 @@ func TestCallbackKeepsPlace(t *testing.T) {
 		t.Fatalf("agent rung %d times", len(agentLegs))
 	}
 	h.until("bridged", 5*time.Second, func() bool { return len(h.fake.CallsOf("add_to_bridge")) == 2 })
+	h.until("answered", 5*time.Second, h.hasCTI("call.answered"))
 	if info, ok := h.fake.Channel(mediacore.ChannelID(agentLegs[0].ID)); !ok || info.Caller != "13800000001" {
 		t.Errorf("agent's caller id: %+v", info)
 	}
