@@ -146,6 +146,35 @@ stop_uas() {
 	forget "$uas_pid"
 }
 
+# start_harness TAG CALLEE [FLAG...]: the harness on core HARNESS_CPU,
+# originating to CALLEE; sets hpid, sip and http from its READY line.
+start_harness() {
+	local tag=$1 callee=$2 i ready
+	shift 2
+	taskset -c "$HARNESS_CPU" "$harness" -callee "$callee" -rtp-min "$RTP_MIN" -rtp-max "$RTP_MAX" "$@" \
+		>"$OUT/harness-$tag.out" 2>"$OUT/harness-$tag.err" &
+	hpid=$!
+	pids+=("$hpid")
+	for i in $(seq 50); do
+		grep -q '^READY' "$OUT/harness-$tag.out" 2>/dev/null && break
+		sleep 0.1
+	done
+	ready=$(grep '^READY' "$OUT/harness-$tag.out") || {
+		echo "run.sh: harness did not start, see $OUT/harness-$tag.err" >&2
+		exit 1
+	}
+	sip=$(kv sip <<<"$ready")
+	http=$(kv http <<<"$ready")
+}
+
+# stop_harness: ends the harness started by start_harness (it prints its
+# final counters on the way out).
+stop_harness() {
+	kill "$hpid" 2>/dev/null || :
+	wait "$hpid" || :
+	forget "$hpid"
+}
+
 # start_switch MODE TAG: a fresh FreeSWITCH or Asterisk on core
 # HARNESS_CPU whose own dialplan bridges number 901 to the SIPp answerer,
 # with MODE record recording each call in stereo into $recdir/TAG. Sets
@@ -227,18 +256,10 @@ printf '%s\n' "$header" >"$results"
 # (idle_cpu_s, used by the marginal column).
 idle_cpu_s=0
 idle_step() {
-	local tag=idle hpid sip i
+	local tag=idle hpid sip http
 	log "idle: starting the $SYSTEM system on core $HARNESS_CPU, 0 calls"
 	if [ "$SYSTEM" = native ]; then
-		taskset -c "$HARNESS_CPU" "$harness" -callee "sip:uas@127.0.0.1:9" \
-			-rtp-min "$RTP_MIN" -rtp-max "$RTP_MAX" >"$OUT/harness-$tag.out" 2>"$OUT/harness-$tag.err" &
-		hpid=$!
-		pids+=("$hpid")
-		for i in $(seq 50); do
-			grep -q '^READY' "$OUT/harness-$tag.out" 2>/dev/null && break
-			sleep 0.1
-		done
-		grep -q '^READY' "$OUT/harness-$tag.out" || { echo "run.sh: harness did not start, see $OUT/harness-$tag.err" >&2; exit 1; }
+		start_harness "$tag" "sip:uas@127.0.0.1:9"
 	else
 		uas_port=9
 		start_switch relay "$tag"
@@ -252,9 +273,7 @@ idle_step() {
 	t1=$(now)
 	rss=$(rsskb "$hpid")
 	if [ "$SYSTEM" = native ]; then
-		kill "$hpid" 2>/dev/null || :
-		wait "$hpid" || :
-		forget "$hpid"
+		stop_harness
 	else
 		stop_switch
 	fi
@@ -272,19 +291,7 @@ run_step() {
 		local rec_flag=()
 		[ "$mode" = record ] && rec_flag=(-record -record-dir "$recdir/$tag")
 		log "step $tag: starting the harness on core $HARNESS_CPU"
-		taskset -c "$HARNESS_CPU" "$harness" -callee "sip:uas@127.0.0.1:$uas_port" \
-			-rtp-min "$RTP_MIN" -rtp-max "$RTP_MAX" "${rec_flag[@]}" \
-			>"$OUT/harness-$tag.out" 2>"$OUT/harness-$tag.err" &
-		hpid=$!
-		pids+=("$hpid")
-		for i in $(seq 50); do
-			grep -q '^READY' "$OUT/harness-$tag.out" 2>/dev/null && break
-			sleep 0.1
-		done
-		local ready
-		ready=$(grep '^READY' "$OUT/harness-$tag.out") || { echo "run.sh: harness did not start, see $OUT/harness-$tag.err" >&2; exit 1; }
-		sip=$(kv sip <<<"$ready")
-		http=$(kv http <<<"$ready")
+		start_harness "$tag" "sip:uas@127.0.0.1:$uas_port" "${rec_flag[@]}"
 	else
 		log "step $tag: starting $SYSTEM on core $HARNESS_CPU"
 		start_switch "$mode" "$tag"
@@ -367,9 +374,7 @@ run_step() {
 			[ "$(kv active <<<"$stf")" = 0 ] && { [ "$mode" != record ] || [ "$(kv rec_finished <<<"$stf")" = "$(kv rec_started <<<"$stf")" ]; } && break
 			sleep 1
 		done
-		kill "$hpid" 2>/dev/null || :
-		wait "$hpid" || :
-		forget "$hpid"
+		stop_harness
 		# The harness prints its final counters once its recording checks ended.
 		stf=$(grep '^FINAL' "$OUT/harness-$tag.out" | sed 's/^FINAL //') || stf=""
 	else
