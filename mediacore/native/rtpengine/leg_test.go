@@ -256,15 +256,9 @@ func TestNATLearning(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newTestEngine(t, func(c *Config) { c.LearnPackets = tc.learn })
-			announced := newPeer(t, 0) // silent: what the SDP said
+			// a's announced peer (what the SDP said) stays silent.
+			a, b, _, pb, _ := setupPair(t, e, 0, 400)
 			natted := newPeer(t, 1000) // where packets really come from
-			pb := newPeer(t, 400)
-			a := newLegTo(t, e, "a", announced, 101, nil)
-			b := newLegTo(t, e, "b", pb, 101, nil)
-			br := e.NewBridge("br")
-			t.Cleanup(br.Close)
-			_ = br.Add(a, Speak, nil)
-			_ = br.Add(b, Speak, nil)
 			defer natted.stream(a.LocalAddr())()
 			defer pb.stream(b.LocalAddr())()
 			time.Sleep(600 * time.Millisecond)
@@ -402,16 +396,9 @@ func TestConfigAndPorts(t *testing.T) {
 // and a NAT in front of the next address must be learned again.
 func TestReinviteAfterLock(t *testing.T) {
 	e := newTestEngine(t, nil)
-	first := newPeer(t, 1000)
+	a, b, first, pb, _ := setupPair(t, e, 1000, 400)
 	moved := newPeer(t, 600)
 	natted := newPeer(t, 1500) // the moved remote's NAT, learned after the second re-INVITE
-	pb := newPeer(t, 400)
-	a := newLegTo(t, e, "a", first, 101, nil)
-	b := newLegTo(t, e, "b", pb, 101, nil)
-	br := e.NewBridge("br")
-	t.Cleanup(br.Close)
-	_ = br.Add(a, Speak, nil)
-	_ = br.Add(b, Speak, nil)
 	defer pb.stream(b.LocalAddr())()
 
 	hears := func(freq float64) bool {
