@@ -42,48 +42,19 @@ func TestCallAnswerRoute(t *testing.T) {
 	e := newCallEnv(t, func(o *controller.CallCenterOptions) { o.Journal = cdrJournal(cdrs) })
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	var a, b store.Agent
-	e.admin("POST", "/api/v1/agents", map[string]any{"name": "Ann", "extension": "1001", "team": "blue"}, http.StatusCreated, &a)
-	e.admin("POST", "/api/v1/agents", map[string]any{"name": "Bob", "extension": "1002", "team": "blue"}, http.StatusCreated, &b)
-	var q store.Queue
-	e.admin("POST", "/api/v1/queues", map[string]any{"name": "support", "ring_timeout": 40, "no_answer_limit": 1,
-		"members": []map[string]any{{"agent_id": a.ID, "penalty": 0}}}, http.StatusCreated, &q)
-	e.admin("POST", "/api/v1/numbers", map[string]any{"number": "801", "route": map[string]any{"kind": "queue", "value": q.ID}},
-		http.StatusCreated, nil)
-	_, tokA := e.userToken("ann", store.RoleAgent, a.ID)
-	_, tokB := e.userToken("bob", store.RoleAgent, b.ID)
-	var sup store.User
-	e.admin("POST", "/api/v1/users", map[string]any{"username": "sam", "role": store.RoleSupervisor, "team": "blue",
-		"password": "password-1"}, http.StatusCreated, &sup)
-	var supTok tokenCreated
-	e.admin("POST", "/api/v1/tokens", map[string]any{"name": "t-sam", "user_id": sup.ID}, http.StatusCreated, &supTok)
-
-	invites := make(chan bool, 8) // true: the INVITE asked for auto-answer
-	phoneA, err := sippeer.New(sippeer.Config{User: "1001", RingOnly: func(req *sip.Request) bool {
-		auto := asksAutoAnswer(req)
-		invites <- auto
-		return !auto
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer phoneA.Close()
-	callerPh, err := sippeer.New(sippeer.Config{User: "13800000001"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer callerPh.Close()
+	a, _, _, tokA, tokB := e.supportQueue("blue", map[string]any{"ring_timeout": 40, "no_answer_limit": 1})
+	supTok := e.supervisorToken("sam", "blue")
 	sub, err := e.cc.Events().Subscribe(nil, cti.Live)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sub.Close()
-	e.must(req{method: "PUT", path: "/api/v1/agents/" + a.ID + "/state", token: tokA,
-		body: map[string]any{"state": "ready", "device": "sip:1001@" + phoneA.Addr()}}, http.StatusOK, nil)
-	caller, err := callerPh.Dial(ctx, "sip:801@"+e.b.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	invites := make(chan bool, 8) // true: the INVITE asked for auto-answer
+	phoneA, caller := e.callReadyAgent(ctx, a, tokA, sippeer.Config{RingOnly: func(req *sip.Request) bool {
+		auto := asksAutoAnswer(req)
+		invites <- auto
+		return !auto
+	}})
 	caller.SetTone(900)
 	select {
 	case auto := <-invites:
@@ -96,7 +67,7 @@ func TestCallAnswerRoute(t *testing.T) {
 	var id string
 	waitFor(t, "ringing", func() bool {
 		var calls liveCallList
-		e.must(req{method: "GET", path: "/api/v1/calls", token: supTok.Secret}, http.StatusOK, &calls)
+		e.must(req{method: "GET", path: "/api/v1/calls", token: supTok}, http.StatusOK, &calls)
 		if len(calls.Items) == 1 && calls.Items[0].State == "ringing" {
 			id = calls.Items[0].ID
 			return true
@@ -106,7 +77,7 @@ func TestCallAnswerRoute(t *testing.T) {
 	base := "/api/v1/calls/" + id
 	// Nobody but the agent the offer rings answers it.
 	wantField(t, e.do(req{method: "POST", path: base + "/answer", token: tokB}), http.StatusForbidden, "")
-	wantField(t, e.do(req{method: "POST", path: base + "/answer", token: supTok.Secret}), http.StatusForbidden, "")
+	wantField(t, e.do(req{method: "POST", path: base + "/answer", token: supTok}), http.StatusForbidden, "")
 	wantField(t, e.do(req{method: "POST", path: base + "/answer", token: adminSecret}), http.StatusForbidden, "")
 	wantField(t, e.do(req{method: "POST", path: "/api/v1/calls/call-nope/answer", token: tokA}), http.StatusNotFound, "")
 
@@ -128,7 +99,7 @@ func TestCallAnswerRoute(t *testing.T) {
 	agent.SetTone(1400)
 	waitFor(t, "talking", func() bool {
 		var calls liveCallList
-		e.must(req{method: "GET", path: "/api/v1/calls", token: supTok.Secret}, http.StatusOK, &calls)
+		e.must(req{method: "GET", path: "/api/v1/calls", token: supTok}, http.StatusOK, &calls)
 		return len(calls.Items) == 1 && calls.Items[0].State == "talking" && calls.Items[0].AgentID == a.ID
 	})
 	waitFor(t, "the caller hears the agent", func() bool {
@@ -202,32 +173,8 @@ func TestCallAnswerNotRinging(t *testing.T) {
 	e := newCallEnv(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	var a, b store.Agent
-	e.admin("POST", "/api/v1/agents", map[string]any{"name": "Ann", "extension": "1001"}, http.StatusCreated, &a)
-	e.admin("POST", "/api/v1/agents", map[string]any{"name": "Bob", "extension": "1002"}, http.StatusCreated, &b)
-	var q store.Queue
-	e.admin("POST", "/api/v1/queues", map[string]any{"name": "support", "ring_timeout": 5, "no_answer_limit": 1,
-		"members": []map[string]any{{"agent_id": a.ID, "penalty": 0}}}, http.StatusCreated, &q)
-	e.admin("POST", "/api/v1/numbers", map[string]any{"number": "801", "route": map[string]any{"kind": "queue", "value": q.ID}},
-		http.StatusCreated, nil)
-	_, tokA := e.userToken("ann", store.RoleAgent, a.ID)
-	_, tokB := e.userToken("bob", store.RoleAgent, b.ID)
-	phoneA, err := sippeer.New(sippeer.Config{User: "1001", RingOnly: func(*sip.Request) bool { return true }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer phoneA.Close()
-	callerPh, err := sippeer.New(sippeer.Config{User: "13800000001"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer callerPh.Close()
-	e.must(req{method: "PUT", path: "/api/v1/agents/" + a.ID + "/state", token: tokA,
-		body: map[string]any{"state": "ready", "device": "sip:1001@" + phoneA.Addr()}}, http.StatusOK, nil)
-	caller, err := callerPh.Dial(ctx, "sip:801@"+e.b.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, _, _, tokA, tokB := e.supportQueue("", map[string]any{"ring_timeout": 5, "no_answer_limit": 1})
+	phoneA, caller := e.callReadyAgent(ctx, a, tokA, sippeer.Config{RingOnly: func(*sip.Request) bool { return true }})
 	defer func() { _ = caller.Hangup(context.WithoutCancel(ctx)) }()
 	waitFor(t, "the offer rang out", func() bool { return phoneA.Cancelled() == 1 })
 	waitFor(t, "agent A not-ready", func() bool {

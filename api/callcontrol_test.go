@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -100,6 +101,48 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// supportQueue creates agents Ann (1001) and Bob (1002), both in team, a
+// queue "support" with the given fields and Ann as its only member,
+// number 801 routed to it, and an agent token for each.
+func (e *callEnv) supportQueue(team string, queue map[string]any) (a, b store.Agent, q store.Queue, tokA, tokB string) {
+	e.t.Helper()
+	e.admin("POST", "/api/v1/agents", map[string]any{"name": "Ann", "extension": "1001", "team": team}, http.StatusCreated, &a)
+	e.admin("POST", "/api/v1/agents", map[string]any{"name": "Bob", "extension": "1002", "team": team}, http.StatusCreated, &b)
+	body := map[string]any{"name": "support", "members": []map[string]any{{"agent_id": a.ID, "penalty": 0}}}
+	maps.Copy(body, queue)
+	e.admin("POST", "/api/v1/queues", body, http.StatusCreated, &q)
+	e.admin("POST", "/api/v1/numbers", map[string]any{"number": "801", "route": map[string]any{"kind": "queue", "value": q.ID}},
+		http.StatusCreated, nil)
+	_, tokA = e.userToken("ann", store.RoleAgent, a.ID)
+	_, tokB = e.userToken("bob", store.RoleAgent, b.ID)
+	return a, b, q, tokA, tokB
+}
+
+// callReadyAgent gives agent a (token tok) a phone (sippeer user 1001 with
+// cfg's other settings) as its device, makes it ready there and dials 801
+// from a caller's phone; both phones close with the test.
+func (e *callEnv) callReadyAgent(ctx context.Context, a store.Agent, tok string, cfg sippeer.Config) (phone *sippeer.Phone, caller *sippeer.Call) {
+	e.t.Helper()
+	cfg.User = "1001"
+	phone, err := sippeer.New(cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(phone.Close)
+	callerPh, err := sippeer.New(sippeer.Config{User: "13800000001"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(callerPh.Close)
+	e.must(req{method: "PUT", path: "/api/v1/agents/" + a.ID + "/state", token: tok,
+		body: map[string]any{"state": "ready", "device": "sip:1001@" + phone.Addr()}}, http.StatusOK, nil)
+	caller, err = callerPh.Dial(ctx, "sip:801@"+e.b.Addr().String())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return phone, caller
+}
+
 // The call-control routes over a real call: agent A's token holds,
 // retrieves and hangs up its own call and sets its disposition after the
 // end; agent B's token gets 403 on every action on it; bad input is 400
@@ -108,42 +151,9 @@ func TestCallControlRoutes(t *testing.T) {
 	e := newCallEnv(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	var a, b store.Agent
-	e.admin("POST", "/api/v1/agents", map[string]any{"name": "Ann", "extension": "1001", "team": "blue"}, http.StatusCreated, &a)
-	e.admin("POST", "/api/v1/agents", map[string]any{"name": "Bob", "extension": "1002"}, http.StatusCreated, &b)
-	var q store.Queue
-	e.admin("POST", "/api/v1/queues", map[string]any{"name": "support", "wrap_up": 120,
-		"members": []map[string]any{{"agent_id": a.ID, "penalty": 0}}}, http.StatusCreated, &q)
-	e.admin("POST", "/api/v1/numbers", map[string]any{"number": "801", "route": map[string]any{"kind": "queue", "value": q.ID}},
-		http.StatusCreated, nil)
-	_, tokA := e.userToken("ann", store.RoleAgent, a.ID)
-	_, tokB := e.userToken("bob", store.RoleAgent, b.ID)
-	supToken := func(name, team string) string {
-		var u store.User
-		e.admin("POST", "/api/v1/users", map[string]any{"username": name, "role": store.RoleSupervisor, "team": team,
-			"password": "password-1"}, http.StatusCreated, &u)
-		var tok tokenCreated
-		e.admin("POST", "/api/v1/tokens", map[string]any{"name": "t-" + name, "user_id": u.ID}, http.StatusCreated, &tok)
-		return tok.Secret
-	}
-	tokSup, tokRed := supToken("sam", "blue"), supToken("rex", "red")
-
-	phoneA, err := sippeer.New(sippeer.Config{User: "1001"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer phoneA.Close()
-	callerPh, err := sippeer.New(sippeer.Config{User: "13800000001"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer callerPh.Close()
-	e.must(req{method: "PUT", path: "/api/v1/agents/" + a.ID + "/state", token: tokA,
-		body: map[string]any{"state": "ready", "device": "sip:1001@" + phoneA.Addr()}}, http.StatusOK, nil)
-	caller, err := callerPh.Dial(ctx, "sip:801@"+e.b.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, b, q, tokA, tokB := e.supportQueue("blue", map[string]any{"wrap_up": 120})
+	tokSup, tokRed := e.supervisorToken("sam", "blue"), e.supervisorToken("rex", "red")
+	phoneA, caller := e.callReadyAgent(ctx, a, tokA, sippeer.Config{})
 	caller.SetTone(900)
 	var agent *sippeer.Call
 	select {

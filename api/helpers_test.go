@@ -164,6 +164,17 @@ func (e *env) userToken(username string, role store.Role, agentID string) (store
 	return u, tok.Secret
 }
 
+// supervisorToken creates a supervisor of team and returns its token.
+func (e *env) supervisorToken(username, team string) string {
+	e.t.Helper()
+	var u store.User
+	e.admin("POST", "/api/v1/users", map[string]any{"username": username, "role": store.RoleSupervisor, "team": team,
+		"password": "password-1"}, http.StatusCreated, &u)
+	var tok tokenCreated
+	e.admin("POST", "/api/v1/tokens", map[string]any{"name": "t-" + username, "user_id": u.ID}, http.StatusCreated, &tok)
+	return tok.Secret
+}
+
 // seed creates the skill "english", one agent and one queue and returns
 // the agent's and the queue's ids.
 func (e *env) seed() (agentID, queueID string) {
