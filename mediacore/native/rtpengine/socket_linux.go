@@ -175,14 +175,13 @@ func sockaddrToAddrPort(rsa *syscall.RawSockaddrAny) netip.AddrPort {
 //     between two polls wake nobody.
 //
 // The sockets are in one epoll set (epfd). The netpoller watches a second
-// set (outer, epfile) that holds epfd only while waiting: were epfd
+// set (epfile) that holds epfd only while waiting: were epfd
 // watched all the time, each packet arriving during a polling sleep would
 // wake the runtime's idle thread for nothing (measured: at a 4 ms pace,
 // more context switches than packets polled).
 type reactor struct {
-	epfd   int // the sockets' set
-	outer  int // holds epfd while waiting; watched by the netpoller
-	epfile *os.File
+	epfd   int      // the sockets' set
+	epfile *os.File // holds epfd while waiting; watched by the netpoller
 	epconn syscall.RawConn
 	closed atomic.Bool
 	// polling mirrors the loop's mode, for tests and diagnostics.
@@ -205,29 +204,27 @@ func newReactor() (*reactor, error) {
 		return nil, fmt.Errorf("epoll: %w", err)
 	}
 	outer, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
-	if err != nil {
-		syscall.Close(epfd)
-		return nil, fmt.Errorf("epoll: %w", err)
-	}
-	r := &reactor{epfd: epfd, outer: outer}
-	err = syscall.SetNonblock(outer, true)
 	if err == nil {
-		err = r.attach()
+		if err = syscall.SetNonblock(outer, true); err != nil {
+			syscall.Close(outer)
+		}
 	}
 	if err != nil {
-		syscall.Close(outer)
 		syscall.Close(epfd)
 		return nil, fmt.Errorf("epoll: %w", err)
 	}
 	// A non-blocking descriptor given to os.NewFile joins the netpoller.
 	f := os.NewFile(uintptr(outer), "rtp-epoll")
-	rc, err := f.SyscallConn()
+	r := &reactor{epfd: epfd, epfile: f}
+	r.epconn, err = f.SyscallConn()
+	if err == nil {
+		err = r.attach()
+	}
 	if err != nil {
 		f.Close()
 		syscall.Close(epfd)
 		return nil, fmt.Errorf("epoll: %w", err)
 	}
-	r.epfile, r.epconn = f, rc
 	r.wg.Add(1)
 	go r.loop()
 	return r, nil
@@ -235,14 +232,23 @@ func newReactor() (*reactor, error) {
 
 // attach puts the sockets' set in the watched one (waiting mode); a set
 // with sockets already readable makes it readable at once.
-func (r *reactor) attach() error {
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLET&0xffffffff}
-	return syscall.EpollCtl(r.outer, syscall.EPOLL_CTL_ADD, r.epfd, &ev)
-}
+func (r *reactor) attach() error { return r.watchedCtl(syscall.EPOLL_CTL_ADD) }
 
 // detach takes it out (polling mode).
-func (r *reactor) detach() error {
-	return syscall.EpollCtl(r.outer, syscall.EPOLL_CTL_DEL, r.epfd, nil)
+func (r *reactor) detach() error { return r.watchedCtl(syscall.EPOLL_CTL_DEL) }
+
+// watchedCtl changes the watched set through the file's RawConn, which
+// holds the descriptor while it runs: close cannot close it meanwhile, so
+// its number is never reused under us (it fails once closed instead).
+func (r *reactor) watchedCtl(op int) error {
+	var err error
+	if cerr := r.epconn.Control(func(fd uintptr) {
+		ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLET&0xffffffff}
+		err = syscall.EpollCtl(int(fd), op, r.epfd, &ev)
+	}); cerr != nil {
+		return cerr
+	}
+	return err
 }
 
 func (r *reactor) add(l *Leg) error {
