@@ -1,7 +1,6 @@
 package asterisk
 
 import (
-	"encoding/binary"
 	"strconv"
 	"strings"
 	"time"
@@ -111,21 +110,5 @@ func renderTone(t mediacore.Tone, length time.Duration) ([]byte, error) {
 			return nil, err
 		}
 	}
-	out := make([]byte, 44, 44+2*n)
-	copy(out[0:], "RIFF")
-	binary.LittleEndian.PutUint32(out[4:], uint32(36+2*n))
-	copy(out[8:], "WAVEfmt ")
-	binary.LittleEndian.PutUint32(out[16:], 16)
-	binary.LittleEndian.PutUint16(out[20:], 1) // PCM
-	binary.LittleEndian.PutUint16(out[22:], 1) // mono
-	binary.LittleEndian.PutUint32(out[24:], audio.SampleRate)
-	binary.LittleEndian.PutUint32(out[28:], 2*audio.SampleRate)
-	binary.LittleEndian.PutUint16(out[32:], 2)
-	binary.LittleEndian.PutUint16(out[34:], 16)
-	copy(out[36:], "data")
-	binary.LittleEndian.PutUint32(out[40:], uint32(2*n))
-	for _, s := range samples {
-		out = binary.LittleEndian.AppendUint16(out, uint16(s))
-	}
-	return out, nil
+	return audio.EncodeWAV(samples, audio.SampleRate)
 }

@@ -397,22 +397,50 @@ func NewWAVWriter(w io.WriteSeeker, channels, sampleRate int, opts ...WAVWriterO
 	}
 	ww.buf = make([]byte, 0, ww.bufBytes+2*channels*FrameSamples)
 
+	h := wavHeader(channels, sampleRate, 0)
+	if _, err := w.Write(h[:]); err != nil {
+		return nil, fmt.Errorf("audio: wav writer header: %w", err)
+	}
+	return ww, nil
+}
+
+// wavHeader is the 44-byte header of 16-bit PCM audio with dataBytes of
+// samples.
+func wavHeader(channels, sampleRate, dataBytes int) [44]byte {
 	var h [44]byte
 	copy(h[0:], "RIFF")
-	binary.LittleEndian.PutUint32(h[4:], 36)
+	binary.LittleEndian.PutUint32(h[4:], uint32(36+dataBytes))
 	copy(h[8:], "WAVEfmt ")
 	binary.LittleEndian.PutUint32(h[16:], 16)
 	binary.LittleEndian.PutUint16(h[20:], WAVFormatPCM)
 	binary.LittleEndian.PutUint16(h[22:], uint16(channels))
 	binary.LittleEndian.PutUint32(h[24:], uint32(sampleRate))
-	binary.LittleEndian.PutUint32(h[28:], uint32(bytesPerSec))
+	binary.LittleEndian.PutUint32(h[28:], uint32(sampleRate*channels*2))
 	binary.LittleEndian.PutUint16(h[32:], uint16(channels*2))
 	binary.LittleEndian.PutUint16(h[34:], 16)
 	copy(h[36:], "data")
-	if _, err := w.Write(h[:]); err != nil {
-		return nil, fmt.Errorf("audio: wav writer header: %w", err)
+	binary.LittleEndian.PutUint32(h[40:], uint32(dataBytes))
+	return h
+}
+
+// EncodeWAV returns a whole 16-bit PCM WAV file of mono samples at
+// sampleRate (8000 to 48000 Hz), for audio made in memory, such as a
+// rendered tone served over HTTP. It returns ErrUnsupportedRate, or
+// ErrWAVTooLarge past 4 GiB.
+func EncodeWAV(samples []int16, sampleRate int) ([]byte, error) {
+	if sampleRate < 8000 || sampleRate > 48000 {
+		return nil, fmt.Errorf("%w: %d Hz (8000 to 48000)", ErrUnsupportedRate, sampleRate)
 	}
-	return ww, nil
+	if int64(len(samples))*2 > maxWAVData {
+		return nil, ErrWAVTooLarge
+	}
+	h := wavHeader(1, sampleRate, 2*len(samples))
+	out := make([]byte, 44+2*len(samples))
+	copy(out, h[:])
+	for i, s := range samples {
+		binary.LittleEndian.PutUint16(out[44+2*i:], uint16(s))
+	}
+	return out, nil
 }
 
 // WriteFrame appends mono samples. On a stereo writer it returns

@@ -579,3 +579,30 @@ func TestWAVWriterBufferDuration(t *testing.T) {
 		t.Errorf("buffer duration below a frame: %v", err)
 	}
 }
+
+// EncodeWAV builds in memory the very file WAVWriter writes for the same
+// samples, and refuses a rate out of range.
+func TestEncodeWAVMatchesWriter(t *testing.T) {
+	samples := sine(3*FrameSamples+7, 700, 6000)
+	var f testenv.MemFile
+	w, err := NewWAVWriter(&f, 1, 8000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteFrame(samples); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := EncodeWAV(samples, 8000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, f.Bytes()) {
+		t.Errorf("EncodeWAV differs from WAVWriter's file (%d vs %d bytes)", len(got), len(f.Bytes()))
+	}
+	if _, err := EncodeWAV(samples, 4000); !errors.Is(err, ErrUnsupportedRate) {
+		t.Errorf("4000 Hz: %v", err)
+	}
+}
